@@ -1,0 +1,85 @@
+"""Plotly figures for the Data and Explore pages: pure builders, data in, figure out."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from genre_core.explore import Projection
+
+PALETTE = px.colors.qualitative.Safe + px.colors.qualitative.Pastel
+_MARGINS = dict(l=10, r=10, t=40, b=10)
+
+
+def genre_colors(genres) -> dict[str, str]:
+    """One stable colour per genre, so every chart paints a genre alike."""
+    return {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(sorted(map(str, genres)))}
+
+
+def class_balance_figure(counts: pd.Series, kind: str = "bar") -> go.Figure:
+    """Rows per genre as a bar chart (largest first) or a pie chart."""
+    table = counts.rename_axis("genre").reset_index(name="rows")
+    table["genre"] = table["genre"].astype(str)
+    colors = genre_colors(table["genre"])
+    if kind == "pie":
+        fig = px.pie(table, names="genre", values="rows", color="genre",
+                     color_discrete_map=colors, hole=0.35)
+        fig.update_traces(textinfo="percent+label", sort=False)
+    else:
+        fig = px.bar(table, x="genre", y="rows", color="genre", color_discrete_map=colors,
+                     text="rows")
+        fig.update_traces(texttemplate="%{text:,}", textposition="outside", cliponaxis=False)
+        fig.update_layout(showlegend=False, xaxis_title=None, yaxis_title="rows")
+    fig.update_layout(margin=_MARGINS, title="Rows per genre")
+    return fig
+
+
+def distribution_figure(frame: pd.DataFrame, feature: str, label: str, kind: str = "histogram") -> go.Figure:
+    """How ``feature`` is distributed in each genre: overlaid histograms, boxes or violins."""
+    data = frame[[feature, label]].dropna().astype({label: str})
+    colors = genre_colors(data[label].unique())
+    order = {label: sorted(colors)}
+    if kind == "box":
+        fig = px.box(data, x=label, y=feature, color=label, color_discrete_map=colors,
+                     category_orders=order, points=False)
+    elif kind == "violin":
+        fig = px.violin(data, x=label, y=feature, color=label, color_discrete_map=colors,
+                        category_orders=order, box=True, points=False)
+    else:
+        fig = px.histogram(data, x=feature, color=label, color_discrete_map=colors,
+                           category_orders=order, barmode="overlay", histnorm="percent",
+                           nbins=60, opacity=0.55)
+        fig.update_layout(yaxis_title="% of the genre's rows")
+    fig.update_layout(margin=_MARGINS, title=f"{feature} by genre", legend_title_text="genre")
+    if kind in ("box", "violin"):
+        fig.update_layout(showlegend=False, xaxis_title=None)
+    return fig
+
+
+def correlation_figure(corr: pd.DataFrame, method: str) -> go.Figure:
+    """A heatmap of a correlation matrix on a diverging scale fixed to [-1, 1]."""
+    fig = px.imshow(corr, zmin=-1, zmax=1, color_continuous_scale="RdBu_r", text_auto=".2f",
+                    aspect="auto")
+    fig.update_layout(margin=_MARGINS, title=f"{method.capitalize()} correlation",
+                      coloraxis_colorbar_title="r")
+    fig.update_traces(textfont_size=10)
+    return fig
+
+
+def pca_figure(projection: Projection, label: str) -> go.Figure:
+    """The PCA projection as a scatter coloured by genre."""
+    points = projection.points.astype({label: str})
+    colors = genre_colors(points[label].unique())
+    first, second = projection.explained
+    fig = px.scatter(points, x="PC1", y="PC2", color=label, color_discrete_map=colors,
+                     category_orders={label: sorted(colors)}, opacity=0.6, render_mode="webgl")
+    fig.update_traces(marker_size=4)
+    fig.update_layout(
+        margin=_MARGINS,
+        title="Tracks on the first two principal components",
+        xaxis_title=f"PC1 ({first:.0%} of variance)",
+        yaxis_title=f"PC2 ({second:.0%} of variance)",
+        legend_title_text="genre",
+    )
+    return fig
