@@ -1,0 +1,130 @@
+"""Shared fixtures: seeded synthetic tracks, the real datasets folder, a live app and a browser."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def unavailable(reason: str) -> None:
+    """Skip on a developer's machine; fail in CI, where everything must be installed."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI must provide it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    random.seed(0)
+    np.random.seed(0)
+
+
+def make_tracks(n: int = 120, genres=("pop", "rock", "rap"), seed: int = 0) -> pd.DataFrame:
+    """A small table shaped like spotify-30k: genre-dependent features, ids, artists, titles."""
+    rng = np.random.default_rng(seed)
+    labels = np.array(genres)[np.arange(n) % len(genres)]
+    shift = {g: i for i, g in enumerate(genres)}
+    offset = np.array([shift[g] for g in labels], dtype=float)
+    return pd.DataFrame(
+        {
+            "track_id": [f"t{i // 2}" for i in range(n)],  # every id on two rows
+            "track_name": [f"Song {i}" for i in range(n)],
+            "track_artist": [f"artist {i % 17}" for i in range(n)],
+            "danceability": rng.normal(0.5 + 0.1 * offset, 0.05),
+            "energy": rng.normal(0.6 - 0.1 * offset, 0.05),
+            "tempo": rng.normal(110 + 10 * offset, 5),
+            "genre": labels,
+        }
+    )
+
+
+@pytest.fixture
+def tracks() -> pd.DataFrame:
+    return make_tracks()
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    value = os.environ.get("GENRE_DATA_DIR")
+    if not value or not (Path(value) / "spotify-30k" / "spotify_songs.csv").is_file():
+        unavailable("the real datasets are not here: set GENRE_DATA_DIR to shared/datasets")
+    return Path(value)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(real_data_dir) -> str:
+    """`streamlit run dashboard/app.py` on a free loopback port, for the whole session."""
+    port = _free_port()
+    log = (ARTIFACTS / "streamlit.log")
+    ARTIFACTS.mkdir(exist_ok=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        env={**os.environ, "GENRE_DATA_DIR": str(real_data_dir)},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+        if process.poll() is not None:
+            pytest.fail(f"streamlit exited early; see {log}")
+    else:
+        process.kill()
+        pytest.fail("streamlit did not answer /_stcore/health within 60 s")
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        unavailable("Debian's chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 2400})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
