@@ -104,7 +104,9 @@ def require_dataset() -> Dataset:
     dataset = current_dataset()
     if dataset is None:
         show_error(st.session_state["data.error"] or "no dataset is loaded.")
-        st.page_link("pages/data.py", label="Choose a dataset on the Data page", icon=":material/table:")
+        from dashboard.nav import DATA
+
+        st.page_link(DATA, label="Choose a dataset on the Data page", icon=":material/table:")
         st.stop()
     return dataset
 

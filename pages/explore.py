@@ -20,7 +20,7 @@ key = dataset_key(dataset)
 
 st.title("Explore")
 st.caption(f"{plain(dataset.name)}: {len(frame):,} rows, {dataset.class_counts.size} genres, "
-           f"{len(features)} numeric features.")
+           f"{len(features)} numeric feature{'s' * (len(features) != 1)}.")
 
 st.subheader("Class balance")
 counts = dataset.class_counts
@@ -56,6 +56,10 @@ st.caption("Reading: compare each feature's scale (mean, std, range): features o
            "scales need scaling before distance-based models such as KNN and SVM.")
 
 st.subheader("Correlations")
+if len(features) < 2:
+    st.info("Correlations and the PCA projection need at least two numeric features; choose more "
+            "on the Data page.")
+    st.stop()
 method = st.radio("Method", ["pearson", "spearman"], horizontal=True, key="explore.corr_method",
                   help="Pearson measures linear relations; Spearman ranks first, so it also "
                        "catches monotone curves and resists outliers.")

@@ -1,0 +1,78 @@
+"""A real Chromium against `streamlit run`: every page draws without an exception box."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from conftest import ARTIFACTS, make_tracks
+
+pytestmark = [pytest.mark.browser, pytest.mark.realdata]
+
+PAGES = ["Data", "Explore"]
+
+# Drawn: the script finished, no skeleton is left, every plotly chart has its SVG, and the
+# page has not grown for half a second (elements arrive in several messages).
+DRAWN = """() => {
+  const settled = () => {
+    if (document.querySelector('[data-testid="stStatusWidget"]')) return -1;
+    if (document.querySelector('[data-testid="stSkeleton"]')) return -1;
+    const charts = document.querySelectorAll('[data-testid="stPlotlyChart"]').length;
+    const svgs = document.querySelectorAll('[data-testid="stPlotlyChart"] .main-svg').length;
+    if (!document.querySelector('[data-testid="stMainBlockContainer"] h1')) return -1;
+    return svgs >= charts ? document.querySelectorAll('[data-testid]').length : -1;
+  };
+  const now = settled();
+  const ok = now >= 0 && now === window.__lastSettled && Date.now() - window.__since > 500;
+  if (now !== window.__lastSettled) { window.__lastSettled = now; window.__since = Date.now(); }
+  return ok;
+}"""
+
+
+def wait_drawn(page: Page) -> None:
+    page.wait_for_function(DRAWN, timeout=60_000, polling=100)
+
+
+def open_page(page: Page, app_url: str, title: str) -> None:
+    page.goto(app_url)
+    wait_drawn(page)
+    if title != "Data":
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+        expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+        wait_drawn(page)
+
+
+@pytest.mark.parametrize("title", PAGES)
+def test_every_page_draws_without_an_exception(page: Page, app_url: str, title: str):
+    open_page(page, app_url, title)
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+    assert page.get_by_test_id("stException").count() == 0
+    page.screenshot(path=ARTIFACTS / f"page-{title.lower()}.png", full_page=True)
+
+
+def test_explore_shows_charts_and_statistics(page: Page, app_url: str):
+    open_page(page, app_url, "Explore")
+    assert page.get_by_test_id("stPlotlyChart").count() == 5
+    expect(page.get_by_text("Descriptive statistics")).to_be_visible()
+    page.get_by_test_id("stRadio").filter(has_text="histogram").get_by_text("violin").click()
+    wait_drawn(page)
+    assert page.get_by_test_id("stException").count() == 0
+
+
+def test_upload_a_bad_then_a_good_file(page: Page, app_url: str, tmp_path):
+    page.goto(app_url)
+    wait_drawn(page)
+    page.get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name=re.compile("Upload your own CSV")).click()
+    uploader = page.get_by_test_id("stFileUploaderDropzoneInput")
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"genre,energy\npop,1\nrock,2,3\n")
+    uploader.set_input_files(bad)
+    expect(page.get_by_test_id("stAlertContentError")).to_contain_text(
+        "line 3 of bad.csv has 3 fields but the header has 2")
+    good = tmp_path / "good.csv"
+    make_tracks(90).to_csv(good, index=False)
+    uploader.set_input_files(good)
+    expect(page.get_by_test_id("stMetric").first).to_contain_text("Rows90")
+    assert page.get_by_test_id("stException").count() == 0
+    page.screenshot(path=ARTIFACTS / "page-data-upload.png", full_page=True)
