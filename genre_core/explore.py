@@ -48,7 +48,7 @@ def pca_projection(
     features: Sequence[str],
     label: str,
     *,
-    max_points: int = 6000,
+    max_points: int = 3000,
     seed: int = 0,
 ) -> Projection:
     """Fit a 2-D PCA on all rows (median-imputed, standardised); return a seeded sample to plot."""

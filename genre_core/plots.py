@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -35,25 +36,57 @@ def class_balance_figure(counts: pd.Series, kind: str = "bar") -> go.Figure:
     return fig
 
 
-def distribution_figure(frame: pd.DataFrame, feature: str, label: str, kind: str = "histogram") -> go.Figure:
-    """How ``feature`` is distributed in each genre: overlaid histograms, boxes or violins."""
+def distribution_figure(
+    frame: pd.DataFrame,
+    feature: str,
+    label: str,
+    kind: str = "histogram",
+    *,
+    bins: int = 60,
+    violin_sample: int = 1500,
+    seed: int = 0,
+) -> go.Figure:
+    """How ``feature`` is distributed in each genre: overlaid histograms, boxes or violins.
+
+    Histograms and boxes are computed here from every row, so the browser draws a few hundred
+    shapes instead of binning tens of thousands of points; a violin's density is estimated in
+    the browser from at most ``violin_sample`` seeded rows per genre.
+    """
     data = frame[[feature, label]].dropna().astype({label: str})
     colors = genre_colors(data[label].unique())
-    order = {label: sorted(colors)}
+    genres = sorted(colors)
+    groups = {g: data.loc[data[label] == g, feature].to_numpy(dtype=float) for g in genres}
+    fig = go.Figure()
     if kind == "box":
-        fig = px.box(data, x=label, y=feature, color=label, color_discrete_map=colors,
-                     category_orders=order, points=False)
+        for genre, values in groups.items():
+            q1, median, q3 = np.percentile(values, [25, 50, 75])
+            iqr = q3 - q1
+            inside = values[(values >= q1 - 1.5 * iqr) & (values <= q3 + 1.5 * iqr)]
+            fig.add_trace(go.Box(
+                name=genre, x=[genre], q1=[q1], median=[median], q3=[q3], mean=[values.mean()],
+                lowerfence=[inside.min()], upperfence=[inside.max()], marker_color=colors[genre],
+            ))
     elif kind == "violin":
-        fig = px.violin(data, x=label, y=feature, color=label, color_discrete_map=colors,
-                        category_orders=order, box=True, points=False)
+        rng = np.random.default_rng(seed)
+        for genre, values in groups.items():
+            if len(values) > violin_sample:
+                values = rng.choice(values, violin_sample, replace=False)
+            fig.add_trace(go.Violin(name=genre, x=[genre] * len(values), y=values, box_visible=True,
+                                    points=False, line_color=colors[genre]))
     else:
-        fig = px.histogram(data, x=feature, color=label, color_discrete_map=colors,
-                           category_orders=order, barmode="overlay", histnorm="percent",
-                           nbins=60, opacity=0.55)
-        fig.update_layout(yaxis_title="% of the genre's rows")
-    fig.update_layout(margin=_MARGINS, title=f"{feature} by genre", legend_title_text="genre")
+        edges = np.histogram_bin_edges(data[feature].to_numpy(dtype=float), bins=bins)
+        centers, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
+        for genre, values in groups.items():
+            counts, _ = np.histogram(values, bins=edges)
+            fig.add_trace(go.Bar(name=genre, x=centers, y=100 * counts / max(len(values), 1),
+                                 width=widths, marker_color=colors[genre], opacity=0.55,
+                                 hovertemplate="%{x:.3g}: %{y:.2f}%<extra>" + genre + "</extra>"))
+        fig.update_layout(barmode="overlay", bargap=0, yaxis_title="% of the genre's rows",
+                          xaxis_title=feature)
+    fig.update_layout(margin=_MARGINS, title=f"{feature} by genre", legend_title_text="genre",
+                      template="plotly_white")
     if kind in ("box", "violin"):
-        fig.update_layout(showlegend=False, xaxis_title=None)
+        fig.update_layout(showlegend=False, yaxis_title=feature)
     return fig
 
 
@@ -73,7 +106,7 @@ def pca_figure(projection: Projection, label: str) -> go.Figure:
     colors = genre_colors(points[label].unique())
     first, second = projection.explained
     fig = px.scatter(points, x="PC1", y="PC2", color=label, color_discrete_map=colors,
-                     category_orders={label: sorted(colors)}, opacity=0.6, render_mode="webgl")
+                     category_orders={label: sorted(colors)}, opacity=0.6, render_mode="svg")
     fig.update_traces(marker_size=4)
     fig.update_layout(
         margin=_MARGINS,

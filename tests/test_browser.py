@@ -5,33 +5,12 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from browser_helpers import wait_drawn
 from conftest import ARTIFACTS, make_tracks
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdata]
 
 PAGES = ["Data", "Explore"]
-
-# Drawn: the script finished, no skeleton is left, every plotly chart has its SVG, and the
-# page has not grown for half a second (elements arrive in several messages).
-DRAWN = """() => {
-  const settled = () => {
-    if (document.querySelector('[data-testid="stStatusWidget"]')) return -1;
-    if (document.querySelector('[data-testid="stSkeleton"]')) return -1;
-    const charts = document.querySelectorAll('[data-testid="stPlotlyChart"]').length;
-    const svgs = document.querySelectorAll('[data-testid="stPlotlyChart"] .main-svg').length;
-    if (!document.querySelector('[data-testid="stMainBlockContainer"] h1')) return -1;
-    return svgs >= charts ? document.querySelectorAll('[data-testid]').length : -1;
-  };
-  const now = settled();
-  const ok = now >= 0 && now === window.__lastSettled && Date.now() - window.__since > 500;
-  if (now !== window.__lastSettled) { window.__lastSettled = now; window.__since = Date.now(); }
-  return ok;
-}"""
-
-
-def wait_drawn(page: Page) -> None:
-    page.wait_for_function(DRAWN, timeout=60_000, polling=100)
-
 
 def open_page(page: Page, app_url: str, title: str) -> None:
     page.goto(app_url)
