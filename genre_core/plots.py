@@ -13,6 +13,12 @@ PALETTE = px.colors.qualitative.Safe + px.colors.qualitative.Pastel
 _MARGINS = dict(l=10, r=10, t=40, b=10)
 
 
+def as_text(value: object) -> str:
+    """A name from a user's file, escaped so plotly shows it as typed (plotly reads a few HTML
+    tags, such as <b> and <a href>, in labels)."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def genre_colors(genres) -> dict[str, str]:
     """One stable colour per genre, so every chart paints a genre alike."""
     return {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(sorted(map(str, genres)))}
@@ -21,7 +27,7 @@ def genre_colors(genres) -> dict[str, str]:
 def class_balance_figure(counts: pd.Series, kind: str = "bar") -> go.Figure:
     """Rows per genre as a bar chart (largest first) or a pie chart."""
     table = counts.rename_axis("genre").reset_index(name="rows")
-    table["genre"] = table["genre"].astype(str)
+    table["genre"] = table["genre"].map(as_text)
     colors = genre_colors(table["genre"])
     if kind == "pie":
         fig = px.pie(table, names="genre", values="rows", color="genre",
@@ -52,7 +58,8 @@ def distribution_figure(
     shapes instead of binning tens of thousands of points; a violin's density is estimated in
     the browser from at most ``violin_sample`` seeded rows per genre.
     """
-    data = frame[[feature, label]].dropna().astype({label: str})
+    data = frame[[feature, label]].dropna()
+    data[label] = data[label].map(as_text)
     colors = genre_colors(data[label].unique())
     genres = sorted(colors)
     groups = {g: data.loc[data[label] == g, feature].to_numpy(dtype=float) for g in genres}
@@ -74,24 +81,38 @@ def distribution_figure(
             fig.add_trace(go.Violin(name=genre, x=[genre] * len(values), y=values, box_visible=True,
                                     points=False, line_color=colors[genre]))
     else:
-        edges = np.histogram_bin_edges(data[feature].to_numpy(dtype=float), bins=bins)
-        centers, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
+        edges = bin_edges(data[feature].to_numpy(dtype=float), bins)
         for genre, values in groups.items():
             counts, _ = np.histogram(values, bins=edges)
-            fig.add_trace(go.Bar(name=genre, x=centers, y=100 * counts / max(len(values), 1),
-                                 width=widths, marker_color=colors[genre], opacity=0.55,
-                                 hovertemplate="%{x:.3g}: %{y:.2f}%<extra>" + genre + "</extra>"))
-        fig.update_layout(barmode="overlay", bargap=0, yaxis_title="% of the genre's rows",
-                          xaxis_title=feature)
-    fig.update_layout(margin=_MARGINS, title=f"{feature} by genre", legend_title_text="genre",
+            share = 100 * counts / max(len(values), 1)
+            # A step outline per genre: six overlaid outlines stay readable where bars blur.
+            fig.add_trace(go.Scatter(
+                name=genre, x=edges, y=np.append(share, share[-1]), mode="lines",
+                line={"shape": "hv", "color": colors[genre], "width": 2},
+                hovertemplate="from %{x:.3g}: %{y:.2f}%<extra>" + genre + "</extra>",
+            ))
+        fig.update_layout(hovermode="x unified", yaxis_title="% of the genre's rows",
+                          xaxis_title=as_text(feature))
+    fig.update_layout(margin=_MARGINS, title=f"{as_text(feature)} by genre", legend_title_text="genre",
                       template="plotly_white")
     if kind in ("box", "violin"):
-        fig.update_layout(showlegend=False, yaxis_title=feature)
+        fig.update_layout(showlegend=False, yaxis_title=as_text(feature))
     return fig
+
+
+def bin_edges(values: np.ndarray, bins: int) -> np.ndarray:
+    """About ``bins`` equal bins; for whole numbers (key, popularity) each bin holds the same
+    count of integers, so no bin is spuriously twice as tall as its neighbour."""
+    low, high = float(np.min(values)), float(np.max(values))
+    if np.all(values == np.round(values)) and high > low:
+        step = max(1, int(np.ceil((high - low + 1) / bins)))
+        return np.arange(low - 0.5, high + step, step)
+    return np.histogram_bin_edges(values, bins=bins)
 
 
 def correlation_figure(corr: pd.DataFrame, method: str) -> go.Figure:
     """A heatmap of a correlation matrix on a diverging scale fixed to [-1, 1]."""
+    corr = corr.rename(index=as_text, columns=as_text)
     fig = px.imshow(corr, zmin=-1, zmax=1, color_continuous_scale="RdBu_r", text_auto=".2f",
                     aspect="auto")
     fig.update_layout(margin=_MARGINS, title=f"{method.capitalize()} correlation",
@@ -102,12 +123,14 @@ def correlation_figure(corr: pd.DataFrame, method: str) -> go.Figure:
 
 def pca_figure(projection: Projection, label: str) -> go.Figure:
     """The PCA projection as a scatter coloured by genre."""
-    points = projection.points.astype({label: str})
+    points = projection.points.copy()
+    points[label] = points[label].map(as_text)
     colors = genre_colors(points[label].unique())
     first, second = projection.explained
     fig = px.scatter(points, x="PC1", y="PC2", color=label, color_discrete_map=colors,
                      category_orders={label: sorted(colors)}, opacity=0.6, render_mode="svg")
     fig.update_traces(marker_size=4)
+    fig.update_layout(legend_itemsizing="constant")
     fig.update_layout(
         margin=_MARGINS,
         title="Tracks on the first two principal components",

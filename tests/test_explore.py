@@ -49,3 +49,21 @@ def test_class_balance_keeps_the_largest_first():
     assert [trace.y[0] for trace in bar.data] == [9, 5, 2]
     pie = plots.class_balance_figure(counts, "pie")
     assert list(pie.data[0].values) == [9, 5, 2]
+
+
+def test_names_from_the_file_are_shown_as_text_in_figures():
+    frame = make_tracks(60, genres=("<b>pop</b>", "rock", "<a href='x'>rap</a>"))
+    frame = frame.rename(columns={"tempo": "<i>tempo</i>"})
+    fig = plots.distribution_figure(frame, "<i>tempo</i>", "genre")
+    names = {trace.name for trace in fig.data}
+    assert "&lt;b&gt;pop&lt;/b&gt;" in names and "&lt;a href='x'&gt;rap&lt;/a&gt;" in names
+    assert fig.layout.title.text == "&lt;i&gt;tempo&lt;/i&gt; by genre"
+    bar = plots.class_balance_figure(frame["genre"].value_counts())
+    assert all("<" not in str(trace.x[0]) for trace in bar.data)
+
+
+def test_whole_numbers_get_bins_of_equal_integer_width():
+    values = np.arange(101, dtype=float)  # 0..100 like track_popularity
+    edges = plots.bin_edges(values, 60)
+    counts, _ = np.histogram(values, bins=edges)
+    assert set(counts[:-1]) == {2} and counts.sum() == 101
