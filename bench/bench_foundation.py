@@ -28,8 +28,10 @@ from genre_core.data import load_dataset  # noqa: E402
 def report(name: str, seconds: list[float], target: float) -> None:
     median = statistics.median(seconds)
     runs = ", ".join(f"{s:.3f}" for s in seconds)
-    print(f"{name:<44} median {median:7.3f} s  target {target:4.1f} s  ratio {median / target:5.2f}"
-          f"   runs: {runs}")
+    print(
+        f"{name:<44} median {median:7.3f} s  target {target:4.1f} s  ratio {median / target:5.2f}"
+        f"   runs: {runs}"
+    )
 
 
 def bench_load(repeats: int) -> None:
@@ -49,9 +51,23 @@ def start_server(port: int) -> tuple[subprocess.Popen, float]:
     """Start `streamlit run`; return the process and the seconds until /_stcore/health answers."""
     start = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy(),
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "dashboard/app.py",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
     )
     while True:
         try:

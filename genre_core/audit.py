@@ -48,14 +48,15 @@ class Audit:
 
     def summary(self) -> list[str]:
         test_rows = self.rows * self.test_fraction
+        leaked = self.expected_leaked_test_rows
         return [
             f"{self.rows:,} rows, {self.unique_ids:,} unique songs (by {self.key}).",
             f"{self.duplicate_ids:,} songs appear more than once; {self.conflicting_ids:,} of them "
             f"under more than one genre.",
             f"{self.duplicate_rows:,} rows repeat an earlier row's feature values exactly.",
             f"A random split with {self.test_fraction:.0%} test would leave about "
-            f"{self.expected_leaked_test_rows:,.0f} of {test_rows:,.0f} test rows "
-            f"({self.expected_leaked_test_rows / max(test_rows, 1):.1%}) with the same song in training.",
+            f"{leaked:,.0f} of {test_rows:,.0f} test rows ({leaked / max(test_rows, 1):.1%}) "
+            "with the same song in training.",
             f"Conflicting labels cap accuracy at {self.accuracy_ceiling:.2%}.",
         ]
 

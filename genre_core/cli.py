@@ -46,8 +46,11 @@ def cmd_datasets(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     for row in rows:
-        where = row["local"] or ("not local; downloads on first use" if row["downloadable"]
-                                 else "not local; no public download")
+        where = row["local"] or (
+            "not local; downloads on first use"
+            if row["downloadable"]
+            else "not local; no public download"
+        )
         print(f"{row['name']:<20} {row['title']}\n{'':<20} {where}")
     return 0
 
@@ -134,8 +137,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -151,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         print("error: interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # a bug, not bad input: still no traceback for the user
-        print(f"error: internal error ({type(error).__name__}: {error}); please report it",
-              file=sys.stderr)
+        print(
+            f"error: internal error ({type(error).__name__}: {error}); please report it",
+            file=sys.stderr,
+        )
         return 1

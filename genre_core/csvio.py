@@ -157,7 +157,9 @@ def _check_structure(text: str, delimiter: str, filename: str) -> list[str]:
                     f"has {len(header)}; check for a stray '{_printable(delimiter)}' or quote."
                 )
     except csv.Error as error:
-        raise DataError(f"{filename} is not valid CSV near line {reader.line_num}: {error}.") from None
+        raise DataError(
+            f"{filename} is not valid CSV near line {reader.line_num}: {error}."
+        ) from None
     if rows == 0:
         raise DataError(f"{filename} has a header ({len(header)} columns) but no data rows.")
     return [name or f"column_{i}" for i, name in enumerate(header, start=1)]

@@ -122,14 +122,24 @@ def load_dataset(
         frame, warnings = read_csv_path(path)
         spec = _known_by_hash(path)
         if spec is None:
-            return from_user_frame(frame, path.name, label=label, features=features,
-                                   origin="explicit", path=str(path), warnings=warnings)
+            return from_user_frame(
+                frame,
+                path.name,
+                label=label,
+                features=features,
+                origin="explicit",
+                path=str(path),
+                warnings=warnings,
+            )
         # A known dataset's published file, wherever it lies: apply its fixes.
         dataset = from_known_frame(frame, spec, origin="explicit", path=str(path), verified=True)
     if label or features:
         dataset = dataset.with_roles(
-            replace(dataset.roles, label=label or dataset.roles.label,
-                    features=tuple(features or dataset.roles.features))
+            replace(
+                dataset.roles,
+                label=label or dataset.roles.label,
+                features=tuple(features or dataset.roles.features),
+            )
         )
     return dataset
 
@@ -167,8 +177,9 @@ def load_upload(
 ) -> Dataset:
     """A user's uploaded CSV (bytes), read, given roles and validated."""
     frame, warnings = read_csv_bytes(raw, filename, limit_mb=limit_mb)
-    return from_user_frame(frame, filename, label=label, features=features,
-                           origin="upload", warnings=warnings)
+    return from_user_frame(
+        frame, filename, label=label, features=features, origin="upload", warnings=warnings
+    )
 
 
 def from_known_frame(frame: pd.DataFrame, spec: DatasetSpec, **info) -> Dataset:
@@ -208,12 +219,14 @@ def add_release_year(frame: pd.DataFrame) -> None:
     if YEAR_COLUMN in frame.columns:
         return
     for column in frame.columns:
-        if any(hint in column.lower() for hint in _DATE_HINTS) and not pd.api.types.is_numeric_dtype(
-            frame[column]
-        ):
+        if any(
+            hint in column.lower() for hint in _DATE_HINTS
+        ) and not pd.api.types.is_numeric_dtype(frame[column]):
             years = frame[column].astype("string").str.extract(r"^\s*(\d{4})", expand=False)
             if years.notna().mean() > 0.5:
-                frame[YEAR_COLUMN] = pd.to_numeric(years, errors="coerce").astype("Float64").astype(float)
+                frame[YEAR_COLUMN] = (
+                    pd.to_numeric(years, errors="coerce").astype("Float64").astype(float)
+                )
             return
 
 
@@ -319,7 +332,9 @@ def validate(
         )
     for column in roles.features:
         if column not in frame.columns:
-            raise DataError(f"feature column '{column}' not found; the columns are: {_list(frame.columns)}.")
+            raise DataError(
+                f"feature column '{column}' not found; the columns are: {_list(frame.columns)}."
+            )
         if column == roles.label:
             raise DataError(f"'{column}' is the label; it cannot also be a feature.")
         frame[column] = _numeric_feature(frame, column, explicit=chosen_features)

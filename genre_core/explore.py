@@ -21,7 +21,9 @@ def describe_table(frame: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame
     return table
 
 
-def correlation(frame: pd.DataFrame, features: Sequence[str], method: str = "pearson") -> pd.DataFrame:
+def correlation(
+    frame: pd.DataFrame, features: Sequence[str], method: str = "pearson"
+) -> pd.DataFrame:
     """Pairwise correlation of the features, ``method`` "pearson" or "spearman"."""
     if method not in ("pearson", "spearman"):
         raise ValueError(f"unknown correlation method '{method}'")

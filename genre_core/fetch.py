@@ -108,7 +108,9 @@ def download(
     """Download ``url`` to ``target``; the file appears whole and checked, or not at all."""
     target.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
-    handle, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    handle, tmp_name = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".part"
+    )
     tmp = Path(tmp_name)
     try:
         with os.fdopen(handle, "wb") as out:

@@ -30,12 +30,14 @@ def class_balance_figure(counts: pd.Series, kind: str = "bar") -> go.Figure:
     table["genre"] = table["genre"].map(as_text)
     colors = genre_colors(table["genre"])
     if kind == "pie":
-        fig = px.pie(table, names="genre", values="rows", color="genre",
-                     color_discrete_map=colors, hole=0.35)
+        fig = px.pie(
+            table, names="genre", values="rows", color="genre", color_discrete_map=colors, hole=0.35
+        )
         fig.update_traces(textinfo="percent+label", sort=False)
     else:
-        fig = px.bar(table, x="genre", y="rows", color="genre", color_discrete_map=colors,
-                     text="rows")
+        fig = px.bar(
+            table, x="genre", y="rows", color="genre", color_discrete_map=colors, text="rows"
+        )
         fig.update_traces(texttemplate="%{text:,}", textposition="outside", cliponaxis=False)
         fig.update_layout(showlegend=False, xaxis_title=None, yaxis_title="rows")
     fig.update_layout(margin=_MARGINS, title="Rows per genre")
@@ -69,32 +71,59 @@ def distribution_figure(
             q1, median, q3 = np.percentile(values, [25, 50, 75])
             iqr = q3 - q1
             inside = values[(values >= q1 - 1.5 * iqr) & (values <= q3 + 1.5 * iqr)]
-            fig.add_trace(go.Box(
-                name=genre, x=[genre], q1=[q1], median=[median], q3=[q3], mean=[values.mean()],
-                lowerfence=[inside.min()], upperfence=[inside.max()], marker_color=colors[genre],
-            ))
+            fig.add_trace(
+                go.Box(
+                    name=genre,
+                    x=[genre],
+                    q1=[q1],
+                    median=[median],
+                    q3=[q3],
+                    mean=[values.mean()],
+                    lowerfence=[inside.min()],
+                    upperfence=[inside.max()],
+                    marker_color=colors[genre],
+                )
+            )
     elif kind == "violin":
         rng = np.random.default_rng(seed)
         for genre, values in groups.items():
             if len(values) > violin_sample:
                 values = rng.choice(values, violin_sample, replace=False)
-            fig.add_trace(go.Violin(name=genre, x=[genre] * len(values), y=values, box_visible=True,
-                                    points=False, line_color=colors[genre]))
+            fig.add_trace(
+                go.Violin(
+                    name=genre,
+                    x=[genre] * len(values),
+                    y=values,
+                    box_visible=True,
+                    points=False,
+                    line_color=colors[genre],
+                )
+            )
     else:
         edges = bin_edges(data[feature].to_numpy(dtype=float), bins)
         for genre, values in groups.items():
             counts, _ = np.histogram(values, bins=edges)
             share = 100 * counts / max(len(values), 1)
             # A step outline per genre: six overlaid outlines stay readable where bars blur.
-            fig.add_trace(go.Scatter(
-                name=genre, x=edges, y=np.append(share, share[-1]), mode="lines",
-                line={"shape": "hv", "color": colors[genre], "width": 2},
-                hovertemplate="from %{x:.3g}: %{y:.2f}%<extra>" + genre + "</extra>",
-            ))
-        fig.update_layout(hovermode="x unified", yaxis_title="% of the genre's rows",
-                          xaxis_title=as_text(feature))
-    fig.update_layout(margin=_MARGINS, title=f"{as_text(feature)} by genre", legend_title_text="genre",
-                      template="plotly_white")
+            fig.add_trace(
+                go.Scatter(
+                    name=genre,
+                    x=edges,
+                    y=np.append(share, share[-1]),
+                    mode="lines",
+                    line={"shape": "hv", "color": colors[genre], "width": 2},
+                    hovertemplate="from %{x:.3g}: %{y:.2f}%<extra>" + genre + "</extra>",
+                )
+            )
+        fig.update_layout(
+            hovermode="x unified", yaxis_title="% of the genre's rows", xaxis_title=as_text(feature)
+        )
+    fig.update_layout(
+        margin=_MARGINS,
+        title=f"{as_text(feature)} by genre",
+        legend_title_text="genre",
+        template="plotly_white",
+    )
     if kind in ("box", "violin"):
         fig.update_layout(showlegend=False, yaxis_title=as_text(feature))
     return fig
@@ -113,10 +142,12 @@ def bin_edges(values: np.ndarray, bins: int) -> np.ndarray:
 def correlation_figure(corr: pd.DataFrame, method: str) -> go.Figure:
     """A heatmap of a correlation matrix on a diverging scale fixed to [-1, 1]."""
     corr = corr.rename(index=as_text, columns=as_text)
-    fig = px.imshow(corr, zmin=-1, zmax=1, color_continuous_scale="RdBu_r", text_auto=".2f",
-                    aspect="auto")
-    fig.update_layout(margin=_MARGINS, title=f"{method.capitalize()} correlation",
-                      coloraxis_colorbar_title="r")
+    fig = px.imshow(
+        corr, zmin=-1, zmax=1, color_continuous_scale="RdBu_r", text_auto=".2f", aspect="auto"
+    )
+    fig.update_layout(
+        margin=_MARGINS, title=f"{method.capitalize()} correlation", coloraxis_colorbar_title="r"
+    )
     fig.update_traces(textfont_size=10)
     return fig
 
@@ -127,8 +158,16 @@ def pca_figure(projection: Projection, label: str) -> go.Figure:
     points[label] = points[label].map(as_text)
     colors = genre_colors(points[label].unique())
     first, second = projection.explained
-    fig = px.scatter(points, x="PC1", y="PC2", color=label, color_discrete_map=colors,
-                     category_orders={label: sorted(colors)}, opacity=0.6, render_mode="svg")
+    fig = px.scatter(
+        points,
+        x="PC1",
+        y="PC2",
+        color=label,
+        color_discrete_map=colors,
+        category_orders={label: sorted(colors)},
+        opacity=0.6,
+        render_mode="svg",
+    )
     fig.update_traces(marker_size=4)
     fig.update_layout(legend_itemsizing="constant")
     fig.update_layout(

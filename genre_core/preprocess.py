@@ -49,7 +49,9 @@ def make_preprocessor(config: PrepConfig = PrepConfig()) -> Pipeline:
     scalers = {
         "standard": StandardScaler(),
         "minmax": MinMaxScaler(),
-        "quantile": QuantileTransformer(output_distribution="normal", n_quantiles=1000, subsample=100_000),
+        "quantile": QuantileTransformer(
+            output_distribution="normal", n_quantiles=1000, subsample=100_000
+        ),
         "none": "passthrough",
     }
     if config.scaler not in scalers:

@@ -48,7 +48,11 @@ class Split:
     test: np.ndarray
 
     def sizes(self) -> dict[str, int]:
-        return {"train": len(self.train), "validation": len(self.validation), "test": len(self.test)}
+        return {
+            "train": len(self.train),
+            "validation": len(self.validation),
+            "test": len(self.test),
+        }
 
 
 def split_rows(frame: pd.DataFrame, label: str, config: SplitConfig = SplitConfig()) -> Split:

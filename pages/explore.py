@@ -19,8 +19,10 @@ features = list(roles.features)
 key = dataset_key(dataset)
 
 st.title("Explore")
-st.caption(f"{plain(dataset.name)}: {len(frame):,} rows, {dataset.class_counts.size} genres, "
-           f"{len(features)} numeric feature{'s' * (len(features) != 1)}.")
+st.caption(
+    f"{plain(dataset.name)}: {len(frame):,} rows, {dataset.class_counts.size} genres, "
+    f"{len(features)} numeric feature{'s' * (len(features) != 1)}."
+)
 
 st.subheader("Class balance")
 counts = dataset.class_counts
@@ -28,14 +30,21 @@ left, right = st.columns(2)
 left.plotly_chart(plots.class_balance_figure(counts, "bar"), key="explore.balance_bar")
 right.plotly_chart(plots.class_balance_figure(counts, "pie"), key="explore.balance_pie")
 ratio = counts.max() / counts.min()
-st.caption(f"Reading: the largest genre has {ratio:.1f}× the rows of the smallest; above about 3× "
-           "accuracy flatters the big genres, so also read balanced accuracy and macro-F1.")
+st.caption(
+    f"Reading: the largest genre has {ratio:.1f}× the rows of the smallest; above about 3× "
+    "accuracy flatters the big genres, so also read balanced accuracy and macro-F1."
+)
 
 report = cached_audit(key, dataset)
 if report.conflicting_ids:
-    st.info(plain(f"{report.conflicting_ids:,} songs are filed under more than one genre, so no "
-                  f"model can exceed {report.accuracy_ceiling:.1%} accuracy here; the Data page "
-                  "lists them."), icon=":material/info:")
+    st.info(
+        plain(
+            f"{report.conflicting_ids:,} songs are filed under more than one genre, so no "
+            f"model can exceed {report.accuracy_ceiling:.1%} accuracy here; the Data page "
+            "lists them."
+        ),
+        icon=":material/info:",
+    )
 
 st.subheader("Distributions by genre")
 first, second = st.columns([2, 3])
@@ -43,36 +52,54 @@ if st.session_state["explore.feature"] not in features:
     st.session_state["explore.feature"] = features[0]
 feature = first.selectbox("Feature", features, key="explore.feature")
 kind = second.radio("Chart", ["histogram", "box", "violin"], horizontal=True, key="explore.kind")
-st.plotly_chart(plots.distribution_figure(frame, feature, roles.label, kind),
-                key="explore.distribution")
-st.caption("Reading: where the genres' shapes separate, this feature helps tell them apart; "
-           "where they overlap, it carries little on its own.")
+st.plotly_chart(
+    plots.distribution_figure(frame, feature, roles.label, kind), key="explore.distribution"
+)
+st.caption(
+    "Reading: where the genres' shapes separate, this feature helps tell them apart; "
+    "where they overlap, it carries little on its own."
+)
 
 st.subheader("Descriptive statistics")
 table = describe_table(frame, features)
 styled = table.style.format("{:,.2f}").format("{:,.0f}", subset=pd.IndexSlice[["count"], :])
 st.dataframe(styled, width="stretch", key="explore.describe")
-st.caption("Reading: compare each feature's scale (mean, std, range): features on very different "
-           "scales need scaling before distance-based models such as KNN and SVM.")
+st.caption(
+    "Reading: compare each feature's scale (mean, std, range): features on very different "
+    "scales need scaling before distance-based models such as KNN and SVM."
+)
 
 st.subheader("Correlations")
 if len(features) < 2:
-    st.info("Correlations and the PCA projection need at least two numeric features; choose more "
-            "on the Data page.")
+    st.info(
+        "Correlations and the PCA projection need at least two numeric features; choose more "
+        "on the Data page."
+    )
     st.stop()
-method = st.radio("Method", ["pearson", "spearman"], horizontal=True, key="explore.corr_method",
-                  help="Pearson measures linear relations; Spearman ranks first, so it also "
-                       "catches monotone curves and resists outliers.")
+method = st.radio(
+    "Method",
+    ["pearson", "spearman"],
+    horizontal=True,
+    key="explore.corr_method",
+    help="Pearson measures linear relations; Spearman ranks first, so it also "
+    "catches monotone curves and resists outliers.",
+)
 corr = correlation(frame, features, method)
 st.plotly_chart(plots.correlation_figure(corr, method), key="explore.correlation")
 pairs = "; ".join(f"{a} and {b} ({r:+.2f})" for a, b, r in strongest_pairs(corr))
-st.caption(plain(f"Reading: the strongest pairs are {pairs}. Strongly correlated features carry "
-                 "overlapping information."))
+st.caption(
+    plain(
+        f"Reading: the strongest pairs are {pairs}. Strongly correlated features carry "
+        "overlapping information."
+    )
+)
 
 st.subheader("PCA projection")
 projection = cached_projection(key, dataset)
 st.plotly_chart(plots.pca_figure(projection, roles.label), key="explore.pca")
 shown = len(projection.points)
-st.caption(f"Reading: {shown:,} tracks (a seeded sample when there are more) on the two directions "
-           f"of greatest variance, which together hold {sum(projection.explained):.0%} of it. "
-           "Genres that form separate clouds are easy to tell apart; overlapping clouds are hard.")
+st.caption(
+    f"Reading: {shown:,} tracks (a seeded sample when there are more) on the two directions "
+    f"of greatest variance, which together hold {sum(projection.explained):.0%} of it. "
+    "Genres that form separate clouds are easy to tell apart; overlapping clouds are hard."
+)

@@ -78,13 +78,27 @@ def _free_port() -> int:
 def app_url(real_data_dir) -> str:
     """`streamlit run dashboard/app.py` on a free loopback port, for the whole session."""
     port = _free_port()
-    log = (ARTIFACTS / "streamlit.log")
+    log = ARTIFACTS / "streamlit.log"
     ARTIFACTS.mkdir(exist_ok=True)
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "dashboard/app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
         env={**os.environ, "GENRE_DATA_DIR": str(real_data_dir)},
     )
     url = f"http://127.0.0.1:{port}"

@@ -12,6 +12,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.realdata]
 
 PAGES = ["Data", "Explore"]
 
+
 def open_page(page: Page, app_url: str, title: str) -> None:
     page.goto(app_url)
     wait_drawn(page)
@@ -48,10 +49,33 @@ def test_upload_a_bad_then_a_good_file(page: Page, app_url: str, tmp_path):
     bad.write_bytes(b"genre,energy\npop,1\nrock,2,3\n")
     uploader.set_input_files(bad)
     expect(page.get_by_test_id("stAlertContentError")).to_contain_text(
-        "line 3 of bad.csv has 3 fields but the header has 2")
+        "line 3 of bad.csv has 3 fields but the header has 2"
+    )
     good = tmp_path / "good.csv"
     make_tracks(90).to_csv(good, index=False)
     uploader.set_input_files(good)
     expect(page.get_by_test_id("stMetric").first).to_contain_text("Rows90")
     assert page.get_by_test_id("stException").count() == 0
     page.screenshot(path=ARTIFACTS / "page-data-upload.png", full_page=True)
+
+
+def test_text_from_a_file_is_never_rendered_as_html(page: Page, app_url: str, tmp_path):
+    frame = make_tracks(90, genres=("<b>pop</b>", "rock", "rap"))
+    frame = frame.rename(columns={"energy": "<img src=x onerror=alert(1)>"})
+    frame.iloc[:3, 4] = None  # gaps in that column: a warning names it
+    path = tmp_path / "<b>songs.csv"
+    frame.to_csv(path, index=False)
+    page.goto(app_url)
+    wait_drawn(page)
+    page.get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name=re.compile("Upload your own CSV")).click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
+    expect(page.get_by_test_id("stAlertContentWarning").first).to_contain_text(
+        "<img src=x onerror=alert(1)>"
+    )
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Explore").click()
+    expect(page.get_by_role("heading", name="Explore", level=1)).to_be_visible()
+    wait_drawn(page)
+    expect(page.get_by_text("<b>songs.csv: 90 rows")).to_be_visible()
+    expect(page.locator(".legendtext", has_text="<b>pop</b>").first).to_be_visible()
+    assert page.locator("img[src='x'], .main-svg b, [data-testid='stMarkdown'] b").count() == 0

@@ -12,7 +12,11 @@ from conftest import ROOT, make_tracks
 def run(*args, env=None):
     return subprocess.run(
         [sys.executable, "-m", "genre_core", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
 
 
@@ -43,9 +47,11 @@ BAD = {
     "ragged.csv": (b"genre,energy\npop,1\nrock,2,3\n", "line 3"),
     "zipped.csv": (b"PK\x03\x04rest", "zip archive"),
     "inf.csv": (b"genre,energy\npop,1\npop,inf\nrock,2\nrock,3\n", "infinite value on line 3"),
-    "text.csv": (b"genre,energy,tempo\npop,1,120\npop,2,fast\nrock,3,130\nrock,4,131\n"
-                 b"rap,5,99\nrap,6,98\nrap,7,97\nrap,8,96\nrap,9,95\nrap,1,94\n",
-                 "column 'tempo' should hold numbers but line 3 holds 'fast'"),
+    "text.csv": (
+        b"genre,energy,tempo\npop,1,120\npop,2,fast\nrock,3,130\nrock,4,131\n"
+        b"rap,5,99\nrap,6,98\nrap,7,97\nrap,8,96\nrap,9,95\nrap,1,94\n",
+        "column 'tempo' should hold numbers but line 3 holds 'fast'",
+    ),
 }
 
 

@@ -59,8 +59,11 @@ def test_all_features_empty(tracks):
 def test_text_in_a_numeric_column_names_the_line(tracks):
     frame = tracks.astype({"tempo": object})
     frame.loc[7, "tempo"] = "fast"
-    _fails(frame, "column 'tempo' should hold numbers but line 9 holds 'fast'",
-           features=["tempo", "energy"])
+    _fails(
+        frame,
+        "column 'tempo' should hold numbers but line 9 holds 'fast'",
+        features=["tempo", "energy"],
+    )
 
 
 def test_text_column_chosen_as_feature(tracks):

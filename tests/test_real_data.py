@@ -22,15 +22,21 @@ def test_spotify_30k_audit(real_data_dir):
     assert (report.rows, report.unique_ids) == (32_833, 28_356)
     assert (report.duplicate_ids, report.conflicting_ids) == (3_166, 1_687)
     assert dataset.class_counts.to_dict() == {
-        "edm": 6043, "rap": 5746, "pop": 5507, "r&b": 5431, "latin": 5155, "rock": 4951
+        "edm": 6043,
+        "rap": 5746,
+        "pop": 5507,
+        "r&b": 5431,
+        "latin": 5155,
+        "rock": 4951,
     }
     assert dataset.frame["release_year"].between(1950, 2021).mean() > 0.99
 
 
 def test_grouped_split_of_spotify_30k_shares_no_track(real_data_dir):
     dataset = load_dataset("spotify-30k")
-    split = split_rows(dataset.frame, "playlist_genre",
-                       SplitConfig("group", "track_id", 0.49, 0.30, 0.21, seed=0))
+    split = split_rows(
+        dataset.frame, "playlist_genre", SplitConfig("group", "track_id", 0.49, 0.30, 0.21, seed=0)
+    )
     ids = dataset.frame["track_id"].to_numpy()
     assert not set(ids[split.train]) & set(ids[split.test])
     assert not set(ids[split.validation]) & set(ids[split.test])
@@ -41,13 +47,18 @@ def test_music_genre_11(real_data_dir):
     frame = dataset.frame
     assert len(frame) == 17_996 and dataset.class_counts["Rock"] == 4_949
     assert frame["duration_ms"].min() > 10_000  # the 2,580 minute values are now ms
-    assert frame[["popularity", "key", "instrumentalness"]].isna().sum().tolist() == [428, 2014, 4377]
+    assert frame[["popularity", "key", "instrumentalness"]].isna().sum().tolist() == [
+        428,
+        2014,
+        4377,
+    ]
 
 
 def test_genre_factor_table(real_data_dir):
     dataset = load_dataset("spotify-youtube")
-    six = select_genres(dataset.frame, "Genre",
-                        ["hip hop", "rock", "pop", "electronic", "metal", "classic"])
+    six = select_genres(
+        dataset.frame, "Genre", ["hip hop", "rock", "pop", "electronic", "metal", "classic"]
+    )
     assert len(six) == 6_446
 
 
@@ -59,7 +70,10 @@ def test_raw_youtube_genres(real_data_dir):
 def test_describe_cli_on_spotify_30k(real_data_dir):
     result = subprocess.run(
         [sys.executable, "-m", "genre_core", "describe", "--data", "spotify-30k", "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     summary = json.loads(result.stdout)
     assert summary["rows"] == 32_833 and len(summary["classes"]) == 6
