@@ -11,6 +11,7 @@ import sys
 
 from genre_core import registry
 from genre_core.audit import audit
+from genre_core.cli_models import register
 from genre_core.data import Dataset, load_dataset
 from genre_core.errors import DataError
 from genre_core.fetch import find_local
@@ -134,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "describe":
             sub.add_argument("--json", action="store_true", help="print one JSON object")
         sub.set_defaults(func=func)
+    register(commands)
     return parser
 
 

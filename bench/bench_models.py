@@ -1,0 +1,142 @@
+"""Engine overhead against calling scikit-learn / XGBoost directly, and each model's fit time.
+
+    GENRE_DATA_DIR=/path/to/shared/datasets python bench/bench_models.py [--repeats 3]
+
+On spotify-30k (70/30 stratified split, the 13 registry features, median imputation and
+standard scaling), each model is fitted and asked for test probabilities twice:
+  direct  a hand-built scikit-learn Pipeline (XGBoost: XGBClassifier on LabelEncoder codes)
+  engine  genre_core.models.make_model with the same hyperparameters
+The ratio engine/direct (median over repeats, runs interleaved) is the overhead of the zoo; the
+target is at most 1.10. The last column times genre_core.training.train_model end to end
+(split, fit, predictions on train and test, and the full evaluation with 1,000 bootstraps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier  # noqa: E402
+from sklearn.impute import SimpleImputer  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.neighbors import KNeighborsClassifier  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
+from sklearn.preprocessing import LabelEncoder, StandardScaler  # noqa: E402
+from sklearn.svm import SVC  # noqa: E402
+from xgboost import XGBClassifier  # noqa: E402
+
+from genre_core.data import load_dataset  # noqa: E402
+from genre_core.models import make_model, resolve_params  # noqa: E402
+from genre_core.splits import SplitConfig, split_rows  # noqa: E402
+from genre_core.training import TrainConfig, train_model, training_table  # noqa: E402
+
+
+def direct_estimator(name: str, seed: int = 0):
+    """The same estimator as the zoo's defaults, written by hand."""
+    p = resolve_params(name)
+    return {
+        "logreg": lambda: LogisticRegression(C=p["C"], max_iter=p["max_iter"], random_state=seed),
+        "svm": lambda: SVC(
+            kernel="rbf",
+            decision_function_shape="ovo",
+            probability=True,
+            cache_size=500,
+            random_state=seed,
+        ),
+        "knn": lambda: KNeighborsClassifier(
+            n_neighbors=p["n_neighbors"], metric="euclidean", n_jobs=2
+        ),
+        "rf": lambda: RandomForestClassifier(
+            n_estimators=p["n_estimators"], n_jobs=2, random_state=seed
+        ),
+        "xgboost": lambda: XGBClassifier(
+            n_estimators=p["n_estimators"],
+            max_depth=p["max_depth"],
+            learning_rate=p["learning_rate"],
+            subsample=p["subsample"],
+            colsample_bytree=p["colsample_bytree"],
+            min_child_weight=p["min_child_weight"],
+            reg_lambda=p["reg_lambda"],
+            n_jobs=2,
+            random_state=seed,
+            tree_method="hist",
+            eval_metric="mlogloss",
+        ),
+        "hgb": lambda: HistGradientBoostingClassifier(
+            max_iter=p["max_iter"], early_stopping=False, random_state=seed
+        ),
+    }[name]()
+
+
+def time_direct(name, X_train, y_train, X_test) -> float:
+    started = time.perf_counter()
+    pipeline = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="median")),
+            ("scale", StandardScaler()),
+            ("model", direct_estimator(name)),
+        ]
+    )
+    if name == "xgboost":
+        encoder = LabelEncoder().fit(y_train)
+        pipeline.fit(X_train, encoder.transform(y_train))
+    else:
+        pipeline.fit(X_train, y_train)
+    pipeline.predict_proba(X_test)
+    return time.perf_counter() - started
+
+
+def time_engine(name, X_train, y_train, X_test) -> tuple[float, float]:
+    started = time.perf_counter()
+    pipeline = make_model(name)
+    pipeline.fit(X_train, y_train)
+    fitted = time.perf_counter()
+    pipeline.predict_proba(X_test)
+    return time.perf_counter() - started, fitted - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--models", default="logreg,knn,rf,xgboost,hgb,svm")
+    args = parser.parse_args()
+    data = load_dataset("spotify-30k", allow_download=False)
+    label, features = data.roles.label, data.roles.features
+    table, X, y = training_table(data.frame, label, features)
+    split = split_rows(table, label, SplitConfig(train=0.7, test=0.3, seed=0))
+    X_train, y_train, X_test = X[split.train], y[split.train], X[split.test]
+    print(
+        f"spotify-30k: {len(split.train):,} training rows, {len(split.test):,} test rows, "
+        f"{len(features)} features; median of {args.repeats} interleaved repeats\n"
+    )
+    print(
+        f"{'model':<8} {'direct s':>9} {'engine s':>9} {'ratio':>6} {'fit s':>7} "
+        f"{'train_model s':>14}"
+    )
+    for name in args.models.split(","):
+        repeats = 1 if name == "svm" else args.repeats  # minutes per fit: once is enough
+        direct, engine, fits = [], [], []
+        for _ in range(repeats):
+            direct.append(time_direct(name, X_train, y_train, X_test))
+            total, fit = time_engine(name, X_train, y_train, X_test)
+            engine.append(total)
+            fits.append(fit)
+        started = time.perf_counter()
+        train_model(table, label, TrainConfig(name, features=tuple(features)))
+        whole = time.perf_counter() - started
+        d, e = statistics.median(direct), statistics.median(engine)
+        print(
+            f"{name:<8} {d:>9.2f} {e:>9.2f} {e / d:>6.3f} {statistics.median(fits):>7.2f} "
+            f"{whole:>14.2f}",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

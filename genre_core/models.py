@@ -1,0 +1,409 @@
+"""The classical model zoo: each model a scikit-learn Pipeline of preprocessing and estimator.
+
+A :class:`ModelSpec` lists the hyperparameters that matter (type, default, range), so the Train
+page draws its widgets and the CLI parses ``--param KEY=VALUE`` from the same table, and names
+the settings the seed reports used as presets.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import LabelEncoder
+from sklearn.svm import SVC
+
+from genre_core.errors import DataError
+from genre_core.preprocess import PrepConfig, make_preprocessor
+
+N_JOBS = 2  # the machine this runs on has two cores; more threads only contend
+
+# scikit-learn 1.9 deprecates SVC(probability=True) for CalibratedClassifierCV; the zoo keeps
+# the SVC of "The Genre Factor" (same Platt scaling) until 1.11 removes it.
+warnings.filterwarnings(
+    "ignore", message="The `probability` parameter was deprecated", category=FutureWarning
+)
+
+
+@dataclass(frozen=True)
+class Param:
+    """One tunable hyperparameter.
+
+    ``kind`` is "int", "float", "choice" or "bool". Numbers have an inclusive ``low``/``high``
+    range (``log``: it spans orders of magnitude); a choice lists its ``choices``. ``none_ok`` lets
+    the value ``none`` through (an unlimited depth).
+    """
+
+    name: str
+    kind: str
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+    log: bool = False
+    none_ok: bool = False
+    help: str = ""
+
+    def parse(self, text: str | Any, model: str) -> Any:
+        """Convert and check a value (a string from the CLI, or a widget's value)."""
+        where = f"{model} parameter '{self.name}'"
+        if self.none_ok and (text is None or str(text).strip().lower() == "none"):
+            return None
+        if self.kind == "bool":
+            if isinstance(text, bool):
+                return text
+            value = str(text).strip().lower()
+            if value in ("true", "1", "yes"):
+                return True
+            if value in ("false", "0", "no"):
+                return False
+            raise DataError(f"{where} must be true or false, not '{text}'.")
+        if self.kind == "choice":
+            for choice in self.choices:
+                if choice == text or str(choice).lower() == str(text).strip().lower():
+                    return choice
+            raise DataError(
+                f"{where} must be one of {', '.join(map(str, self.choices))}, not '{text}'."
+            )
+        try:
+            number = float(text)
+        except (TypeError, ValueError):
+            raise DataError(f"{where} must be a number, not '{text}'.") from None
+        if self.kind == "int":
+            if not number.is_integer():
+                raise DataError(f"{where} must be a whole number, not '{text}'.")
+            number = int(number)
+        if not math.isfinite(number) or not (self.low <= number <= self.high):
+            raise DataError(
+                f"{where} must be between {self.low:g} and {self.high:g}, not '{text}'."
+            )
+        return number
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model of the zoo: its hyperparameters, presets and estimator factory."""
+
+    name: str
+    title: str
+    params: tuple[Param, ...]
+    build: Callable[[dict, int], BaseEstimator]
+    presets: dict[str, dict] = field(default_factory=dict)
+    prep: PrepConfig = PrepConfig()
+    note: str = ""
+
+    @property
+    def defaults(self) -> dict:
+        return {p.name: p.default for p in self.params}
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        known = ", ".join(p.name for p in self.params)
+        raise DataError(f"{self.name} has no parameter '{name}'; its parameters are: {known}.")
+
+
+class XGBLabelClassifier(ClassifierMixin, BaseEstimator):
+    """XGBoost's classifier taking genre names as labels (XGBoost itself wants 0..K-1)."""
+
+    def __init__(
+        self,
+        n_estimators=300,
+        max_depth=6,
+        learning_rate=0.1,
+        subsample=1.0,
+        colsample_bytree=1.0,
+        min_child_weight=1.0,
+        reg_lambda=1.0,
+        n_jobs=N_JOBS,
+        random_state=0,
+    ):
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.subsample = subsample
+        self.colsample_bytree = colsample_bytree
+        self.min_child_weight = min_child_weight
+        self.reg_lambda = reg_lambda
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        from xgboost import XGBClassifier
+
+        self.encoder_ = LabelEncoder().fit(y)
+        self.classes_ = self.encoder_.classes_
+        self.booster_ = XGBClassifier(
+            tree_method="hist",
+            eval_metric="mlogloss",
+            **self.get_params(),
+        ).fit(X, self.encoder_.transform(y))
+        self.n_features_in_ = self.booster_.n_features_in_
+        return self
+
+    def predict_proba(self, X):
+        return self.booster_.predict_proba(X)
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def _logreg(p: dict, seed: int) -> BaseEstimator:
+    return LogisticRegression(
+        C=p["C"], max_iter=p["max_iter"], class_weight=p["class_weight"], random_state=seed
+    )
+
+
+def _svm(p: dict, seed: int) -> BaseEstimator:
+    return SVC(
+        kernel="rbf",
+        C=p["C"],
+        gamma=p["gamma"],
+        decision_function_shape="ovo",
+        probability=True,
+        class_weight=p["class_weight"],
+        cache_size=500,
+        random_state=seed,
+    )
+
+
+def _knn(p: dict, seed: int) -> BaseEstimator:
+    return KNeighborsClassifier(
+        n_neighbors=p["n_neighbors"], weights=p["weights"], metric=p["metric"], n_jobs=N_JOBS
+    )
+
+
+def _rf(p: dict, seed: int) -> BaseEstimator:
+    return RandomForestClassifier(
+        n_estimators=p["n_estimators"],
+        max_depth=p["max_depth"],
+        min_samples_split=p["min_samples_split"],
+        min_samples_leaf=p["min_samples_leaf"],
+        max_features=p["max_features"],
+        bootstrap=p["bootstrap"],
+        class_weight=p["class_weight"],
+        n_jobs=N_JOBS,
+        random_state=seed,
+    )
+
+
+def _xgboost(p: dict, seed: int) -> BaseEstimator:
+    return XGBLabelClassifier(random_state=seed, **p)
+
+
+def _hgb(p: dict, seed: int) -> BaseEstimator:
+    return HistGradientBoostingClassifier(
+        learning_rate=p["learning_rate"],
+        max_iter=p["max_iter"],
+        max_leaf_nodes=p["max_leaf_nodes"],
+        max_depth=p["max_depth"],
+        l2_regularization=p["l2_regularization"],
+        early_stopping=p["early_stopping"],
+        class_weight=p["class_weight"],
+        random_state=seed,
+    )
+
+
+_WEIGHT = Param(
+    "class_weight",
+    "choice",
+    None,
+    choices=(None, "balanced"),
+    help="'balanced' weighs rare genres up.",
+)
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec(
+            "logreg",
+            "Logistic regression",
+            (
+                Param(
+                    "C", "float", 1.0, 1e-4, 1e4, log=True, help="Inverse regularisation strength."
+                ),
+                Param("max_iter", "int", 1000, 50, 10_000, help="Solver iterations."),
+                _WEIGHT,
+            ),
+            _logreg,
+            presets={"cas-d-etude": {}, "model-based": {}},
+        ),
+        ModelSpec(
+            "svm",
+            "Support vector machine (RBF, one-vs-one)",
+            (
+                Param(
+                    "C", "float", 1.0, 1e-3, 1e3, log=True, help="Penalty on misclassified points."
+                ),
+                Param(
+                    "gamma", "choice", "scale", choices=("scale", "auto"), help="RBF kernel width."
+                ),
+                _WEIGHT,
+            ),
+            _svm,
+            presets={"genre-factor": {}, "cas-d-etude": {}},
+            note=(
+                "Fits in O(n²): slow above ~20,000 training rows; "
+                "probabilities come from an internal 5-fold CV."
+            ),
+        ),
+        ModelSpec(
+            "knn",
+            "k-nearest neighbours",
+            (
+                Param("n_neighbors", "int", 5, 1, 200, help="How many neighbours vote."),
+                Param("weights", "choice", "uniform", choices=("uniform", "distance")),
+                Param(
+                    "metric", "choice", "euclidean", choices=("euclidean", "manhattan", "cosine")
+                ),
+            ),
+            _knn,
+            presets={"genre-factor": {"n_neighbors": 12, "metric": "euclidean"}, "cas-d-etude": {}},
+        ),
+        ModelSpec(
+            "rf",
+            "Random forest",
+            (
+                Param("n_estimators", "int", 100, 10, 2000, help="Number of trees."),
+                Param(
+                    "max_depth", "int", None, 1, 100, none_ok=True, help="None grows full trees."
+                ),
+                Param("min_samples_split", "int", 2, 2, 100),
+                Param("min_samples_leaf", "int", 1, 1, 100),
+                Param("max_features", "choice", "sqrt", choices=("sqrt", "log2")),
+                Param("bootstrap", "bool", True),
+                _WEIGHT,
+            ),
+            _rf,
+            presets={"cas-d-etude": {}},
+        ),
+        ModelSpec(
+            "xgboost",
+            "XGBoost (gradient-boosted trees)",
+            (
+                Param("n_estimators", "int", 300, 10, 3000, help="Boosting rounds."),
+                Param("max_depth", "int", 6, 1, 20),
+                Param("learning_rate", "float", 0.1, 1e-3, 1.0, log=True),
+                Param("subsample", "float", 1.0, 0.1, 1.0, help="Share of rows per tree."),
+                Param(
+                    "colsample_bytree", "float", 1.0, 0.1, 1.0, help="Share of features per tree."
+                ),
+                Param("min_child_weight", "float", 1.0, 0.0, 100.0),
+                Param("reg_lambda", "float", 1.0, 0.0, 100.0, help="L2 penalty on leaf weights."),
+            ),
+            _xgboost,
+            presets={
+                "development": {
+                    "colsample_bytree": 0.9,
+                    "learning_rate": 0.1,
+                    "max_depth": 10,
+                    "n_estimators": 300,
+                    "subsample": 0.9,
+                },
+            },
+        ),
+        ModelSpec(
+            "hgb",
+            "Histogram gradient boosting",
+            (
+                Param("learning_rate", "float", 0.1, 1e-3, 1.0, log=True),
+                Param("max_iter", "int", 200, 10, 3000, help="Boosting rounds."),
+                Param("max_leaf_nodes", "int", 31, 2, 1024),
+                Param("max_depth", "int", None, 1, 100, none_ok=True),
+                Param("l2_regularization", "float", 0.0, 0.0, 100.0),
+                Param("early_stopping", "bool", False, help="Stop on a 10% internal validation."),
+                _WEIGHT,
+            ),
+            _hgb,
+        ),
+    )
+}
+
+PRESET_SOURCES = {
+    "development": "Development of a Neural Network-Based Music Genre Classification Tool (tuned)",
+    "genre-factor": "The Genre Factor (k=12, euclidean; RBF one-vs-one SVC)",
+    "cas-d-etude": "Deep Learning - Cas d'étude, Table 1 (scikit-learn defaults)",
+    "model-based": "Music Genre Classification using Model-Based Machine Learning",
+}
+
+
+def get_model(name: str) -> ModelSpec:
+    """The spec of a model of the zoo, or a :class:`DataError` listing the known ones."""
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise DataError(f"unknown model '{name}'; choose one of: {', '.join(MODELS)}.") from None
+
+
+def resolve_params(
+    name: str, values: Mapping[str, Any] | None = None, preset: str | None = None
+) -> dict:
+    """All hyperparameters of a model: defaults, overlaid by a preset, then by ``values``.
+
+    Values may be strings (from the CLI) or typed (from widgets); each is checked.
+
+    Raises
+    ------
+    DataError
+        For an unknown model, preset or parameter, or a value of the wrong type or range.
+    """
+    spec = get_model(name)
+    params = spec.defaults
+    if preset:
+        if preset not in spec.presets:
+            known = ", ".join(spec.presets) or "none"
+            raise DataError(f"{name} has no preset '{preset}'; its presets are: {known}.")
+        params.update(spec.presets[preset])
+    for key, value in (values or {}).items():
+        params[key] = spec.param(key).parse(value, name)
+    return params
+
+
+def parse_assignments(items: list[str] | None) -> dict[str, str]:
+    """``["C=0.5", "gamma=auto"]`` to a dict; a :class:`DataError` for an item without '='."""
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise DataError(f"--param '{item}' is not of the form KEY=VALUE (for example C=0.5).")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def make_model(
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    prep: PrepConfig | None = None,
+    seed: int = 0,
+) -> Pipeline:
+    """An unfitted Pipeline ``prep -> model`` for a model of the zoo.
+
+    Parameters
+    ----------
+    name
+        One of :data:`MODELS` (logreg, svm, knn, rf, xgboost, hgb).
+    params
+        Hyperparameters; missing ones take their default. Checked by :func:`resolve_params`.
+    prep
+        Imputer and scaler; the model's usual preparation when ``None``.
+    seed
+        Random state of the estimator.
+    """
+    spec = get_model(name)
+    full = resolve_params(name, params)
+    return Pipeline(
+        [
+            ("prep", make_preprocessor(prep or spec.prep)),
+            ("model", spec.build(full, seed)),
+        ]
+    )

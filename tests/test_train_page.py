@@ -1,0 +1,162 @@
+"""The Train page under AppTest: a fast model trains in the background and is evaluated."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT, make_tracks
+
+APP = str(ROOT / "dashboard" / "app.py")
+
+
+def _train_page(n: int = 150) -> AppTest:
+    raw = make_tracks(n, seed=5).to_csv(index=False).encode()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["data.source"] = "upload"
+    at.session_state["data.upload"] = {
+        "name": "mine.csv",
+        "bytes": raw,
+        "sha": hashlib.sha256(raw).hexdigest(),
+    }
+    at.run()
+    at.switch_page("../pages/train.py").run()
+    assert not at.exception
+    return at
+
+
+def _wait_for_runs(at: AppTest, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception
+        if len(at.session_state["train.runs"]) >= count:
+            return
+        time.sleep(0.3)
+    pytest.fail(f"{count} run(s) not finished within {timeout} s")
+
+
+def _table(at: AppTest, column: str):
+    """The first table with ``column`` (AppTest does not expose a dataframe's key)."""
+    for element in at.dataframe:
+        if column in element.value.columns:
+            return element.value
+    raise AssertionError(f"no table with a column {column!r}")
+
+
+def _array(value) -> np.ndarray:
+    """A plotly array from a figure's JSON: a plain list, or a typed array in base64."""
+    if isinstance(value, dict):
+        flat = np.frombuffer(base64.b64decode(value["bdata"]), value["dtype"])
+        shape = value.get("shape")
+        return flat.reshape([int(n) for n in shape.split(",")]) if shape else flat
+    return np.asarray(value)
+
+
+def _chart(at: AppTest, title: str) -> dict:
+    for element in at.get("plotly_chart"):
+        spec = json.loads(element.proto.spec)
+        if spec["layout"].get("title", {}).get("text", "").startswith(title):
+            return spec
+    raise AssertionError(f"no chart titled {title!r}")
+
+
+def test_train_a_fast_model_and_find_its_confusion_matrix():
+    at = _train_page()
+    assert "No model trained yet" in at.info[0].value
+    at.multiselect(key="train.models").set_value(["knn"])
+    at.run()
+    at.number_input(key="train.param.knn.n_neighbors").set_value(3)
+    at.button(key="train.start").click().run()
+    _wait_for_runs(at, 1)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Accuracy"].endswith("%") and float(metrics["Accuracy"][:-1]) > 60
+    confusion = _chart(at, "Confusion matrix")
+    cells = _array(confusion["data"][0]["z"])
+    assert cells.sum() == 45  # 30% of 150 test rows, every one in the matrix
+    assert confusion["data"][0]["x"] == ["pop", "rap", "rock"]
+    assert _chart(at, "Precision-recall per genre")["data"]
+    assert "n_neighbors=3" in at.session_state["train.runs"][0]["name"]
+    assert _table(at, "pr_auc")["genre"].tolist() == ["pop", "rap", "rock"]
+
+
+def test_two_models_fill_the_leaderboard_and_predictions_download():
+    at = _train_page()
+    at.multiselect(key="train.models").set_value(["logreg", "hgb"])
+    at.run()
+    at.number_input(key="train.param.hgb.max_iter").set_value(20)
+    at.selectbox(key="train.cv_folds").set_value(3)
+    at.button(key="train.start").click().run()
+    _wait_for_runs(at, 2)
+    board = _table(at, "CV accuracy (mean ± std)")
+    assert len(board) == 2 and board["CV accuracy (mean ± std)"].str.contains("±").all()
+    assert (_array(_chart(at, "accuracy per model")["data"][0]["error_x"]["array"]) > 0).all()
+    assert at.radio(key="train.predict_source").value == "upload"
+
+
+def test_bad_choices_show_a_message_not_an_exception():
+    at = _train_page()
+    at.multiselect(key="train.genres").set_value(["pop"])
+    at.button(key="train.start").click().run()
+    assert not at.exception
+    assert "at least two genres" in at.error[0].value
+    assert not at.session_state["train.runs"]
+
+
+def test_grid_search_runs_in_the_background_and_ranks_the_grid():
+    at = _train_page()
+    at.selectbox(key="train.grid_model").set_value("rf")
+    at.selectbox(key="train.grid_folds").set_value(3)
+    at.run()
+    at.text_area(key="train.grid_text").set_value('{"n_estimators": [10, 30], "max_depth": [2]}')
+    at.button(key="train.grid_start").click().run()
+    assert not at.exception
+    deadline = time.monotonic() + 60
+    while at.session_state["train.grid_job"].running and time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+    at.run()
+    job = at.session_state["train.grid_job"]
+    assert job.status == "done" and len(job.events) == 6  # 2 combinations x 3 folds
+    ranked = _table(at, "accuracy_mean")
+    assert ranked["rank"].tolist() == [1, 2] and set(ranked["n_estimators"]) == {10, 30}
+
+
+def test_a_bad_grid_is_refused_before_anything_starts():
+    at = _train_page()
+    at.text_area(key="train.grid_text").set_value('{"max_depth": [0]}')
+    at.button(key="train.grid_start").click().run()
+    assert "must be between 1 and 20" in at.error[0].value  # xgboost, the first grid
+    at.text_area(key="train.grid_text").set_value("{max_depth: 3}")
+    at.button(key="train.grid_start").click().run()
+    assert "not valid JSON" in at.error[0].value
+    assert at.session_state["train.grid_job"] is None
+
+
+@pytest.mark.realdata
+def test_predict_music_genre_11_test_file_and_offer_the_submission(real_data_dir):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["data.source"] = "music-genre-11"
+    at.run()
+    at.switch_page("../pages/train.py").run()
+    at.multiselect(key="train.models").set_value(["hgb"])
+    at.run()
+    at.number_input(key="train.param.hgb.max_iter").set_value(20)
+    at.button(key="train.start").click().run()
+    _wait_for_runs(at, 1, timeout=120)
+    assert at.radio(key="train.predict_source").value == "test"
+    at.button(key="train.predict").click().run()
+    assert not at.exception and not at.error
+    predictions = at.session_state["train.predictions"]
+    assert len(predictions["table"]) == 7713 and predictions["file"] == "test.csv"
+    submission = predictions["submission"]
+    assert list(submission.columns)[:2] == ["Acoustic/Folk_0", "Alt_Music_1"]
+    assert submission.shape == (7713, 11)
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Download predictions (CSV)", "Download Kaggle submission (CSV)"]
