@@ -8,5 +8,9 @@ PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 
 DATA = st.Page(PAGES_DIR / "data.py", title="Data", icon=":material/table:", default=True)
 EXPLORE = st.Page(PAGES_DIR / "explore.py", title="Explore", icon=":material/insights:")
+MERGE = st.Page(PAGES_DIR / "merge.py", title="Merge genres", icon=":material/merge:")
+TRAIN = st.Page(PAGES_DIR / "train.py", title="Train", icon=":material/model_training:")
+NETWORKS = st.Page(PAGES_DIR / "networks.py", title="Networks", icon=":material/hub:")
+BAYES = st.Page(PAGES_DIR / "bayes.py", title="Bayesian", icon=":material/function:")
 
-PAGES = [DATA, EXPLORE]
+PAGES = [DATA, EXPLORE, MERGE, TRAIN, NETWORKS, BAYES]

@@ -178,3 +178,46 @@ def pca_figure(projection: Projection, label: str) -> go.Figure:
         legend_title_text="genre",
     )
     return fig
+
+
+def merge_curve_figure(steps) -> go.Figure:
+    """Accuracy and macro-F1 against the number of genres as genres merge (right to left),
+    with always-the-majority accuracy for reference: merging inflates it too."""
+    classes = [s.n_classes for s in steps]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=classes,
+            y=[s.accuracy for s in steps],
+            name="accuracy",
+            mode="lines+markers",
+            line_color=PALETTE[0],
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=classes,
+            y=[s.f1_macro for s in steps],
+            name="macro-F1",
+            mode="lines+markers",
+            line_color=PALETTE[1],
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=classes,
+            y=[1 / n for n in classes],
+            name="chance",
+            mode="lines",
+            line={"dash": "dot", "color": "grey"},
+        )
+    )
+    fig.update_layout(
+        margin=_MARGINS,
+        title="Scores as the most confused genres merge",
+        xaxis={"title": "number of genres", "autorange": "reversed", "dtick": 1},
+        yaxis={"title": "score on the test part", "tickformat": ".0%", "rangemode": "tozero"},
+        hovermode="x unified",
+        template="plotly_white",
+    )
+    return fig

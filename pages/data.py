@@ -9,6 +9,7 @@ from dashboard.state import (
     cached_conflicts,
     current_dataset,
     dataset_key,
+    forget_genres,
     plain,
     remember_upload,
     set_roles,
@@ -22,8 +23,10 @@ from genre_core.settings import data_dir, upload_limit_mb
 UPLOAD = "upload"
 
 st.title("Data")
-st.caption("Choose one of the public datasets or bring your own CSV. Everything else in "
-           "Genre Lab works on the dataset chosen here.")
+st.caption(
+    "Choose one of the public datasets or bring your own CSV. Everything else in "
+    "Genre Lab works on the dataset chosen here."
+)
 
 names = [*registry.DATASETS, UPLOAD]
 labels = {name: f"{name} — {spec.title}" for name, spec in registry.DATASETS.items()}
@@ -38,6 +41,7 @@ choice = st.selectbox(
 if choice != st.session_state["data.source"]:
     st.session_state["data.source"] = choice
     st.session_state["data.roles"] = None
+    forget_genres()
 
 if choice == UPLOAD:
     limit = upload_limit_mb()
@@ -49,7 +53,11 @@ if choice == UPLOAD:
     )
     if uploaded is not None:
         previous = st.session_state["data.upload"]
-        if previous is None or previous["name"] != uploaded.name or previous["bytes"] != uploaded.getvalue():
+        if (
+            previous is None
+            or previous["name"] != uploaded.name
+            or previous["bytes"] != uploaded.getvalue()
+        ):
             try:
                 remember_upload(uploaded.name, uploaded.getvalue())
             except DataError as error:
@@ -67,26 +75,34 @@ else:
         for caveat in spec.caveats:
             st.markdown(f"- {caveat}")
         if found is not None:
-            check = {True: "sha256 verified", False: "sha256 differs from the published file",
-                     None: "no published hash to check"}[found.verified]
+            check = {
+                True: "sha256 verified",
+                False: "sha256 differs from the published file",
+                None: "no published hash to check",
+            }[found.verified]
             st.caption(f"Read from {found.origin}: `{found.path}` ({check}).")
     if found is None:
         folder = data_dir()
         where = f"`{folder / spec.directory}`" if folder else "a folder named by GENRE_DATA_DIR"
         if spec.file.url is None:
-            st.warning(f"{spec.file.name} is not on this machine and has no public download. "
-                       f"Put a copy in {where}.")
+            st.warning(
+                f"{spec.file.name} is not on this machine and has no public download. "
+                f"Put a copy in {where}."
+            )
             st.stop()
         size = f" ({spec.file.size / 1e6:.1f} MB)" if spec.file.size else ""
-        st.info(f"{spec.file.name} is not on this machine yet. Download it once from its "
-                f"public source{size}; it is checked against its published sha256 and cached.")
+        st.info(
+            f"{spec.file.name} is not on this machine yet. Download it once from its "
+            f"public source{size}; it is checked against its published sha256 and cached."
+        )
         if not st.button("Download", key="data.download", icon=":material/download:"):
             st.stop()
         bar = st.progress(0.0, text="Downloading…")
 
         def progress(done: int, total: int | None) -> None:
-            bar.progress(min(done / total, 1.0) if total else 0.0,
-                         text=f"Downloading… {done / 1e6:.1f} MB")
+            bar.progress(
+                min(done / total, 1.0) if total else 0.0, text=f"Downloading… {done / 1e6:.1f} MB"
+            )
 
         try:
             locate(spec.directory, spec.file, progress=progress)
@@ -102,6 +118,12 @@ if dataset is None:
 
 for warning in dataset.warnings:
     st.warning(plain(warning), icon=":material/warning:")
+if st.session_state["data.merge"]:
+    st.info(
+        f"A merge map from the Merge genres page relabels "
+        f"{len(st.session_state['data.merge'])} genre(s) everywhere in Genre Lab.",
+        icon=":material/merge:",
+    )
 
 counts = dataset.class_counts
 left, middle, right, last = st.columns(4)
@@ -111,29 +133,44 @@ right.metric("Numeric features", len(dataset.roles.features))
 last.metric("Columns", len(dataset.frame.columns))
 
 st.subheader("Column roles")
-st.caption("Detected automatically; change them here. Features must be numeric; title columns "
-           "feed the sentence embeddings; the id and artist columns key the grouped splits.")
+st.caption(
+    "Detected automatically; change them here. Features must be numeric; title columns "
+    "feed the sentence embeddings; the id and artist columns key the grouped splits."
+)
 base = base_dataset()
 columns = list(base.frame.columns)
-numeric = [c for c in columns if c != dataset.roles.label and pd.api.types.is_numeric_dtype(base.frame[c])]
+numeric = [
+    c for c in columns if c != dataset.roles.label and pd.api.types.is_numeric_dtype(base.frame[c])
+]
 none = "(none)"
 with st.form("data.roles_form", border=True):
     first, second = st.columns([1, 3])
-    label = first.selectbox("Label (genre)", columns, index=columns.index(dataset.roles.label),
-                            key="data.label")
-    features = second.multiselect("Numeric features", [c for c in columns if c != label],
-                                  default=[c for c in dataset.roles.features if c != label],
-                                  key="data.features")
+    label = first.selectbox(
+        "Label (genre)", columns, index=columns.index(dataset.roles.label), key="data.label"
+    )
+    features = second.multiselect(
+        "Numeric features",
+        [c for c in columns if c != label],
+        default=[c for c in dataset.roles.features if c != label],
+        key="data.features",
+    )
     third, fourth, fifth = st.columns([2, 1, 1])
-    text = third.multiselect("Title columns (text)", columns, default=list(dataset.roles.text),
-                             key="data.text")
+    text = third.multiselect(
+        "Title columns (text)", columns, default=list(dataset.roles.text), key="data.text"
+    )
     optional = [none, *columns]
-    id_column = fourth.selectbox("Track id column", optional,
-                                 index=optional.index(dataset.roles.id_column or none),
-                                 key="data.id_column")
-    artist_column = fifth.selectbox("Artist column", optional,
-                                    index=optional.index(dataset.roles.artist_column or none),
-                                    key="data.artist_column")
+    id_column = fourth.selectbox(
+        "Track id column",
+        optional,
+        index=optional.index(dataset.roles.id_column or none),
+        key="data.id_column",
+    )
+    artist_column = fifth.selectbox(
+        "Artist column",
+        optional,
+        index=optional.index(dataset.roles.artist_column or none),
+        key="data.artist_column",
+    )
     if st.form_submit_button("Apply roles", type="primary"):
         try:
             set_roles(
@@ -149,11 +186,31 @@ with st.form("data.roles_form", border=True):
         else:
             st.rerun()
 
+st.subheader("Genres")
+st.caption(
+    "Keep all genres, or only some (the seed reports use five of spotify-30k's six). "
+    "Explore and Train use the genres kept here."
+)
+every = sorted(map(str, current_dataset(all_genres=True).labels.unique()))
+kept = st.session_state["data.genres"] or every
+chosen = st.multiselect(
+    "Genres to keep", every, default=[g for g in kept if g in every], key="data.genre_choice"
+)
+if sorted(chosen) != sorted(kept):
+    if len(chosen) < 2:
+        show_error("keep at least two genres to classify.")
+    else:
+        st.session_state["data.genres"] = None if len(chosen) == len(every) else chosen
+        st.rerun()
+
 st.subheader("Schema")
 frame = dataset.frame
 roles = dataset.roles
-role_of = {roles.label: "label", **{c: "feature" for c in roles.features},
-           **{c: "title" for c in roles.text}}
+role_of = {
+    roles.label: "label",
+    **{c: "feature" for c in roles.features},
+    **{c: "title" for c in roles.text},
+}
 if roles.id_column:
     role_of[roles.id_column] = "track id"
 if roles.artist_column:
@@ -165,7 +222,9 @@ schema = pd.DataFrame(
         "type": [str(frame[c].dtype) for c in frame.columns],
         "missing": [int(frame[c].isna().sum()) for c in frame.columns],
         "distinct": [int(frame[c].nunique()) for c in frame.columns],
-        "example": [str(frame[c].dropna().iloc[0]) if frame[c].notna().any() else "" for c in frame.columns],
+        "example": [
+            str(frame[c].dropna().iloc[0]) if frame[c].notna().any() else "" for c in frame.columns
+        ],
     }
 )
 st.dataframe(schema, hide_index=True, width="stretch", key="data.schema")
@@ -179,11 +238,18 @@ cols[0].metric("Unique songs", f"{report.unique_ids:,}", help=f"Counted by {repo
 cols[1].metric("Songs repeated", f"{report.duplicate_ids:,}")
 cols[2].metric("Under several genres", f"{report.conflicting_ids:,}")
 cols[3].metric("Duplicate feature rows", f"{report.duplicate_rows:,}")
-cols[4].metric("Accuracy ceiling", f"{report.accuracy_ceiling:.1%}",
-               help="No model can beat this: a song filed under several genres is one input with "
-                    "several answers.")
+cols[4].metric(
+    "Accuracy ceiling",
+    f"{report.accuracy_ceiling:.1%}",
+    help="No model can beat this: a song filed under several genres is one input with "
+    "several answers.",
+)
 st.markdown("\n".join(f"- {plain(line)}" for line in report.summary()))
 if report.conflicting_ids:
     st.caption("Songs filed under more than one genre (most genres first).")
-    st.dataframe(cached_conflicts(dataset_key(dataset), dataset), hide_index=True,
-                 width="stretch", height=240)
+    st.dataframe(
+        cached_conflicts(dataset_key(dataset), dataset),
+        hide_index=True,
+        width="stretch",
+        height=240,
+    )

@@ -1,5 +1,7 @@
 """Each page under streamlit's AppTest: real content, no exception."""
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -24,10 +26,9 @@ def _upload_state(raw: bytes, name: str = "mine.csv") -> dict:
     }
 
 
-def _texts(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
-    parts += [m.label for m in at.metric] + [str(m.value) for m in at.metric]
-    return "\n".join(parts)
+def shown(markdown: str) -> str:
+    """Markdown source as a reader sees it (user text is backslash-escaped by plain())."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 @pytest.mark.realdata
@@ -47,7 +48,10 @@ def test_explore_page_on_spotify_30k(real_data_dir):
     at.switch_page("../pages/explore.py").run()
     assert not at.exception
     assert [h.value for h in at.subheader] == [
-        "Class balance", "Distributions by genre", "Descriptive statistics", "Correlations",
+        "Class balance",
+        "Distributions by genre",
+        "Descriptive statistics",
+        "Correlations",
         "PCA projection",
     ]
     assert "32,833 rows, 6 genres, 13 numeric features" in at.caption[0].value
@@ -87,3 +91,47 @@ def test_explore_without_a_dataset_explains(tmp_path, monkeypatch):
     at.switch_page("../pages/explore.py").run()
     assert not at.exception
     assert "has no public download" in at.error[0].value
+
+
+def test_keeping_some_genres_carries_to_explore():
+    raw = make_tracks(90).to_csv(index=False).encode()
+    at = _app(**_upload_state(raw)).run()
+    at.multiselect(key="data.genre_choice").set_value(["pop", "rap"]).run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Genres"] == "2"
+    at.switch_page("../pages/explore.py").run()
+    assert "60 rows, 2 genres" in at.caption[0].value
+    at.switch_page("../pages/data.py").run()
+    at.multiselect(key="data.genre_choice").set_value(["pop"]).run()
+    assert "keep at least two genres" in at.error[0].value
+    assert {m.label: m.value for m in at.metric}["Genres"] == "2"  # the last good choice stays
+
+
+def test_download_offline_gives_a_message(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from genre_core import registry
+
+    monkeypatch.setenv("GENRE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GENRE_CACHE_DIR", str(tmp_path))
+    spec = registry.DATASETS["spotify-114k"]
+    offline = replace(spec, file=replace(spec.file, url="http://127.0.0.1:9/dataset.csv"))
+    monkeypatch.setitem(registry.DATASETS, "spotify-114k", offline)
+    at = _app(**{"data.source": "spotify-114k"}).run()
+    assert not at.exception
+    assert "dataset.csv is not on this machine yet" in at.info[0].value
+    at.button(key="data.download").click().run()
+    assert not at.exception
+    assert "could not download http://127.0.0.1:9/dataset.csv" in shown(at.error[0].value)
+    assert list(tmp_path.rglob("*.part")) == []
+
+
+def test_settings_survive_a_visit_to_another_page():
+    raw = make_tracks(90).to_csv(index=False).encode()
+    at = _app(**_upload_state(raw)).run()
+    at.switch_page("../pages/train.py").run()
+    at.number_input(key="train.seed").set_value(7).run()
+    at.switch_page("../pages/data.py").run()
+    at.switch_page("../pages/train.py").run()
+    assert not at.exception
+    assert at.number_input(key="train.seed").value == 7
