@@ -33,6 +33,8 @@ DEFAULTS = {
     "train.view": None,
     "train.models": ["logreg"],
     "train.split": "stratified",
+    "train.feature_set": "numeric",
+    "train.artist": False,
     "train.test_size": 0.3,
     "train.validation": 0.0,
     "train.imputer": "median",

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from genre_core.data import Dataset, load_dataset
 from genre_core.errors import DataError
+from genre_core.features import ARTIST_WARNING, FEATURE_SETS
 from genre_core.models import MODELS, parse_assignments, resolve_params
 from genre_core.preprocess import IMPUTERS, SCALERS, PrepConfig
 from genre_core.splits import SplitConfig
@@ -76,7 +78,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--features",
         default="numeric",
-        help="'numeric' (every detected feature) or a comma-separated list",
+        help="'numeric' (every detected numeric feature), 'text' (title embeddings), "
+        "'numeric+text', or a comma-separated list of numeric columns",
+    )
+    parser.add_argument(
+        "--artist",
+        action="store_true",
+        help="use the artist as a feature (honest only with --split group:artist)",
     )
     parser.add_argument("--genres", help="comma-separated genres to keep (default: all)")
     parser.add_argument("--imputer", default="median", help=f"one of {', '.join(IMPUTERS)}")
@@ -90,9 +98,11 @@ def _config(args: argparse.Namespace, dataset: Dataset, split: SplitConfig) -> T
     if args.scaler not in SCALERS:
         raise DataError(f"unknown scaler '{args.scaler}'; choose one of {', '.join(SCALERS)}.")
     params = resolve_params(args.model, parse_assignments(args.param), args.preset)
-    if args.features.strip() == "numeric":
-        features = dataset.roles.features
+    feature_set = args.features.strip()
+    if feature_set in FEATURE_SETS:
+        features = dataset.roles.features if "numeric" in feature_set else ()
     else:
+        feature_set = "numeric"
         features = tuple(f.strip() for f in args.features.split(",") if f.strip())
         unknown = [f for f in features if f not in dataset.frame.columns]
         if unknown:
@@ -101,6 +111,13 @@ def _config(args: argparse.Namespace, dataset: Dataset, split: SplitConfig) -> T
                 f"the numeric columns are: {', '.join(dataset.numeric_columns)}."
             )
     genres = tuple(g.strip() for g in (args.genres or "").split(",") if g.strip())
+    artist = None
+    if args.artist:
+        artist = dataset.roles.artist_column
+        if artist is None:
+            raise DataError(f"{dataset.name} has no artist column to use as a feature.")
+        if split.group_column != artist:
+            print(f"note: {ARTIST_WARNING}", file=sys.stderr)
     return TrainConfig(
         args.model,
         params,
@@ -109,6 +126,9 @@ def _config(args: argparse.Namespace, dataset: Dataset, split: SplitConfig) -> T
         genres,
         split,
         args.seed,
+        feature_set=feature_set,
+        text=dataset.roles.text,
+        artist=artist,
     )
 
 
@@ -155,6 +175,8 @@ def run_predict(args: argparse.Namespace) -> int:
     """Fit on every labelled row, predict the unlabeled file, write the CSV, print a summary."""
     dataset = _load(args)
     config = _config(args, dataset, SplitConfig())
+    if config.feature_set != "numeric" or config.artist:
+        raise DataError("predict uses numeric features only; drop --artist and --features text.")
     if args.input:
         path = Path(args.input)
         if not path.is_file():

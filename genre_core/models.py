@@ -23,7 +23,11 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.svm import SVC
 
 from genre_core.errors import DataError
+from genre_core.features import Layout, layout_preprocessor
 from genre_core.preprocess import PrepConfig, make_preprocessor
+
+TREE_MODELS = ("rf", "xgboost", "hgb")
+TREE_TEXT_COMPONENTS = 32  # principal components of the title embedding that trees see
 
 N_JOBS = 2  # the machine this runs on has two cores; more threads only contend
 
@@ -385,6 +389,8 @@ def make_model(
     params: Mapping[str, Any] | None = None,
     prep: PrepConfig | None = None,
     seed: int = 0,
+    *,
+    layout: Layout | None = None,
 ) -> Pipeline:
     """An unfitted Pipeline ``prep -> model`` for a model of the zoo.
 
@@ -398,12 +404,15 @@ def make_model(
         Imputer and scaler; the model's usual preparation when ``None``.
     seed
         Random state of the estimator.
+    layout
+        The input's blocks when it holds title embeddings or an artist code besides numeric
+        features (see :mod:`genre_core.features`); tree models see the embedding reduced to
+        its first principal components.
     """
     spec = get_model(name)
     full = resolve_params(name, params)
-    return Pipeline(
-        [
-            ("prep", make_preprocessor(prep or spec.prep)),
-            ("model", spec.build(full, seed)),
-        ]
-    )
+    prepare = make_preprocessor(prep or spec.prep)
+    if layout is not None and (layout.text or layout.artist):
+        components = TREE_TEXT_COMPONENTS if name in TREE_MODELS else None
+        prepare = layout_preprocessor(layout, prep or spec.prep, text_components=components)
+    return Pipeline([("prep", prepare), ("model", spec.build(full, seed))])

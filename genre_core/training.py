@@ -23,6 +23,7 @@ from genre_core.csvio import read_csv_bytes
 from genre_core.data import normalise_known
 from genre_core.errors import DataError
 from genre_core.evaluation import Evaluation, evaluate
+from genre_core.features import Layout, build_matrix, check_feature_set
 from genre_core.fetch import locate
 from genre_core.models import make_model, resolve_params
 from genre_core.preprocess import PrepConfig, feature_matrix, select_genres
@@ -47,6 +48,9 @@ class TrainConfig:
     genres: tuple[str, ...] = ()
     split: SplitConfig = SplitConfig()
     seed: int = 0
+    feature_set: str = "numeric"  # "numeric", "text" or "numeric+text" (title embeddings)
+    text: tuple[str, ...] = ()  # the title columns embedded for the text feature sets
+    artist: str | None = None  # an artist column to use as a feature (test it grouped by artist)
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,34 @@ def training_table(
     return table, feature_matrix(table, features), y
 
 
+def model_inputs(
+    frame: pd.DataFrame, label: str, config: TrainConfig, callback: Callback | None = None
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Layout]:
+    """Like :func:`training_table`, for the config's feature set: the numeric features, the
+    title embeddings (computed once, then read from the shared cache) and the artist."""
+    if config.feature_set == "numeric" and not config.artist:
+        table, X, y = training_table(frame, label, config.features, config.genres)
+        return table, X, y, Layout(numeric=X.shape[1])
+    check_feature_set(config.feature_set, config.features, config.text)
+    table = select_genres(frame, label, list(config.genres)).reset_index(drop=True)
+    y = table[label].astype(str).to_numpy()
+    if len(np.unique(y)) < 2:
+        raise DataError("the chosen rows hold a single genre; classification needs at least two.")
+
+    def progress(done: int, total: int) -> None:
+        _emit(callback, stage="embed", done=done, total=total)
+
+    X, layout = build_matrix(
+        table,
+        feature_set=config.feature_set,
+        numeric=config.features,
+        text=config.text,
+        artist=config.artist,
+        progress=progress,
+    )
+    return table, X, y, layout
+
+
 def train_model(
     frame: pd.DataFrame,
     label: str,
@@ -155,10 +187,10 @@ def train_model(
         Receives ``{"stage": "split"|"fit"|"evaluate"|"done", ...}`` events.
     """
     params = resolve_params(config.model, config.params)
-    table, X, y = training_table(frame, label, config.features, config.genres)
+    table, X, y, layout = model_inputs(frame, label, config, callback)
     split: Split = split_rows(table, label, config.split)
     _emit(callback, stage="split", model=config.model, **split.sizes())
-    pipeline = make_model(config.model, params, config.prep, config.seed)
+    pipeline = make_model(config.model, params, config.prep, config.seed, layout=layout)
     started = time.perf_counter()
     try:
         pipeline.fit(X[split.train], y[split.train])
@@ -459,8 +491,8 @@ def fit_all(frame: pd.DataFrame, label: str, config: TrainConfig) -> tuple[Pipel
         The fitted pipeline, the number of training rows and the fit time in seconds.
     """
     params = resolve_params(config.model, config.params)
-    _, X, y = training_table(frame, label, config.features, config.genres)
-    pipeline = make_model(config.model, params, config.prep, config.seed)
+    _, X, y, layout = model_inputs(frame, label, config)
+    pipeline = make_model(config.model, params, config.prep, config.seed, layout=layout)
     started = time.perf_counter()
     try:
         pipeline.fit(X, y)

@@ -10,6 +10,7 @@ from dashboard import jobs
 from dashboard.state import dataset_key, plain, require_dataset, show_error
 from genre_core import model_plots
 from genre_core.errors import DataError
+from genre_core.features import ARTIST_WARNING, FEATURE_SETS, check_feature_set
 from genre_core.models import MODELS, PRESET_SOURCES, make_model, resolve_params
 from genre_core.preprocess import IMPUTERS, SCALERS, PrepConfig
 from genre_core.settings import upload_limit_mb
@@ -67,6 +68,22 @@ genres = right.multiselect(
     key="train.genres",
     help="Keep only these genres; at least two.",
 )
+left, right = st.columns(2)
+feature_set = left.radio(
+    "Feature set",
+    FEATURE_SETS,
+    key="train.feature_set",
+    horizontal=True,
+    help="text: sentence embeddings (all-MiniLM-L6-v2) of the title columns chosen on the Data "
+    "page; computed once, then read from a shared cache. Tree models see 32 principal "
+    "components of them.",
+)
+use_artist = right.checkbox(
+    "Use the artist as a feature",
+    key="train.artist",
+    disabled=roles.artist_column is None,
+    help="One-hot artist, rare artists pooled.",
+)
 a, b, c, d = st.columns(4)
 split_method = a.radio(
     "Split",
@@ -107,6 +124,8 @@ cv_folds = c.selectbox(
     help="Grouped folds when the split is grouped.",
 )
 seed = d.number_input("Seed", 0, 2**31 - 1, step=1, key="train.seed")
+if use_artist and not (split_method == "group" and group_column == roles.artist_column):
+    st.warning(ARTIST_WARNING, icon=":material/warning:")
 
 st.subheader("Models")
 chosen = st.multiselect(
@@ -181,8 +200,10 @@ for model in chosen:
 def build_configs() -> list[TrainConfig]:
     if not chosen:
         raise DataError("choose at least one model.")
-    if not features:
+    if not features and "numeric" in feature_set:
         raise DataError("choose at least one feature.")
+    if cv_folds and (feature_set != "numeric" or use_artist):
+        raise DataError("cross-validation uses numeric features only; set folds to none.")
     split = SplitConfig(
         split_method,
         group_column if split_method == "group" else None,
@@ -203,9 +224,14 @@ def build_configs() -> list[TrainConfig]:
                 tuple(genres),
                 split,
                 int(seed),
+                feature_set=feature_set,
+                text=roles.text,
+                artist=roles.artist_column if use_artist else None,
             )
         )
-    training_table(frame, roles.label, features, genres)  # fail now, not in the worker
+    check_feature_set(feature_set, features, roles.text)  # fail now, not in the worker
+    if "numeric" in feature_set:
+        training_table(frame, roles.label, features, genres)
     return configs
 
 

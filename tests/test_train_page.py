@@ -160,3 +160,18 @@ def test_predict_music_genre_11_test_file_and_offer_the_submission(real_data_dir
     assert submission.shape == (7713, 11)
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Download predictions (CSV)", "Download Kaggle submission (CSV)"]
+
+
+def test_train_on_numeric_and_title_features(tmp_path, monkeypatch):
+    monkeypatch.setenv("GENRE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("GENRE_MAX_JOBS", "16")  # jobs of earlier tests may still hold slots
+    at = _train_page(90)
+    at.radio(key="train.feature_set").set_value("numeric+text").run()
+    at.checkbox(key="train.artist").check().run()
+    assert "Only a split grouped by artist" in at.warning[0].value
+    at.button(key="train.start").click().run()
+    _wait_for_runs(at, 1, timeout=120)
+    run = at.session_state["train.runs"][0]
+    assert run["result"].config.feature_set == "numeric+text"
+    assert run["result"].config.artist == "track_artist"
+    assert (tmp_path / "embeddings" / "all-MiniLM-L6-v2.npz").is_file()
