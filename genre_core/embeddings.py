@@ -78,11 +78,14 @@ class EmbeddingCache:
                 keys, vectors = store["keys"], store["vectors"]
         except (OSError, ValueError, KeyError):
             return {}  # a damaged cache is rebuilt, never trusted
-        return dict(zip(keys.tolist(), vectors, strict=True))
+        if keys.ndim != 2 or keys.shape[1] != 20 or len(keys) != len(vectors):
+            return {}
+        return dict(zip((row.tobytes() for row in keys), vectors, strict=True))
 
     def save(self, table: dict[bytes, np.ndarray]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        keys = np.array(list(table), dtype="S20")
+        # Raw digests as a (n, 20) byte matrix: numpy's "S20" would drop trailing NUL bytes.
+        keys = np.frombuffer(b"".join(table), dtype=np.uint8).reshape(-1, 20)
         vectors = np.stack(list(table.values())).astype(np.float32)
         handle, tmp = tempfile.mkstemp(dir=self.path.parent, suffix=".npz.part")
         try:
@@ -99,7 +102,7 @@ def embed_texts(
     *,
     cache: EmbeddingCache | None = None,
     progress: Progress | None = None,
-    batch_size: int = 128,
+    batch_size: int = 32,
 ) -> np.ndarray:
     """Embed ``texts`` (one 384-d unit vector each), encoding only those not cached yet.
 
@@ -111,6 +114,9 @@ def embed_texts(
     with _LOCK:
         table = cache.load()
         todo = list({k: t for k, t in zip(keys, texts, strict=True) if k not in table}.items())
+        # Similar lengths side by side: each batch pads to its longest title, so sorting the
+        # whole list (not just each chunk) saves most of the padding.
+        todo.sort(key=lambda item: len(item[1]))
         if todo:
             model = load_model()
             for start in range(0, len(todo), _CHUNK):

@@ -38,3 +38,10 @@ def test_a_damaged_cache_is_rebuilt(tmp_path):
     vectors = embed_texts(["Yesterday"], cache=cache)
     assert vectors.shape == (1, DIMENSIONS)
     assert len(cache.load()) == 1
+
+
+def test_keys_ending_in_a_nul_byte_survive_the_round_trip(tmp_path):
+    cache = EmbeddingCache(tmp_path)
+    key = bytes(19) + b"\x00"
+    cache.save({key: np.ones(DIMENSIONS, dtype=np.float32)})
+    assert list(cache.load()) == [key]
