@@ -142,3 +142,25 @@ def page(browser):
     page.set_default_timeout(30_000)
     yield page
     context.close()
+
+
+def app_with_upload(frame: pd.DataFrame, page: str | None = None, name: str = "mine.csv"):
+    """An AppTest of the dashboard with ``frame`` as the uploaded dataset, run once and, if
+    ``page`` is given (e.g. "train"), switched to that page."""
+    import hashlib
+
+    from streamlit.testing.v1 import AppTest
+
+    raw = frame.to_csv(index=False).encode()
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
+    at.session_state["data.source"] = "upload"
+    at.session_state["data.upload"] = {
+        "name": name,
+        "bytes": raw,
+        "sha": hashlib.sha256(raw).hexdigest(),
+    }
+    at.run()
+    if page:
+        at.switch_page(f"../pages/{page}.py").run()
+        assert not at.exception
+    return at

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, make_tracks
-
-APP = str(ROOT / "dashboard" / "app.py")
+from conftest import app_with_upload, make_tracks
 
 
 def _bayes_page(n: int = 300) -> AppTest:
-    raw = make_tracks(n, seed=5).to_csv(index=False).encode()
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["data.source"] = "upload"
-    at.session_state["data.upload"] = {
-        "name": "mine.csv",
-        "bytes": raw,
-        "sha": hashlib.sha256(raw).hexdigest(),
-    }
-    at.run()
-    at.switch_page("../pages/bayes.py").run()
-    assert not at.exception
-    return at
+    return app_with_upload(make_tracks(n, seed=5), "bayes")
 
 
 def _wait_until_idle(at: AppTest, key: str, timeout: float = 120) -> None:

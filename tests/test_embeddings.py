@@ -23,8 +23,11 @@ def test_embeddings_are_cached_and_shared(tmp_path):
     assert first.shape == (3, DIMENSIONS) and calls == [2]  # the repeat is encoded once
     assert np.allclose(np.linalg.norm(first, axis=1), 1, atol=1e-5)
     assert np.array_equal(first[0], first[2])
-    again = embed_texts(list(reversed(texts)), cache=EmbeddingCache(tmp_path),
-                        progress=lambda done, total: calls.append(total))
+    again = embed_texts(
+        list(reversed(texts)),
+        cache=EmbeddingCache(tmp_path),
+        progress=lambda done, total: calls.append(total),
+    )
     assert calls == [2] and np.array_equal(again[::-1], first)  # nothing encoded again
     # Similar titles sit closer than unrelated ones: the model is real, not a stub.
     more = embed_texts(["Highway to Hell (Live)", "Lullaby for a baby"], cache=cache)

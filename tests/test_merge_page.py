@@ -1,25 +1,14 @@
 """The Merge page under AppTest: build a map, use it everywhere, run the merge curve."""
 
-import hashlib
 import time
 
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, make_tracks
-
-APP = str(ROOT / "dashboard" / "app.py")
+from conftest import app_with_upload, make_tracks
 
 
 def _app(frame) -> AppTest:
-    raw = frame.to_csv(index=False).encode()
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["data.source"] = "upload"
-    at.session_state["data.upload"] = {
-        "name": "mine.csv",
-        "bytes": raw,
-        "sha": hashlib.sha256(raw).hexdigest(),
-    }
-    return at.run()
+    return app_with_upload(frame)
 
 
 def test_keyword_map_used_across_pages():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import time
@@ -10,26 +9,13 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, make_tracks
+from conftest import app_with_upload, make_tracks
 from dashboard import jobs
 from genre_core.checkpoints import network_bytes
 
-APP = str(ROOT / "dashboard" / "app.py")
-
 
 def _networks_page(n: int = 600) -> AppTest:
-    raw = make_tracks(n, seed=5).to_csv(index=False).encode()
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["data.source"] = "upload"
-    at.session_state["data.upload"] = {
-        "name": "mine.csv",
-        "bytes": raw,
-        "sha": hashlib.sha256(raw).hexdigest(),
-    }
-    at.run()
-    at.switch_page("../pages/networks.py").run()
-    assert not at.exception
-    return at
+    return app_with_upload(make_tracks(n, seed=5), "networks")
 
 
 def _live_epochs(at: AppTest) -> int | None:

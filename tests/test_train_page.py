@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import time
 
@@ -11,24 +10,13 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, make_tracks
+from conftest import ROOT, app_with_upload, make_tracks
 
 APP = str(ROOT / "dashboard" / "app.py")
 
 
 def _train_page(n: int = 150) -> AppTest:
-    raw = make_tracks(n, seed=5).to_csv(index=False).encode()
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["data.source"] = "upload"
-    at.session_state["data.upload"] = {
-        "name": "mine.csv",
-        "bytes": raw,
-        "sha": hashlib.sha256(raw).hexdigest(),
-    }
-    at.run()
-    at.switch_page("../pages/train.py").run()
-    assert not at.exception
-    return at
+    return app_with_upload(make_tracks(n, seed=5), "train")
 
 
 def _wait_for_runs(at: AppTest, count: int, timeout: float = 60) -> None:
@@ -170,7 +158,8 @@ def test_train_on_numeric_and_title_features(tmp_path, monkeypatch):
     at.checkbox(key="train.artist").check().run()
     assert "Only a split grouped by artist" in at.warning[0].value
     at.button(key="train.start").click().run()
-    _wait_for_runs(at, 1, timeout=120)
+    # Generous: the sentence model loads cold, maybe beside other tests' jobs on 2 cores.
+    _wait_for_runs(at, 1, timeout=300)
     run = at.session_state["train.runs"][0]
     assert run["result"].config.feature_set == "numeric+text"
     assert run["result"].config.artist == "track_artist"
