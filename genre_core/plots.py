@@ -185,33 +185,17 @@ def merge_curve_figure(steps) -> go.Figure:
     with always-the-majority accuracy for reference: merging inflates it too."""
     classes = [s.n_classes for s in steps]
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
-            x=classes,
-            y=[s.accuracy for s in steps],
-            name="accuracy",
-            mode="lines+markers",
-            line_color=PALETTE[0],
-        )
+    lines = (
+        ("accuracy", [s.accuracy for s in steps], {"color": PALETTE[0]}),
+        ("macro-F1", [s.f1_macro for s in steps], {"color": PALETTE[1]}),
+        (
+            "always the majority genre",
+            [s.majority for s in steps],
+            {"color": "grey", "dash": "dot"},
+        ),
     )
-    fig.add_trace(
-        go.Scatter(
-            x=classes,
-            y=[s.f1_macro for s in steps],
-            name="macro-F1",
-            mode="lines+markers",
-            line_color=PALETTE[1],
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=classes,
-            y=[1 / n for n in classes],
-            name="chance",
-            mode="lines",
-            line={"dash": "dot", "color": "grey"},
-        )
-    )
+    for name, values, line in lines:
+        fig.add_trace(go.Scatter(x=classes, y=values, name=name, mode="lines+markers", line=line))
     fig.update_layout(
         margin=_MARGINS,
         title="Scores as the most confused genres merge",

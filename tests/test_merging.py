@@ -125,3 +125,16 @@ def test_merge_curve_merges_the_confused_pair_and_gains_accuracy():
     assert steps[0].merged is None and set(steps[1].merged) == {"rap", "edm"}
     assert steps[1].accuracy > steps[0].accuracy + 0.15
     assert "edm + rap" in steps[1].classes or "rap + edm" in steps[1].classes
+
+
+def test_merge_curve_figure_shows_the_majority_baseline():
+    from genre_core.merging import MergeStep
+    from genre_core.plots import merge_curve_figure
+
+    steps = [
+        MergeStep(("a", "b", "c"), None, 0.5, 0.45, np.eye(3), 0.4),
+        MergeStep(("a + b", "c"), ("a", "b"), 0.8, 0.7, np.eye(2), 0.67),
+    ]
+    fig = merge_curve_figure(steps)
+    assert [t.name for t in fig.data] == ["accuracy", "macro-F1", "always the majority genre"]
+    assert list(fig.data[2].y) == [0.4, 0.67] and list(fig.data[0].x) == [3, 2]
