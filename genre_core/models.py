@@ -31,8 +31,8 @@ TREE_TEXT_COMPONENTS = 32  # principal components of the title embedding that tr
 
 N_JOBS = 2  # the machine this runs on has two cores; more threads only contend
 
-# scikit-learn 1.9 deprecates SVC(probability=True) for CalibratedClassifierCV; the zoo keeps
-# the SVC of "The Genre Factor" (same Platt scaling) until 1.11 removes it.
+# scikit-learn 1.9 deprecates SVC(probability=True); the "5-fold" calibration of
+# SVMClassifier keeps libsvm's own Platt scaling for exact reproductions until 1.11 removes it.
 warnings.filterwarnings(
     "ignore", message="The `probability` parameter was deprecated", category=FutureWarning
 )
@@ -162,6 +162,122 @@ class XGBLabelClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
+def _fit_pair(X, y, low, high, C, gamma, weights, seed) -> SVC:
+    """One binary SVC of the one-vs-one scheme: genre ``high`` (1) against genre ``low`` (0)."""
+    rows = (y == low) | (y == high)
+    binary = None if weights is None else {0: weights[low], 1: weights[high]}
+    svc = SVC(kernel="rbf", C=C, gamma=gamma, class_weight=binary, cache_size=500)
+    return svc.set_params(random_state=seed).fit(X[rows], (y[rows] == high).astype(int))
+
+
+class SVMClassifier(ClassifierMixin, BaseEstimator):
+    """RBF support vector machine, one-vs-one as in "The Genre Factor", with probabilities.
+
+    ``calibration="holdout"`` (default) trains the K(K-1)/2 pairs of genres as binary SVCs
+    spread over the cores (libsvm runs them one after another on one core), with ``gamma`` and
+    balanced class weights computed on all rows as libsvm does, so each pair is the problem
+    libsvm solves. It trains twice, on all rows and on a stratified 80%; a multinomial logistic
+    regression maps the second model's pairwise decision values on the held-out 20% to
+    probabilities and is applied to the full model (libsvm's own scheme with one split instead
+    of five folds). ``calibration="5-fold"`` is ``SVC(probability=True)``: libsvm's pairwise
+    Platt scaling over an internal 5-fold CV on one core, for exact reproductions; about 2.7x
+    the CPU time. Either way the predicted genre is the vote of the pairs trained on all rows.
+    """
+
+    def __init__(
+        self, C=1.0, gamma="scale", class_weight=None, calibration="holdout", random_state=0
+    ):
+        self.C = C
+        self.gamma = gamma
+        self.class_weight = class_weight
+        self.calibration = calibration
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y)
+        self.n_features_in_ = X.shape[1]
+        self.classes_, counts = np.unique(y, return_counts=True)
+        self.calibrator_ = self.svc_ = None
+        if self.calibration == "5-fold":
+            self.svc_ = SVC(
+                kernel="rbf",
+                C=self.C,
+                gamma=self.gamma,
+                decision_function_shape="ovo",
+                probability=True,
+                class_weight=self.class_weight,
+                cache_size=1000,
+                random_state=self.random_state,
+            ).fit(X, y)
+            return self
+        from joblib import Parallel, delayed
+        from sklearn.model_selection import train_test_split
+
+        gamma = self.gamma
+        if gamma == "scale":
+            gamma = 1.0 / (X.shape[1] * X.var()) if X.var() > 0 else 1.0
+        elif gamma == "auto":
+            gamma = 1.0 / X.shape[1]
+        weights = None
+        if self.class_weight == "balanced":
+            weights = dict(zip(self.classes_, len(y) / (len(counts) * counts), strict=True))
+        elif self.class_weight is not None:
+            weights = {c: float(self.class_weight.get(c, 1.0)) for c in self.classes_}
+        sets = [(X, y)]
+        if counts.min() >= 5:  # enough rows of every genre to hold some out
+            X_fit, X_cal, y_fit, y_cal = train_test_split(
+                X, y, test_size=0.2, stratify=y, random_state=self.random_state
+            )
+            sets.append((X_fit, y_fit))
+        self.pairs_ = [(a, b) for i, a in enumerate(self.classes_) for b in self.classes_[i + 1 :]]
+        jobs = [(s, a, b) for s in range(len(sets)) for a, b in self.pairs_]
+        fitted = Parallel(n_jobs=N_JOBS)(
+            delayed(_fit_pair)(*sets[s], a, b, self.C, gamma, weights, self.random_state)
+            for s, a, b in jobs
+        )
+        self.estimators_ = fitted[: len(self.pairs_)]
+        if len(sets) == 2:
+            inner = fitted[len(self.pairs_) :]
+            self.calibrator_ = LogisticRegression(max_iter=1000).fit(
+                self._pairwise(inner, X_cal), y_cal
+            )
+        return self
+
+    @staticmethod
+    def _pairwise(estimators, X) -> np.ndarray:
+        return np.column_stack([e.decision_function(X) for e in estimators])
+
+    def decision_function(self, X):
+        """Votes per genre, ties broken by the summed pairwise confidences (as scikit-learn)."""
+        X = np.asarray(X, dtype=float)
+        if self.svc_ is not None:
+            return self.svc_.decision_function(X)
+        index = {c: i for i, c in enumerate(self.classes_)}
+        votes = np.zeros((len(X), len(self.classes_)))
+        confidence = np.zeros_like(votes)
+        for (a, b), d in zip(self.pairs_, self._pairwise(self.estimators_, X).T, strict=True):
+            votes[:, index[b]] += d > 0
+            votes[:, index[a]] += d <= 0
+            confidence[:, index[b]] += d
+            confidence[:, index[a]] -= d
+        return votes + confidence / (3 * (np.abs(confidence) + 1))
+
+    def predict_proba(self, X):
+        if self.svc_ is not None:
+            return self.svc_.predict_proba(X)
+        if self.calibrator_ is None:  # too few rows to calibrate: one-hot votes, crude but honest
+            votes = self.predict(X)
+            return (votes[:, None] == self.classes_[None, :]).astype(float)
+        X = np.asarray(X, dtype=float)
+        return self.calibrator_.predict_proba(self._pairwise(self.estimators_, X))
+
+    def predict(self, X):
+        if self.svc_ is not None:
+            return self.svc_.predict(X)
+        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+
+
 def _logreg(p: dict, seed: int) -> BaseEstimator:
     return LogisticRegression(
         C=p["C"], max_iter=p["max_iter"], class_weight=p["class_weight"], random_state=seed
@@ -169,14 +285,11 @@ def _logreg(p: dict, seed: int) -> BaseEstimator:
 
 
 def _svm(p: dict, seed: int) -> BaseEstimator:
-    return SVC(
-        kernel="rbf",
+    return SVMClassifier(
         C=p["C"],
         gamma=p["gamma"],
-        decision_function_shape="ovo",
-        probability=True,
         class_weight=p["class_weight"],
-        cache_size=500,
+        calibration=p["calibration"],
         random_state=seed,
     )
 
@@ -253,12 +366,23 @@ MODELS: dict[str, ModelSpec] = {
                     "gamma", "choice", "scale", choices=("scale", "auto"), help="RBF kernel width."
                 ),
                 _WEIGHT,
+                Param(
+                    "calibration",
+                    "choice",
+                    "holdout",
+                    choices=("holdout", "5-fold"),
+                    help=(
+                        "How probabilities are fitted: one 80/20 split (fast) or libsvm's "
+                        "5-fold Platt scaling (SVC(probability=True), about 2x slower). "
+                        "Predicted genres are the same."
+                    ),
+                ),
             ),
             _svm,
             presets={"genre-factor": {}, "cas-d-etude": {}},
             note=(
-                "Fits in O(n²): slow above ~20,000 training rows; "
-                "probabilities come from an internal 5-fold CV."
+                "Fits grow about quadratically with the rows: tens of seconds on 20,000+ "
+                "training rows."
             ),
         ),
         ModelSpec(

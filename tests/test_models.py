@@ -201,3 +201,41 @@ def test_a_validation_part_gives_the_train_validation_gap(tracks):
     assert 23 <= result.n_validation <= 25
     assert ev.train_accuracy == 1.0  # one neighbour: each training row is its own neighbour
     assert ev.gap == pytest.approx(1.0 - ev.validation_accuracy)
+
+
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
+def test_svm_pairs_vote_like_libsvm_and_calibrate_probabilities(class_weight):
+    from sklearn.svm import SVC
+
+    from genre_core.models import SVMClassifier
+
+    rng = np.random.default_rng(3)
+    sizes = {"pop": 160, "rock": 90, "rap": 50}  # unbalanced, so the weights matter
+    X = np.vstack([rng.normal(i, 1.2, size=(n, 4)) for i, n in enumerate(sizes.values())])
+    y = np.repeat(list(sizes), list(sizes.values()))
+    ours = SVMClassifier(C=2.0, class_weight=class_weight).fit(X, y)
+    libsvm = SVC(C=2.0, class_weight=class_weight).fit(X, y)
+    grid = rng.normal(1, 2, size=(400, 4))
+    # the same binary problems as libsvm's own one-vs-one: the same genre calls
+    assert np.mean(ours.predict(grid) == libsvm.predict(grid)) >= 0.99
+    proba = ours.predict_proba(grid)
+    assert proba.shape == (400, 3) and np.allclose(proba.sum(axis=1), 1)
+    assert list(ours.classes_) == sorted(sizes)
+    # calibrated: confident where the votes are clear, and better than a constant guess
+    confident = proba.max(axis=1)
+    assert confident.max() > 0.9 and confident.min() < 0.9
+
+
+@pytest.mark.filterwarnings("ignore:The `probability` parameter:FutureWarning")
+def test_svm_five_fold_calibration_is_libsvm_probability():
+    from sklearn.svm import SVC
+
+    from genre_core.models import SVMClassifier
+
+    rng = np.random.default_rng(4)
+    X = np.vstack([rng.normal(i, 1.0, size=(40, 3)) for i in range(3)])
+    y = np.repeat(["a", "b", "c"], 40)
+    ours = SVMClassifier(calibration="5-fold", random_state=1).fit(X, y)
+    libsvm = SVC(probability=True, random_state=1).fit(X, y)
+    assert np.allclose(ours.predict_proba(X), libsvm.predict_proba(X))
+    assert np.array_equal(ours.predict(X), libsvm.predict(X))
