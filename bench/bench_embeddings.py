@@ -12,6 +12,7 @@ import argparse
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from genre_core.data import load_dataset  # noqa: E402
-from genre_core.embeddings import EmbeddingCache, embed_texts, load_model, title_texts  # noqa: E402
+from genre_core.embeddings import (  # noqa: E402
+    EmbeddingCache,
+    _precision,
+    embed_texts,
+    load_model,
+    title_texts,
+)
 
 
 def main() -> None:
@@ -31,7 +38,8 @@ def main() -> None:
     texts = title_texts(dataset.frame, ["track_name", "track_album_name"])
     print(
         f"{len(texts):,} titles, {len(set(texts)):,} distinct; torch threads "
-        f"{torch.get_num_threads()}"
+        f"{torch.get_num_threads()}; Genre Lab precision: "
+        f"{'bfloat16 autocast' if _precision() is not nullcontext else 'float32'}"
     )
     model = load_model()
     model.encode(texts[:64])  # warm the model up: loading is not embedding

