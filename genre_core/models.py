@@ -236,17 +236,40 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
             delayed(_fit_pair)(*sets[s], a, b, self.C, gamma, weights, self.random_state)
             for s, a, b in jobs
         )
-        self.estimators_ = fitted[: len(self.pairs_)]
+        self.gamma_ = gamma
+        self._share_support_vectors(fitted[: len(self.pairs_)], X, y)
         if len(sets) == 2:
             inner = fitted[len(self.pairs_) :]
             self.calibrator_ = LogisticRegression(max_iter=1000).fit(
-                self._pairwise(inner, X_cal), y_cal
+                np.column_stack([e.decision_function(X_cal) for e in inner]), y_cal
             )
         return self
 
-    @staticmethod
-    def _pairwise(estimators, X) -> np.ndarray:
-        return np.column_stack([e.decision_function(X) for e in estimators])
+    def _share_support_vectors(self, estimators, X, y) -> None:
+        """Keep each support vector once, as libsvm does: a row that supports several pairs
+        costs one kernel evaluation per predicted row, not one per pair."""
+        rows = [
+            np.flatnonzero((y == a) | (y == b))[e.support_]
+            for (a, b), e in zip(self.pairs_, estimators, strict=True)
+        ]
+        union, inverse = np.unique(np.concatenate(rows), return_inverse=True)
+        self.support_vectors_ = X[union]
+        bounds = np.cumsum([len(r) for r in rows])[:-1]
+        self.pair_support_ = np.split(inverse, bounds)
+        self.pair_coef_ = [e.dual_coef_[0] for e in estimators]
+        self.pair_intercept_ = np.array([e.intercept_[0] for e in estimators])
+
+    def _pairwise(self, X, chunk: int = 1024) -> np.ndarray:
+        """Each pair's decision value (positive: the pair's second genre) for every row."""
+        from sklearn.metrics.pairwise import rbf_kernel
+
+        out = np.empty((len(X), len(self.pairs_)))
+        for start in range(0, len(X), chunk):
+            kernel = rbf_kernel(X[start : start + chunk], self.support_vectors_, gamma=self.gamma_)
+            pairs = zip(self.pair_support_, self.pair_coef_, strict=True)
+            for j, (index, coef) in enumerate(pairs):
+                out[start : start + chunk, j] = kernel[:, index] @ coef
+        return out + self.pair_intercept_
 
     def decision_function(self, X):
         """Votes per genre, ties broken by the summed pairwise confidences (as scikit-learn)."""
@@ -256,7 +279,7 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
         index = {c: i for i, c in enumerate(self.classes_)}
         votes = np.zeros((len(X), len(self.classes_)))
         confidence = np.zeros_like(votes)
-        for (a, b), d in zip(self.pairs_, self._pairwise(self.estimators_, X).T, strict=True):
+        for (a, b), d in zip(self.pairs_, self._pairwise(X).T, strict=True):
             votes[:, index[b]] += d > 0
             votes[:, index[a]] += d <= 0
             confidence[:, index[b]] += d
@@ -269,8 +292,7 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
         if self.calibrator_ is None:  # too few rows to calibrate: one-hot votes, crude but honest
             votes = self.predict(X)
             return (votes[:, None] == self.classes_[None, :]).astype(float)
-        X = np.asarray(X, dtype=float)
-        return self.calibrator_.predict_proba(self._pairwise(self.estimators_, X))
+        return self.calibrator_.predict_proba(self._pairwise(np.asarray(X, dtype=float)))
 
     def predict(self, X):
         if self.svc_ is not None:
