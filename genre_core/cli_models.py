@@ -47,6 +47,12 @@ def register(subparsers) -> None:
         help="share of rows held out for testing (default 0.3)",
     )
     train.add_argument("--json", action="store_true", help="print one JSON object (the default)")
+    train.add_argument(
+        "--no-log",
+        dest="log_run",
+        action="store_false",
+        help="do not save the run to the run history (data/runs or $MLFLOW_TRACKING_URI)",
+    )
     train.set_defaults(func=run_train)
 
     predict = subparsers.add_parser(
@@ -168,6 +174,14 @@ def run_train(args: argparse.Namespace) -> int:
     result = train_model(dataset.frame, dataset.roles.label, config)
     summary = {"data": dataset.name, **result.summary(), "split": args.split}
     print(json.dumps(summary, indent=2))
+    if args.log_run:
+        from genre_core.history import log_event
+
+        event = log_event(result, source="cli", dataset=dataset.name)
+        if event["stage"] == "logged":
+            print(f"note: saved to the run history as run {event['run_id']}.", file=sys.stderr)
+        else:
+            print(f"warning: {event['message']}", file=sys.stderr)
     return 0
 
 

@@ -71,6 +71,19 @@ class Evaluation:
         return self.train_accuracy - held_out
 
 
+@dataclass(frozen=True)
+class HeldOut:
+    """The test rows one by one: index labels in the table trained on, true and predicted genre.
+
+    Two runs whose ``rows`` and ``true`` are equal were tested on the same rows, so their
+    predictions can be paired (McNemar's test).
+    """
+
+    rows: np.ndarray
+    true: np.ndarray
+    pred: np.ndarray
+
+
 def _codes(labels: Sequence, classes: Sequence[str]) -> np.ndarray:
     index = {c: i for i, c in enumerate(classes)}
     try:

@@ -25,6 +25,20 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "genre-lab"
 
 
+def runs_dir() -> Path:
+    """The local run history (SQLite and artifacts): ``$GENRE_RUNS_DIR``, else ``runs/`` of
+    :func:`cache_dir`."""
+    value = os.environ.get("GENRE_RUNS_DIR", "").strip()
+    return Path(value).expanduser().resolve() if value else cache_dir() / "runs"
+
+
+def tracking_uri() -> str:
+    """Where runs are logged: ``$MLFLOW_TRACKING_URI`` (a team server or database), else
+    ``mlflow.db`` in :func:`runs_dir`."""
+    value = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
+    return value or f"sqlite:///{runs_dir() / 'mlflow.db'}"
+
+
 def upload_limit_mb() -> int:
     """The upload limit in MB, read from ``.streamlit/config.toml`` (default 50)."""
     config = PROJECT_ROOT / ".streamlit" / "config.toml"

@@ -22,7 +22,7 @@ from sklearn.pipeline import Pipeline
 from genre_core.csvio import read_csv_bytes
 from genre_core.data import normalise_known
 from genre_core.errors import DataError
-from genre_core.evaluation import Evaluation, evaluate
+from genre_core.evaluation import Evaluation, HeldOut, evaluate
 from genre_core.features import Layout, build_matrix, check_feature_set
 from genre_core.fetch import locate
 from genre_core.models import make_model, resolve_params
@@ -66,6 +66,7 @@ class TrainResult:
     n_validation: int
     n_test: int
     fit_seconds: float
+    held_out: HeldOut | None = None  # the test rows one by one (for pairing two runs)
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -135,6 +136,13 @@ def training_table(
     if len(np.unique(y)) < 2:
         raise DataError("the chosen rows hold a single genre; classification needs at least two.")
     return table, feature_matrix(table, features), y
+
+
+def kept_positions(frame: pd.DataFrame, label: str, genres: Sequence[str] = ()) -> np.ndarray:
+    """Positions in ``frame`` of the rows :func:`training_table` keeps, in its order."""
+    if not genres:
+        return np.arange(len(frame))
+    return np.flatnonzero(frame[label].isin(list(genres)).to_numpy())
 
 
 def model_inputs(
@@ -208,11 +216,12 @@ def train_model(
     validation = None
     if len(split.validation):
         validation = (y[split.validation], pipeline.predict(X[split.validation]))
+    test_pred = np.asarray(pipeline.predict(X[split.test])).astype(str)
     evaluation = evaluate(
         y[split.test],
         pipeline.predict_proba(X[split.test]),
         classes,
-        y_pred=pipeline.predict(X[split.test]),
+        y_pred=test_pred,
         y_train=y[split.train],
         train_pred=pipeline.predict(X[split.train]),
         validation=validation,
@@ -229,6 +238,11 @@ def train_model(
         len(split.validation),
         len(split.test),
         fit_seconds,
+        HeldOut(
+            frame.index.to_numpy()[kept_positions(frame, label, config.genres)[split.test]],
+            y[split.test],
+            test_pred,
+        ),
     )
     _emit(callback, stage="done", model=config.model, accuracy=evaluation.metrics["accuracy"])
     return result

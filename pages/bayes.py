@@ -9,6 +9,7 @@ from dashboard.state import dataset_key, plain, require_dataset, show_error
 from genre_core import bayes, bayes_plots
 from genre_core.bayes_experiments import TABLE2, experiment, run_table2, size_curve
 from genre_core.errors import DataError
+from genre_core.history import log_event
 
 dataset = require_dataset()
 frame, roles = dataset.frame, dataset.roles
@@ -219,6 +220,8 @@ def fit_work(config: bayes.BayesConfig, data: bayes.Prepared):
         emit({"stage": "predict"})
         predictions = bayes.predict(fitted, data.X_test)
         prior = bayes.sample_prior(config, data.X_test[:500], len(data.classes), 50)
+        found = {"fit": fitted, "data": data, "predictions": predictions}
+        emit(log_event(found, source="bayes", dataset=dataset.name))
         return {
             "fit": fitted,
             "data": data,
@@ -303,6 +306,9 @@ def job_panel() -> None:
         return
     if job.error:
         show_error(job.error)
+    for event in job.events:
+        if event.get("stage") == "store-error":
+            st.warning(plain(event["message"]), icon=":material/warning:")
     if not job.collected:
         job.collected = True
         if job.result is not None:

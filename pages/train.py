@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import jobs
 from dashboard.state import dataset_key, plain, require_dataset, show_error
-from genre_core import model_plots
+from genre_core import history, model_plots
 from genre_core.errors import DataError
 from genre_core.features import ARTIST_WARNING, FEATURE_SETS, check_feature_set
 from genre_core.models import MODELS, PRESET_SOURCES, make_model, resolve_params
@@ -237,6 +237,7 @@ def build_configs() -> list[TrainConfig]:
 
 def training_work(configs: list[TrainConfig], folds: int):
     table = frame  # the worker reads the cached, never mutated, frame
+    name = dataset.name
 
     def work(emit, cancel):
         finished = []
@@ -268,6 +269,7 @@ def training_work(configs: list[TrainConfig], folds: int):
                 except DataError as error:
                     emit({"stage": "error", "model": config.model, "message": str(error)})
             finished.append((result, cv))
+            emit(history.log_event(result, source="train", dataset=name))
         return finished
 
     return work
@@ -355,6 +357,8 @@ def job_panel() -> None:
     for event in job.events:
         if event.get("stage") == "error":
             show_error(f"{event['model']}: {event['message']}")
+        elif event.get("stage") == "store-error":
+            st.warning(plain(event["message"]), icon=":material/warning:")
     if job.error:
         show_error(job.error)
     if not job.collected:

@@ -36,6 +36,20 @@ def _seed():
     np.random.seed(0)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _run_store(tmp_path_factory):
+    """Runs logged by tests (and by the app they start) go to a temporary store, never data/."""
+    saved = {k: os.environ.get(k) for k in ("GENRE_RUNS_DIR", "MLFLOW_TRACKING_URI")}
+    os.environ["GENRE_RUNS_DIR"] = str(tmp_path_factory.mktemp("runs"))
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 def make_tracks(n: int = 120, genres=("pop", "rock", "rap"), seed: int = 0) -> pd.DataFrame:
     """A small table shaped like spotify-30k: genre-dependent features, ids, artists, titles."""
     rng = np.random.default_rng(seed)
