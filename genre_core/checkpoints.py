@@ -24,6 +24,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from genre_core.errors import DataError
 from genre_core.nets import NetClassifier
+from genre_core.sequences import BlockPrep, block_width, check_inputs
 
 FORMAT = "genre-lab-network/1"
 MAX_BYTES = 200 * 1024 * 1024
@@ -58,6 +59,10 @@ def affine_prep(prep: Pipeline) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     if isinstance(prep, AffinePrep):
         return np.asarray(prep.fill), np.asarray(prep.shift), np.asarray(prep.mult)
+    if isinstance(prep, BlockPrep):  # numeric features, then a title block
+        parts = zip(affine_prep(prep.numeric_), prep.rest_vectors(), strict=True)
+        fill, shift, mult = (np.concatenate(pair) for pair in parts)
+        return fill, shift, mult
     imputer, scaler = prep.named_steps["impute"], prep.named_steps["scale"]
     if not isinstance(imputer, SimpleImputer):
         raise DataError("only a network prepared with a mean or median imputer can be saved.")
@@ -79,9 +84,12 @@ class LoadedNetwork:
     features: tuple[str, ...]
     classes: tuple[str, ...]
     config: dict
+    inputs: dict | None = None  # the title block after the features (sequences.title_block)
 
 
-def network_bytes(pipeline: Pipeline, features, extra: dict | None = None) -> bytes:
+def network_bytes(
+    pipeline: Pipeline, features, extra: dict | None = None, inputs: dict | None = None
+) -> bytes:
     """Serialise a fitted ``prep -> NetClassifier`` pipeline to safetensors bytes.
 
     Parameters
@@ -92,6 +100,8 @@ def network_bytes(pipeline: Pipeline, features, extra: dict | None = None) -> by
         The feature columns, in the order the network reads them.
     extra
         More JSON-able facts to keep in the config (dataset, test accuracy...).
+    inputs
+        How the columns after ``features`` are made from titles (``NetResult.inputs``).
     """
     net: NetClassifier = pipeline.named_steps["model"]
     fill, shift, mult = affine_prep(pipeline.named_steps["prep"])
@@ -107,6 +117,8 @@ def network_bytes(pipeline: Pipeline, features, extra: dict | None = None) -> by
         "training": json.loads(json.dumps(training, default=str)),
         **(extra or {}),
     }
+    if inputs:
+        config["inputs"] = dict(inputs)
     return save_tensors(tensors, metadata={"genre_lab": json.dumps(config)})
 
 
@@ -163,9 +175,11 @@ def load_network_bytes(raw: bytes, name: str = "the file") -> LoadedNetwork:
     config = read_config(raw, name)
     tensors = read_tensors(raw, name)
     features, classes = config["features"], config["classes"]
+    inputs = check_inputs(config.get("inputs"), name)
+    width = len(features) + block_width(inputs)
     try:
         net = NetClassifier(**config["architecture"])
-        module = net.build_module(len(features), len(classes))
+        module = net.build_module(width, len(classes))
     except (TypeError, DataError) as error:
         raise DataError(f"{name}'s architecture is not valid: {error}") from None
     expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
@@ -182,20 +196,26 @@ def load_network_bytes(raw: bytes, name: str = "the file") -> LoadedNetwork:
     module.load_state_dict({k: state[k] for k in expected})
     module.eval()
     net.module_, net.classes_ = module, np.asarray(classes, dtype=object)
-    net.n_features_in_ = len(features)
+    net.n_features_in_ = width
     prep_values = []
     for part in ("fill", "shift", "mult"):
         values = tensors.get(f"prep.{part}")
-        if values is None or tuple(values.shape) != (len(features),):
-            raise DataError(f"{name} lacks a preparation vector of {len(features)} values.")
+        if values is None or tuple(values.shape) != (width,):
+            raise DataError(f"{name} lacks a preparation vector of {width} values.")
         prep_values.append(values.numpy().astype(float))
     pipeline = Pipeline([("prep", AffinePrep(*prep_values).fit(None)), ("model", net)])
-    return LoadedNetwork(pipeline, tuple(features), tuple(classes), config)
+    return LoadedNetwork(pipeline, tuple(features), tuple(classes), config, inputs)
 
 
-def save_network(pipeline: Pipeline, features, path: str | Path, extra: dict | None = None):
+def save_network(
+    pipeline: Pipeline,
+    features,
+    path: str | Path,
+    extra: dict | None = None,
+    inputs: dict | None = None,
+):
     """Write :func:`network_bytes` to ``path`` (a ``.safetensors`` file)."""
-    Path(path).write_bytes(network_bytes(pipeline, features, extra))
+    Path(path).write_bytes(network_bytes(pipeline, features, extra, inputs))
 
 
 def load_network(path: str | Path) -> LoadedNetwork:

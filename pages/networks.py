@@ -10,6 +10,7 @@ from dashboard.state import dataset_key, plain, require_dataset, show_error
 from genre_core import model_plots
 from genre_core.checkpoints import load_network_bytes, network_bytes, network_state
 from genre_core.errors import DataError
+from genre_core.history import log_event
 from genre_core.net_plots import training_figure
 from genre_core.nets import (
     ACTIVATIONS,
@@ -25,9 +26,10 @@ from genre_core.nets import (
     train_network,
 )
 from genre_core.preprocess import PrepConfig
+from genre_core.sequences import KINDS, RNN_CELLS, TITLE_SETS, block_width, predict_frame
 from genre_core.settings import upload_limit_mb
 from genre_core.splits import SplitConfig
-from genre_core.training import predict_table, read_unlabeled, training_table
+from genre_core.training import read_unlabeled, training_table
 
 configure_threads(1)  # one core per training; the other serves pages and a second job
 
@@ -72,6 +74,13 @@ def apply_preset() -> None:
     state["nets.lr_factor"] = p["lr_factor"] or 0.0
     state["nets.lr_patience"] = p["lr_patience"]
     state["nets.lr_min"] = p["lr_min"]
+    state["nets.kind"] = p["kind"]
+    state["nets.feature_set"] = PRESETS[state["nets.preset"]].feature_set
+    state["nets.rnn_cell"] = p["rnn_cell"]
+    state["nets.rnn_units"] = ", ".join(str(u) for u in p["rnn_units"])
+    for key in ("step_units", "embed_dim", "title_length"):
+        state[f"nets.{key}"] = p[key]
+    state["nets.vocab_size"] = p["vocab_size"] - 2
 
 
 # ---- the network ------------------------------------------------------------------------------
@@ -86,11 +95,62 @@ left.selectbox(
 right.button("Apply preset", key="nets.apply", on_click=apply_preset, icon=":material/tune:")
 st.caption(plain(PRESETS[state["nets.preset"]].note))
 
+a, b = st.columns([1, 1])
+kind = a.selectbox("Architecture", list(KINDS), key="nets.kind", format_func=KINDS.get)
+feature_set = b.selectbox(
+    "Inputs",
+    TITLE_SETS,
+    key="nets.feature_set",
+    format_func=lambda f: {"numeric": "numeric features", "numeric+text": "numeric + title "
+                           "embeddings (MiniLM, 384-d)"}[f],
+    disabled=kind == "title",
+    help="The title model always reads the titles as words.",
+)  # fmt: skip
+needs_titles = kind == "title" or feature_set == "numeric+text"
+if needs_titles and not roles.text:
+    show_error(
+        "This network reads the titles, but this dataset has no title column. Choose one "
+        "(e.g. track_name) under Roles on the Data page, or pick numeric features only."
+    )
+elif needs_titles:
+    st.caption(plain(f"Titles: {' + '.join(roles.text)} (set on the Data page)."))
+if kind != "mlp":
+    a, b, c, d = st.columns(4)
+    rnn_cell = a.selectbox("Recurrent cell", RNN_CELLS, key="nets.rnn_cell")
+    rnn_text = b.text_input(
+        "Recurrent layers", key="nets.rnn_units", help="Units per stacked layer, e.g. 80, 150."
+    )
+    if kind == "title":
+        embed_dim = c.number_input("Word vector size", 1, 512, key="nets.embed_dim")
+        title_length = d.number_input(
+            "Words read per title", 1, 128, key="nets.title_length", help="Longer are cut."
+        )
+        vocab_words = st.columns(4)[0].number_input(
+            "Vocabulary (words)",
+            10, 100_000, key="nets.vocab_size", step=500,
+            help="The most frequent words of the training titles; the others read as unknown.",
+        )  # fmt: skip
+    else:
+        step_units = c.number_input(
+            "Dense units on every step",
+            0,
+            2048,
+            key="nets.step_units",
+            help="A Dense layer applied to each timestep before the recurrent layers; 0: none.",
+        )
+        d.caption(
+            "Each feature is one timestep."
+            if kind == "feature_sequence"
+            else "The whole input is one timestep."
+        )
+
 a, b, c = st.columns(3)
 hidden_text = a.text_input(
-    "Hidden layers",
+    {"mlp": "Hidden layers", "title": "Numeric body layers"}.get(kind, "Layers after the RNN"),
     key="nets.hidden",
-    help="Units per hidden layer, e.g. 64, 32, 16; empty: softmax regression.",
+    help="Units per hidden layer, e.g. 64, 32, 16; empty: softmax regression."
+    if kind == "mlp"
+    else "Dense layers between the recurrent summary (or the numeric inputs) and the output.",
 )
 activation = b.selectbox("Activation", ACTIVATIONS, key="nets.activation")
 leaky_slope = c.number_input(
@@ -212,7 +272,18 @@ def build_params() -> dict:
         "lr_patience": int(lr_patience),
         "lr_min": float(lr_min),
         "class_weight": None if class_weight == "none" else class_weight,
+        **sequence_params(),
     }
+
+
+def sequence_params() -> dict:
+    if kind == "mlp":
+        return {}
+    out = {"kind": kind, "rnn_cell": rnn_cell, "rnn_units": parse_layer_values(rnn_text, "int")}
+    if kind == "title":
+        out |= {"embed_dim": int(embed_dim), "title_length": int(title_length)}
+        return out | {"vocab_size": int(vocab_words) + 2}
+    return out | {"step_units": int(step_units)}
 
 
 def build_config() -> NetConfig:
@@ -225,20 +296,36 @@ def build_config() -> NetConfig:
         seed=int(seed),
     )
     return NetConfig(
-        build_params(), PrepConfig(imputer, scaler), tuple(features), (), split, int(seed)
+        build_params(),
+        PrepConfig(imputer, scaler),
+        tuple(features),
+        (),
+        split,
+        int(seed),
+        "numeric" if kind == "title" else feature_set,
+        tuple(roles.text),
     )
 
 
 n_genres = dataset.class_counts.size
 with st.expander("Layers for this data", icon=":material/account_tree:"):
     try:
-        module = NetClassifier(**build_params()).build_module(max(1, len(features)), n_genres)
+        width = max(1, len(features))
+        if kind == "title":
+            width += int(title_length)
+        elif feature_set == "numeric+text":
+            width += block_width({"titles": "embedding"})
+        module = NetClassifier(**build_params()).build_module(width, n_genres)
     except DataError as error:
         show_error(str(error))
     else:
         size = sum(p.numel() for p in module.parameters())
         st.code(str(module), language=None)
-        st.caption(f"{size:,} weights; the softmax is applied by the loss and at prediction.")
+        st.caption(
+            f"{size:,} weights"
+            + (" (the word vectors for a vocabulary of the chosen size)" if kind == "title" else "")
+            + "; the softmax is applied by the loss and at prediction."
+        )
 
 # ---- training ---------------------------------------------------------------------------------
 job: jobs.Job | None = state["nets.job"]
@@ -254,6 +341,11 @@ if st.button(
         config = build_config()
         NetClassifier(**config.params).check_settings()
         training_table(frame, roles.label, config.features)  # fail now, not in the worker
+        if needs_titles and not roles.text:
+            raise DataError(
+                "this network reads the titles, but the dataset has no title column: choose "
+                "one under Roles on the Data page."
+            )
         initial = None
         if pretrained is not None:
             initial = network_state(pretrained.getvalue(), pretrained.name)
@@ -261,13 +353,21 @@ if st.button(
         show_error(str(error))
     else:
         table, label = frame, roles.label
+        name = dataset.name
 
         def work(emit, cancel):
-            return train_network(
+            result = train_network(
                 table, label, config, sink=emit, cancel=cancel, initial_state=initial
             )
+            emit(log_event(result, source="networks", dataset=name))
+            return result
 
-        state["nets.job"] = jobs.start(f"network {config.params['hidden']}", work)
+        state["nets.job"] = jobs.start(
+            f"network {config.params['hidden']}"
+            if kind == "mlp"
+            else f"{KINDS[kind]} {config.params['rnn_units']}",
+            work,
+        )
         state["nets.result"] = None
         st.rerun()
 
@@ -307,7 +407,12 @@ def live_panel() -> None:
             left_s = elapsed / done * max(planned - done, 0)
             text += f" · {elapsed:.0f} s elapsed · about {left_s:.0f} s left"
         else:
-            text += " · preparing the data and the first epoch"
+            embedded = [e for e in job.events if e.get("stage") == "embed"]
+            text += (
+                f" · embedding titles {embedded[-1]['done']:,} of {embedded[-1]['total']:,}"
+                if embedded and embedded[-1]["done"] < embedded[-1]["total"]
+                else " · preparing the data and the first epoch"
+            )
         left.progress(done / planned if planned else 0.0, text=text)
         if history:
             last = history[-1]
@@ -329,6 +434,9 @@ st.fragment(live_panel, run_every=1 if running else None)()
 job = state["nets.job"]
 if job is not None and not job.running and job.error:
     show_error(job.error)
+for event in job.events if job is not None and not job.running else ():
+    if event.get("stage") == "store-error":
+        st.warning(plain(event["message"]), icon=":material/warning:")
 
 # ---- the result -------------------------------------------------------------------------------
 result = state["nets.result"]
@@ -382,6 +490,7 @@ if result is not None:
             result.pipeline,
             result.features,
             {"dataset": dataset.name, "test_accuracy": round(m["accuracy"], 4)},
+            inputs=result.inputs,
         )
     except DataError as error:
         show_error(str(error))
@@ -417,7 +526,7 @@ if st.button(
                 tracks_file.getvalue(), tracks_file.name, dataset.spec, limit_mb=upload_limit_mb()
             )
             source = tracks_file.name
-        table = predict_table(loaded.pipeline, tracks, loaded.features)
+        table = predict_frame(loaded.pipeline, tracks, loaded.features, loaded.inputs)
         agreement = None
         if roles.label in tracks.columns:
             truth = tracks[roles.label].astype(str)
