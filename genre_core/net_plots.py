@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -62,6 +62,71 @@ def training_figure(history: Sequence[dict]) -> go.Figure:
     fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, -(-len(x) // 8)))
     fig.update_layout(
         height=330,
+        margin=dict(l=10, r=10, t=40, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0),
+        title=None,
+    )
+    return fig
+
+
+RUN_STYLES = {
+    "source": ("source network (its own genres)", "#868E96", "dot"),
+    "freeze": ("frozen body, new output layer", "#4C6EF5", "solid"),
+    "fine-tune": ("fine-tune all layers", "#1DB954", "solid"),
+    "scratch": ("from scratch", "#E4572E", "solid"),
+}
+
+
+def transfer_figure(curves: Mapping[str, Sequence[dict]], target: float | None = None) -> go.Figure:
+    """Validation accuracy and loss per epoch of several runs overlaid, with a target line.
+
+    Parameters
+    ----------
+    curves
+        Per-epoch records (as :class:`~genre_core.nets.Monitor` emits) by run name: "source",
+        "freeze", "fine-tune", "scratch" (others get plotly's colours).
+    target
+        A validation accuracy drawn as a dashed horizontal line on the accuracy panel.
+    """
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("Validation accuracy", "Validation loss (cross-entropy)"),
+        horizontal_spacing=0.08,
+    )
+    longest = max((len(h) for h in curves.values()), default=0)
+    for name, history in curves.items():
+        title, color, dash = RUN_STYLES.get(name, (name, None, "solid"))
+        x = [h["epoch"] for h in history]
+        for col, metric, fmt in ((1, "valid_acc", ".1%"), (2, "valid_loss", ".4f")):
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=[h.get(metric) for h in history],
+                    mode="lines+markers" if longest < 40 else "lines",
+                    line=dict(color=color, width=2, dash=dash),
+                    marker=dict(size=5),
+                    name=title,
+                    legendgroup=name,
+                    showlegend=col == 1,
+                    hovertemplate=f"{title}<br>epoch %{{x}}: %{{y:{fmt}}}<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
+    if target is not None:
+        fig.add_hline(
+            y=target,
+            line=dict(color="#212529", dash="dash", width=1),
+            annotation_text=f"target {target:.0%}",
+            annotation_position="top left",
+            row=1,
+            col=1,
+        )
+    fig.update_yaxes(tickformat=".0%", row=1, col=1)
+    fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, -(-longest // 8)))
+    fig.update_layout(
+        height=360,
         margin=dict(l=10, r=10, t=40, b=10),
         legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0),
         title=None,
