@@ -13,6 +13,7 @@ import sys
 from genre_core import registry
 from genre_core.audit import audit
 from genre_core.cli_models import register
+from genre_core.cli_search import register as register_search
 from genre_core.data import Dataset, load_dataset
 from genre_core.errors import DataError
 from genre_core.fetch import find_local
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--json", action="store_true", help="print one JSON object")
         sub.set_defaults(func=func)
     register(commands)
+    register_search(commands)
     return parser
 
 

@@ -1,0 +1,67 @@
+"""A real Chromium runs a small study from the Search page and sees its trials arrive."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from browser_helpers import wait_drawn
+from conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.realdata]
+
+
+def _set_number(page: Page, label: str, value: str) -> None:
+    field = page.get_by_role("spinbutton", name=label, exact=True)
+    field.fill(value)
+    field.press("Enter")
+    wait_drawn(page)
+
+
+def test_run_a_small_study_and_see_its_trials(page: Page, app_url: str, tmp_path):
+    page.goto(app_url)
+    wait_drawn(page)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Search").click()
+    expect(page.get_by_role("heading", name="Search", level=1)).to_be_visible(timeout=60_000)
+    wait_drawn(page)
+    page.get_by_text("Storage and other machines").click()
+    storage = page.get_by_role("textbox", name="Storage (SQLAlchemy URL)")
+    storage.fill(f"sqlite:///{tmp_path / 'studies.db'}")
+    storage.press("Enter")
+    wait_drawn(page)
+    name = page.get_by_role("textbox", name="Study name")
+    name.fill("browser-study")
+    name.press("Enter")
+    wait_drawn(page)
+    command = page.get_by_test_id("stCode").filter(has_text="--study browser-study")
+    expect(command).to_be_visible()
+    _set_number(page, "Trials", "60")
+    _set_number(page, "Rows sampled (0: all)", "1500")
+    page.screenshot(path=ARTIFACTS / "page-search-setup.png", full_page=True)
+    page.get_by_role("button", name="Start search").click()
+    expect(page.get_by_text("of 60 trials")).to_be_visible(timeout=60_000)
+    # Trials stream in while it runs: the best-so-far text, the live chart and table.
+    expect(page.get_by_text("best so far 0.")).to_be_visible(timeout=120_000)
+    expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=30_000)
+    wait_drawn(page)
+    page.screenshot(path=ARTIFACTS / "page-search-running.png", full_page=True)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(page.get_by_text("Stopped. The finished trials are stored.")).to_be_visible(
+        timeout=60_000
+    )
+    wait_drawn(page)
+    completed = page.get_by_test_id("stMetric").filter(has_text="Completed").first
+    value = int(completed.get_by_test_id("stMetricValue").inner_text())
+    assert 1 <= value < 60
+    expect(page.get_by_text("Trials and the best so far").first).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "page-search-done.png", full_page=True)
+    for tab, shot in (
+        ("The Genre Factor, Fig. 3", "search-fig3"),
+        ("Parallel coordinates", "search-parallel"),
+        ("Importances", "search-importances"),
+    ):
+        page.get_by_role("tab", name=tab).click()
+        wait_drawn(page)
+        chart = page.locator('[data-testid="stPlotlyChart"]:visible').nth(1)
+        expect(chart).to_be_visible()
+        chart.screenshot(path=ARTIFACTS / f"{shot}.png")
+    expect(page.get_by_role("button", name="Train the best into the run history")).to_be_visible()
+    assert page.get_by_test_id("stException").count() == 0

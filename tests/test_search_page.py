@@ -1,0 +1,99 @@
+"""The Search page under AppTest: a study runs in the background, trials stream in, the figures
+and importances appear, Stop ends it, and the best configuration is trained into the history."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from conftest import app_with_upload, make_tracks
+
+
+def _poll(at, until, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+        assert not at.exception
+        if until():
+            return
+    pytest.fail("the page did not reach the expected state in time")
+
+
+def _titles(at) -> list[str]:
+    titles = []
+    for element in at.get("plotly_chart"):
+        layout = json.loads(element.proto.spec)["layout"]
+        title = layout.get("title")
+        titles.append(title.get("text", "") if isinstance(title, dict) else str(title or ""))
+    return titles
+
+
+@pytest.fixture
+def search_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    at = app_with_upload(make_tracks(150, seed=6), "search")
+    at.text_input(key="search.storage").set_value(f"sqlite:///{tmp_path / 'studies.db'}")
+    at.text_input(key="search.name").set_value("page-study")
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_a_study_streams_its_trials_then_shows_figures_and_trains_the_best(search_page):
+    at = search_page
+    assert "No study yet" in " ".join(c.value for c in at.caption)
+    at.number_input(key="search.trials").set_value(6)
+    at.number_input(key="search.folds").set_value(2)
+    at.number_input(key="search.rows").set_value(0)
+    at.selectbox(key="search.objective").set_value("genre_factor").run()
+    at.button(key="search.start").click().run()
+    assert not at.exception and not at.error
+    job = at.session_state["search.job"]
+    _poll(at, lambda: not job.running)
+    at.run()
+    assert job.status == "done", job.error
+    assert len([e for e in job.events if e.get("stage") == "trial"]) == 6
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Completed"]) + int(metrics["Pruned"]) == 6  # pruned after a fold
+    assert int(metrics["Completed"]) >= 2
+    titles = _titles(at)
+    assert "Trials and the best so far" in titles
+    assert any(
+        t.startswith("Training accuracy against Δ accuracy (w1 = 0.5, w2 = 1)") for t in titles
+    )
+    assert "Hyperparameters of the completed trials" in titles
+    importance = "Which hyperparameters matter (fANOVA importance)" in titles
+    assert importance or any("scored the same" in i.value for i in at.info)
+    table = at.dataframe[-1].value
+    assert len(table) == 6 and {"C", "value", "acc_train", "state"} <= set(table.columns)
+    at.button(key="search.train_best").click().run()
+    train_job = at.session_state["search.train_job"]
+    _poll(at, lambda: not train_job.running)
+    at.run()
+    assert train_job.status == "done", train_job.error
+    logged = [e for e in train_job.events if e.get("stage") == "logged"]
+    assert logged, train_job.events
+    assert any("saved to the run history" in s.value for s in at.success)
+
+
+def test_stop_ends_a_network_search_and_keeps_the_finished_trials(search_page):
+    at = search_page
+    at.selectbox(key="search.model").set_value("net").run()
+    at.number_input(key="search.trials").set_value(50)
+    at.number_input(key="search.folds").set_value(1)
+    at.number_input(key="search.rows").set_value(0)
+    at.button(key="search.start").click().run()
+    job = at.session_state["search.job"]
+    _poll(at, lambda: any(e.get("stage") == "trial" for e in job.events))
+    assert "of 50 trials" in at.get("progress")[0].proto.text
+    assert "Trials and the best so far" in _titles(at)
+    at.button(key="search.stop").click().run()
+    _poll(at, lambda: not job.running, timeout=60)
+    at.run()
+    assert job.status == "stopped"
+    assert any("Stopped" in i.value for i in at.info)
+    completed = int({m.label: m.value for m in at.metric}["Completed"])
+    assert 1 <= completed < 50
