@@ -79,6 +79,33 @@ DEFAULTS = {
     "nets.test_size": 0.2,
     "nets.imputer": "median",
     "nets.scaler": "standard",
+    "nets.kind": "mlp",  # or a recurrent kind of genre_core.sequences.KINDS
+    "nets.feature_set": "numeric",  # "numeric+text": title embeddings after the features
+    "nets.rnn_cell": "lstm",
+    "nets.rnn_units": "64",
+    "nets.step_units": 0,
+    "nets.embed_dim": 32,
+    "nets.vocab_size": 5000,  # words kept, padding and unknown not counted
+    "nets.title_length": 16,
+    # Search page: a quick TPE study with median pruning on 3 folds
+    "search.job": None,  # the dashboard.jobs.Job running a study now or last
+    "search.train_job": None,  # the job training the best configuration
+    "search.study": None,  # {"name", "storage"} of the study started last
+    "search.best_run": None,
+    "search.model": "logreg",
+    "search.sampler": "tpe",
+    "search.pruner": "median",
+    "search.objective": "accuracy",
+    "search.w1": 0.5,  # The Genre Factor's weights (its best model: w1 = 0.5, w2 = 1)
+    "search.w2": 1.0,
+    "search.folds": 3,
+    "search.trials": 20,
+    "search.rows": 5000,
+    "search.grid_points": 3,
+    "search.seed": 0,
+    "search.group": "none",
+    "search.name": "",
+    "search.storage": "",
     # Bayesian page: the widgets start as Table 2's experiment 5 (Model 2, ν=4, τ=1, VI)
     "bayes.dataset": None,  # dataset_key the feature choice belongs to
     "bayes.job": None,  # the dashboard.jobs.Job fitting a posterior now or last
@@ -102,6 +129,33 @@ DEFAULTS = {
     "bayes.seed": 0,
     "bayes.forest_genre": None,
     "bayes.table2_ids": [1, 2, 3, 4, 5, 7, 9],
+    # Transfer page: the "development" network (Table 3 of its report) for 20 epochs
+    "transfer.dataset": None,  # dataset_key the genre and feature choices belong to
+    "transfer.source": [],  # set per dataset: the report's five genres when present
+    "transfer.new": None,
+    "transfer.features": [],
+    "transfer.group_column": None,
+    "transfer.job": None,  # the dashboard.jobs.Job comparing now or last
+    "transfer.result": None,  # the genre_core.transfer.TransferResult of the last comparison
+    "transfer.preset": "development",
+    "transfer.applied": "development",  # the preset whose other settings are used
+    "transfer.hidden": "64, 32, 16",
+    "transfer.batch_norm": "yes",
+    "transfer.dropout": "0.5",
+    "transfer.activation": "relu",
+    "transfer.optimizer": "adam",
+    "transfer.lr": 1e-3,
+    "transfer.weight_decay": 1e-4,
+    "transfer.batch_size": 32,
+    "transfer.clip_norm": 1.0,
+    "transfer.epochs": 20,
+    "transfer.options": ["freeze", "fine-tune", "scratch"],
+    "transfer.target": 0.5,
+    "transfer.seed": 0,
+    "transfer.feature_set": "numeric",
+    "transfer.split": "stratified",
+    "transfer.validation": 0.2,
+    "transfer.test_size": 0.2,
 }
 
 

@@ -17,7 +17,10 @@ PAGES = [
     ("Merge genres", "Merge genres"),
     ("Train", "Train"),
     ("Networks", "Networks"),
+    ("Transfer", "Transfer learning"),
     ("Bayesian", "Bayesian models"),
+    ("Search", "Search"),
+    ("Compare runs", "Compare runs"),
 ]
 
 
