@@ -9,10 +9,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ on the path, not the checkout
     sys.path.insert(0, str(ROOT))
 
-from dashboard.nav import PAGES  # noqa: E402
+from dashboard.nav import pages  # noqa: E402
 from dashboard.state import init_state  # noqa: E402
 
 st.set_page_config(page_title="Genre Lab", page_icon=":material/graphic_eq:", layout="wide")
 init_state()
 
-st.navigation(PAGES).run()
+st.navigation(pages()).run()

@@ -1,4 +1,4 @@
-"""The app's pages, defined once so that app.py and links between pages share them."""
+"""The app's pages, listed once for app.py and for links between pages."""
 
 from pathlib import Path
 
@@ -6,14 +6,28 @@ import streamlit as st
 
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 
-DATA = st.Page(PAGES_DIR / "data.py", title="Data", icon=":material/table:", default=True)
-EXPLORE = st.Page(PAGES_DIR / "explore.py", title="Explore", icon=":material/insights:")
-MERGE = st.Page(PAGES_DIR / "merge.py", title="Merge genres", icon=":material/merge:")
-TRAIN = st.Page(PAGES_DIR / "train.py", title="Train", icon=":material/model_training:")
-NETWORKS = st.Page(PAGES_DIR / "networks.py", title="Networks", icon=":material/hub:")
-TRANSFER = st.Page(PAGES_DIR / "transfer.py", title="Transfer", icon=":material/move_up:")
-BAYES = st.Page(PAGES_DIR / "bayes.py", title="Bayesian", icon=":material/function:")
-SEARCH = st.Page(PAGES_DIR / "search.py", title="Search", icon=":material/tune:")
-COMPARE = st.Page(PAGES_DIR / "compare.py", title="Compare runs", icon=":material/compare:")
+# (file, title, icon); the first is the default page
+PAGE_TABLE = (
+    ("data.py", "Data", ":material/table:"),
+    ("explore.py", "Explore", ":material/insights:"),
+    ("merge.py", "Merge genres", ":material/merge:"),
+    ("train.py", "Train", ":material/model_training:"),
+    ("networks.py", "Networks", ":material/hub:"),
+    ("transfer.py", "Transfer", ":material/move_up:"),
+    ("bayes.py", "Bayesian", ":material/function:"),
+    ("search.py", "Search", ":material/tune:"),
+    ("compare.py", "Compare runs", ":material/compare:"),
+)
 
-PAGES = [DATA, EXPLORE, MERGE, TRAIN, NETWORKS, TRANSFER, BAYES, SEARCH, COMPARE]
+
+def pages() -> list:
+    """Fresh ``st.Page`` objects for one script run.
+
+    Streamlit marks the page that ``st.navigation`` returns as callable on the page object
+    itself, so page objects shared by every session race when two sessions run at once
+    ("This page cannot be called directly"): each run builds its own.
+    """
+    return [
+        st.Page(PAGES_DIR / name, title=title, icon=icon, default=i == 0)
+        for i, (name, title, icon) in enumerate(PAGE_TABLE)
+    ]

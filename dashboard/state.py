@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
 import streamlit as st
@@ -278,9 +279,9 @@ def require_dataset() -> Dataset:
     dataset = current_dataset()
     if dataset is None:
         show_error(st.session_state["data.error"] or "no dataset is loaded.")
-        from dashboard.nav import DATA
+        from dashboard.nav import pages
 
-        st.page_link(DATA, label="Choose a dataset on the Data page", icon=":material/table:")
+        st.page_link(pages()[0], label="Choose a dataset on the Data page", icon=":material/table:")
         st.stop()
     return dataset
 
@@ -312,3 +313,11 @@ def cached_projection(key: str, _dataset: Dataset):
     from genre_core.explore import pca_projection
 
     return pca_projection(_dataset.frame, _dataset.roles.features, _dataset.roles.label)
+
+
+def live_fragment(panel: Callable[[], None], running: bool) -> None:
+    """Draw ``panel`` as a fragment that reruns every second while ``running``, inside its own
+    container: without it, a fragment rerun can leave the element drawn right after it blank
+    (seen with the Bayesian page's "Posterior" header)."""
+    with st.container():
+        st.fragment(panel, run_every=1 if running else None)()

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import jobs
-from dashboard.state import dataset_key, plain, require_dataset, show_error
+from dashboard.state import dataset_key, live_fragment, plain, require_dataset, show_error
 from genre_core import bayes, bayes_plots
 from genre_core.bayes_experiments import TABLE2, experiment, run_table2, size_curve
 from genre_core.errors import DataError
@@ -319,7 +319,7 @@ def job_panel() -> None:
     st.caption(f"Last fit ({plain(job.title)}) {verb} after {seconds:.1f} s.")
 
 
-st.fragment(job_panel, run_every=1 if running else None)()
+live_fragment(job_panel, running)
 
 # ---- results --------------------------------------------------------------------------------
 result = state["bayes.result"]
@@ -562,7 +562,7 @@ def experiments_panel() -> None:
         st.rerun(scope="app")
 
 
-st.fragment(experiments_panel, run_every=1 if busy else None)()
+live_fragment(experiments_panel, busy)
 
 found = state["bayes.experiments"] or {}
 if found.get("table2") is not None:

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import jobs
-from dashboard.state import current_dataset, plain, show_error
+from dashboard.state import current_dataset, live_fragment, plain, show_error
 from genre_core import merging, plots
 from genre_core.errors import DataError
 from genre_core.model_plots import confusion_figure
@@ -180,7 +180,7 @@ def curve_panel() -> None:
         st.rerun(scope="app")
 
 
-st.fragment(curve_panel, run_every=1 if running else None)()
+live_fragment(curve_panel, running)
 
 steps = job.result if job is not None and not job.running and job.result else None
 if steps:

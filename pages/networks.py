@@ -6,7 +6,7 @@ import time
 import streamlit as st
 
 from dashboard import jobs
-from dashboard.state import dataset_key, plain, require_dataset, show_error
+from dashboard.state import dataset_key, live_fragment, plain, require_dataset, show_error
 from genre_core import model_plots
 from genre_core.checkpoints import load_network_bytes, network_bytes, network_state
 from genre_core.errors import DataError
@@ -429,7 +429,7 @@ def live_panel() -> None:
         st.rerun(scope="app")  # re-enable the button and draw the evaluation
 
 
-st.fragment(live_panel, run_every=1 if running else None)()
+live_fragment(live_panel, running)
 
 job = state["nets.job"]
 if job is not None and not job.running and job.error:

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import jobs
-from dashboard.state import current_dataset, plain, require_dataset, show_error
+from dashboard.state import current_dataset, live_fragment, plain, require_dataset, show_error
 from genre_core import search, search_plots
 from genre_core.errors import DataError
 from genre_core.models import MODELS
@@ -257,7 +257,7 @@ def show_table(table: pd.DataFrame, key: str) -> None:
     st.dataframe(view.iloc[::-1], key=key, height=260, hide_index=True)
 
 
-st.fragment(live_panel, run_every=1 if running else None)()
+live_fragment(live_panel, running)
 
 job = state["search.job"]
 if job is not None and not job.running:
@@ -406,4 +406,4 @@ def train_panel() -> None:
             show_error(logged["message"])
 
 
-st.fragment(train_panel, run_every=1 if training else None)()
+live_fragment(train_panel, training)

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import jobs
-from dashboard.state import dataset_key, plain, require_dataset, show_error
+from dashboard.state import dataset_key, live_fragment, plain, require_dataset, show_error
 from genre_core import history, model_plots
 from genre_core.errors import DataError
 from genre_core.features import ARTIST_WARNING, FEATURE_SETS, check_feature_set
@@ -370,7 +370,7 @@ def job_panel() -> None:
     st.caption(f"Last job {verb}: {len(done)} of {total} models in {seconds:.1f} s.")
 
 
-st.fragment(job_panel, run_every=1 if running else None)()
+live_fragment(job_panel, running)
 
 # ---- grid search -----------------------------------------------------------------------------
 with st.expander("Grid search with cross-validation", icon=":material/grid_on:"):
@@ -474,7 +474,7 @@ with st.expander("Grid search with cross-validation", icon=":material/grid_on:")
             )
             st.dataframe(results, hide_index=True, key="train.grid_table")
 
-    st.fragment(grid_panel, run_every=1 if grid_running else None)()
+    live_fragment(grid_panel, grid_running)
 
 # ---- results ---------------------------------------------------------------------------------
 runs = state["train.runs"]

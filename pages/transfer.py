@@ -6,7 +6,14 @@ import time
 import streamlit as st
 
 from dashboard import jobs
-from dashboard.state import current_dataset, dataset_key, plain, require_dataset, show_error
+from dashboard.state import (
+    current_dataset,
+    dataset_key,
+    live_fragment,
+    plain,
+    require_dataset,
+    show_error,
+)
 from genre_core.errors import DataError
 from genre_core.features import FEATURE_SETS
 from genre_core.history import log_event, transfer_records
@@ -341,7 +348,7 @@ def live_panel() -> None:
         st.rerun(scope="app")
 
 
-st.fragment(live_panel, run_every=1 if running else None)()
+live_fragment(live_panel, running)
 
 job = state["transfer.job"]
 if job is not None and not job.running and job.error:
