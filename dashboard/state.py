@@ -321,3 +321,22 @@ def live_fragment(panel: Callable[[], None], running: bool) -> None:
     (seen with the Bayesian page's "Posterior" header)."""
     with st.container():
         st.fragment(panel, run_every=1 if running else None)()
+
+
+def stop_bar(job, key: str, help: str):
+    """A running job's Stop button, with the queue message beside it while the job waits.
+
+    Returns the column left of Stop, for the job's progress, or ``None`` while it is queued.
+    """
+    from dashboard.jobs import max_jobs
+
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    right.button("Stop", key=key, icon=":material/stop:", on_click=job.stop, help=help)
+    if job.queued:
+        left.info(
+            f"Waiting for a free slot: place {job.place} in the queue (this server runs "
+            f"{max_jobs()} jobs at once).",
+            icon=":material/hourglass_top:",
+        )
+        return None
+    return left

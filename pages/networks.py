@@ -6,7 +6,7 @@ import time
 import streamlit as st
 
 from dashboard import jobs
-from dashboard.state import dataset_key, live_fragment, plain, require_dataset, show_error
+from dashboard.state import dataset_key, live_fragment, plain, require_dataset, show_error, stop_bar
 from genre_core import model_plots
 from genre_core.checkpoints import load_network_bytes, network_bytes, network_state
 from genre_core.errors import DataError
@@ -385,20 +385,12 @@ def live_panel() -> None:
     job.drain()
     history, planned = epochs_of(job)
     if job.running:
-        left, right = st.columns([5, 1], vertical_alignment="center")
-        right.button(
-            "Stop",
-            key="nets.stop",
-            icon=":material/stop:",
-            on_click=job.stop,
-            help="Ends training before the next batch and keeps the best weights so far.",
+        left = stop_bar(
+            job,
+            "nets.stop",
+            "Ends training before the next batch and keeps the best weights so far.",
         )
-        if job.queued:
-            left.info(
-                f"Waiting for a free training slot: place {job.place} in the queue (this server "
-                f"trains {jobs.max_jobs()} at once).",
-                icon=":material/hourglass_top:",
-            )
+        if left is None:
             return
         done = len(history)
         elapsed = time.monotonic() - job.started

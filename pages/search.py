@@ -7,7 +7,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import jobs
-from dashboard.state import current_dataset, live_fragment, plain, require_dataset, show_error
+from dashboard.state import (
+    current_dataset,
+    live_fragment,
+    plain,
+    require_dataset,
+    show_error,
+    stop_bar,
+)
 from genre_core import search, search_plots
 from genre_core.errors import DataError
 from genre_core.models import MODELS
@@ -214,19 +221,12 @@ def live_panel() -> None:
     table = trial_rows(job)
     planned = next((e["trials"] for e in job.events if e.get("stage") == "start"), 0)
     if job.running:
-        left, right = st.columns([5, 1], vertical_alignment="center")
-        right.button(
-            "Stop",
-            key="search.stop",
-            icon=":material/stop:",
-            on_click=job.stop,
-            help="Ends the search before the next epoch or fold; finished trials stay stored.",
+        left = stop_bar(
+            job,
+            "search.stop",
+            "Ends the search before the next epoch or fold; finished trials stay stored.",
         )
-        if job.queued:
-            left.info(
-                f"Waiting for a free slot: place {job.place} in the queue.",
-                icon=":material/hourglass_top:",
-            )
+        if left is None:
             return
         done = len(table)
         elapsed = time.monotonic() - job.started

@@ -13,6 +13,7 @@ from dashboard.state import (
     plain,
     require_dataset,
     show_error,
+    stop_bar,
 )
 from genre_core.errors import DataError
 from genre_core.features import FEATURE_SETS
@@ -300,20 +301,12 @@ def live_panel() -> None:
         return
     job.drain()
     if job.running:
-        left, right = st.columns([5, 1], vertical_alignment="center")
-        right.button(
-            "Stop",
-            key="transfer.stop",
-            icon=":material/stop:",
-            on_click=job.stop,
-            help="Ends the network training now (keeping its best weights) and starts no other.",
+        left = stop_bar(
+            job,
+            "transfer.stop",
+            "Ends the network training now (keeping its best weights) and starts no other.",
         )
-        if job.queued:
-            left.info(
-                f"Waiting for a free training slot: place {job.place} in the queue (this server "
-                f"trains {jobs.max_jobs()} at once).",
-                icon=":material/hourglass_top:",
-            )
+        if left is None:
             return
         start = next((e for e in job.events if e.get("stage") == "start"), None)
         runs = [e for e in job.events if e.get("stage") == "run"]
