@@ -340,3 +340,14 @@ def stop_bar(job, key: str, help: str):
         )
         return None
     return left
+
+
+def job_problems(job) -> None:
+    """A finished job's error, and the run-history warnings it raised (its result stays)."""
+    if job is None or job.running:
+        return
+    if job.error:
+        show_error(job.error)
+    for event in job.events:
+        if event.get("stage") == "store-error":
+            st.warning(plain(event["message"]), icon=":material/warning:")

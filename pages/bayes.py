@@ -5,7 +5,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import jobs
-from dashboard.state import dataset_key, live_fragment, plain, require_dataset, show_error
+from dashboard.state import (
+    dataset_key,
+    job_problems,
+    live_fragment,
+    plain,
+    require_dataset,
+    show_error,
+)
 from genre_core import bayes, bayes_plots
 from genre_core.bayes_experiments import TABLE2, experiment, run_table2, size_curve
 from genre_core.errors import DataError
@@ -304,11 +311,7 @@ def job_panel() -> None:
             )
             st.caption("The loss falls while the approximation improves; flat means converged.")
         return
-    if job.error:
-        show_error(job.error)
-    for event in job.events:
-        if event.get("stage") == "store-error":
-            st.warning(plain(event["message"]), icon=":material/warning:")
+    job_problems(job)
     if not job.collected:
         job.collected = True
         if job.result is not None:

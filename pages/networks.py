@@ -6,7 +6,15 @@ import time
 import streamlit as st
 
 from dashboard import jobs
-from dashboard.state import dataset_key, live_fragment, plain, require_dataset, show_error, stop_bar
+from dashboard.state import (
+    dataset_key,
+    job_problems,
+    live_fragment,
+    plain,
+    require_dataset,
+    show_error,
+    stop_bar,
+)
 from genre_core import model_plots
 from genre_core.checkpoints import load_network_bytes, network_bytes, network_state
 from genre_core.errors import DataError
@@ -423,12 +431,7 @@ def live_panel() -> None:
 
 live_fragment(live_panel, running)
 
-job = state["nets.job"]
-if job is not None and not job.running and job.error:
-    show_error(job.error)
-for event in job.events if job is not None and not job.running else ():
-    if event.get("stage") == "store-error":
-        st.warning(plain(event["message"]), icon=":material/warning:")
+job_problems(state["nets.job"])
 
 # ---- the result -------------------------------------------------------------------------------
 result = state["nets.result"]

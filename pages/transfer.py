@@ -9,6 +9,7 @@ from dashboard import jobs
 from dashboard.state import (
     current_dataset,
     dataset_key,
+    job_problems,
     live_fragment,
     plain,
     require_dataset,
@@ -343,12 +344,7 @@ def live_panel() -> None:
 
 live_fragment(live_panel, running)
 
-job = state["transfer.job"]
-if job is not None and not job.running and job.error:
-    show_error(job.error)
-for event in job.events if job is not None and not job.running else ():
-    if event.get("stage") == "store-error":
-        st.warning(plain(event["message"]), icon=":material/warning:")
+job_problems(state["transfer.job"])
 
 # ---- the result -------------------------------------------------------------------------------
 result = state["transfer.result"]
