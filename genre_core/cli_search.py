@@ -176,21 +176,11 @@ def _custom_dims(args: argparse.Namespace, space: tuple) -> tuple:
 
 def _net_value(key: str, text: str):
     """A network setting from the command line: a number, yes/no, none, or layer sizes."""
-    low = text.strip().lower()
     if key == "hidden":
         from genre_core.nets import parse_layer_values
 
         return parse_layer_values(text, "int")
-    if low in ("none", "off"):
-        return None
-    if low in ("yes", "true", "no", "false"):
-        return low in ("yes", "true")
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text.strip()
+    return search.net_value(text)
 
 
 def _summary(study, spec: search.SearchSpec, ran: int) -> dict:

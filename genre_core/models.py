@@ -307,13 +307,7 @@ def _logreg(p: dict, seed: int) -> BaseEstimator:
 
 
 def _svm(p: dict, seed: int) -> BaseEstimator:
-    return SVMClassifier(
-        C=p["C"],
-        gamma=p["gamma"],
-        class_weight=p["class_weight"],
-        calibration=p["calibration"],
-        random_state=seed,
-    )
+    return SVMClassifier(**p, random_state=seed)  # its parameters are the Param names
 
 
 def _knn(p: dict, seed: int) -> BaseEstimator:

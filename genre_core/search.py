@@ -271,14 +271,16 @@ def parse_dim(model: str, name: str, text: str) -> Dim:
         return Dim(name, kind, low, high, log=log)
     values = [v.strip() for v in text.split("|") if v.strip()]
     if model == NETWORK:
-        choices = tuple(v if name == "hidden" else _net_choice(v) for v in values)
+        choices = tuple(v if name == "hidden" else net_value(v) for v in values)
     else:
         param = get_model(model).param(name)
         choices = tuple(param.parse(v, model) for v in values)
     return Dim(name, "choice", choices=tuple(dict.fromkeys(choices)))
 
 
-def _net_choice(text: str) -> Any:
+def net_value(text: str) -> Any:
+    """A network setting written as text: a number, yes/no, none/off, or the text itself."""
+    text = text.strip()
     low = text.lower()
     if low in ("none", "off"):
         return None
