@@ -18,9 +18,16 @@ import time
 
 import pandas as pd
 
-from genre_core import bayes, bayes_plots
-from genre_core.bayes_experiments import TABLE2, Experiment, experiment, run_table2, size_curve
-from genre_core.data import load_dataset
+from genre_core.data.dataset import load_dataset
+from genre_core.experiments.bayes_tables import (
+    TABLE2,
+    Experiment,
+    experiment,
+    run_table2,
+    size_curve,
+)
+from genre_core.models import bayes
+from genre_core.plots import bayes as bayes_plots
 
 
 def main() -> None:

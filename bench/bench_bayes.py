@@ -1,7 +1,7 @@
 """Speed of the Bayesian models on music-genre-11 (needs GENRE_DATA_DIR).
 
 SVI: Model 2 on 10,000 rows x 14 features x 11 genres, timed until the convergence criterion
-of :class:`genre_core.bayes.BayesConfig` holds (the mean -ELBO of the last 100 steps within
+of :class:`genre_core.models.bayes.BayesConfig` holds (the mean -ELBO of the last 100 steps within
 ``tol`` of the 100 before). NUTS: Model 2 on 1,000 rows, one chain. Absolute times depend on
 what else runs on the machine: the load average is printed next to them.
 
@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from genre_core import bayes
-from genre_core.data import load_dataset
+from genre_core.data.dataset import load_dataset
+from genre_core.models import bayes
 
 
 def main() -> None:

@@ -20,8 +20,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from genre_core.data import load_dataset  # noqa: E402
-from genre_core.embeddings import (  # noqa: E402
+from genre_core.data.dataset import load_dataset  # noqa: E402
+from genre_core.data.embeddings import (  # noqa: E402
     EmbeddingCache,
     _precision,
     embed_texts,

@@ -19,10 +19,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser")]
 
-from genre_core.cli import describe  # noqa: E402
-from genre_core.data import load_dataset  # noqa: E402
+from genre_core.cli.main import describe  # noqa: E402
+from genre_core.data.dataset import load_dataset  # noqa: E402
 
 
 def report(name: str, seconds: list[float], target: float) -> None:

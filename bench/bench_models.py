@@ -5,7 +5,7 @@
 On spotify-30k (70/30 stratified split, the 13 registry features, median imputation and
 standard scaling), each model is fitted and asked for test probabilities twice:
   direct  a hand-built scikit-learn Pipeline (XGBoost: XGBClassifier on LabelEncoder codes)
-  engine  genre_core.models.make_model with the same hyperparameters
+  engine  genre_core.models.classical.make_model with the same hyperparameters
 The ratio engine/direct of CPU seconds of this process (fit + test probabilities; median over
 repeats, the two interleaved with alternating order) is the overhead of the zoo; the target is
 at most 1.10. CPU time, not wall time, because other jobs on a shared machine swing wall
@@ -13,7 +13,8 @@ times by 2x. The SVM's default calibration spreads its fits over worker processe
 time of this process cannot see, so its ratio row uses calibration=5-fold (the same
 SVC(probability=True) as the direct call) and an extra row times the default in wall seconds.
 "fit wall s" is the engine's fit alone; the last column times
-genre_core.training.train_model end to end (split, fit, predictions on train and test, and the
+genre_core.experiments.train.train_model end to end (split, fit, predictions on train and test, and
+the
 full evaluation with 1,000 bootstraps), in wall seconds.
 """
 
@@ -36,10 +37,10 @@ from sklearn.preprocessing import LabelEncoder, StandardScaler  # noqa: E402
 from sklearn.svm import SVC  # noqa: E402
 from xgboost import XGBClassifier  # noqa: E402
 
-from genre_core.data import load_dataset  # noqa: E402
-from genre_core.models import make_model, resolve_params  # noqa: E402
-from genre_core.splits import SplitConfig, split_rows  # noqa: E402
-from genre_core.training import TrainConfig, train_model, training_table  # noqa: E402
+from genre_core.data.dataset import load_dataset  # noqa: E402
+from genre_core.data.splits import SplitSpec, split_rows  # noqa: E402
+from genre_core.experiments.train import TrainConfig, train_model, training_table  # noqa: E402
+from genre_core.models.classical import make_model, resolve_params  # noqa: E402
 
 
 def direct_estimator(name: str, seed: int = 0):
@@ -114,7 +115,7 @@ def main() -> int:
     data = load_dataset("spotify-30k", allow_download=False)
     label, features = data.roles.label, data.roles.features
     table, X, y = training_table(data.frame, label, features)
-    split = split_rows(table, label, SplitConfig(train=0.7, test=0.3, seed=0))
+    split = split_rows(table, label, SplitSpec(train=0.7, test=0.3, seed=0))
     X_train, y_train, X_test = X[split.train], y[split.train], X[split.test]
     print(
         f"spotify-30k: {len(split.train):,} training rows, {len(split.test):,} test rows, "

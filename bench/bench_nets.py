@@ -8,7 +8,7 @@ Network-Based..." (64-32-16, batch norm, dropout 0.5, Adam 1e-3, weight decay 1e
 clip norm 1.0):
   bare     a hand-written loop: the same module and initial weights, shuffled slices of one
            tensor, forward, loss, backward, clip, step, then a validation pass each epoch
-  trainer  genre_core.nets.NetClassifier.fit (skorch, callbacks, history, best weights)
+  trainer  genre_core.models.networks.NetClassifier.fit (skorch, callbacks, history, best weights)
 Runs alternate (bare, trainer, bare, trainer...) so a busy shared CPU slows both alike; the
 ratio of the medians of the per-epoch times is the trainer's overhead (target at most 1.25).
 The seed network's 100-epoch time is measured with --full, else extrapolated from the
@@ -30,17 +30,17 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from genre_core.data import load_dataset  # noqa: E402
-from genre_core.nets import (  # noqa: E402
+from genre_core.data.dataset import load_dataset  # noqa: E402
+from genre_core.data.preprocess import make_preprocessor  # noqa: E402
+from genre_core.data.splits import split_rows  # noqa: E402
+from genre_core.experiments.train import training_table  # noqa: E402
+from genre_core.models.networks import (  # noqa: E402
     NetClassifier,
     NetConfig,
     build_mlp,
     init_weights,
     preset_params,
 )
-from genre_core.preprocess import make_preprocessor  # noqa: E402
-from genre_core.splits import split_rows  # noqa: E402
-from genre_core.training import training_table  # noqa: E402
 
 
 def data():

@@ -8,23 +8,28 @@ Protocol (the same for the grid and for TPE):
   data     a fixed stratified sample of ``--rows`` spotify-30k rows (seed 0), its 13 numeric
            features, median imputation and standard scaling fitted on the training part, one
            stratified 80/20 train/validation hold-out as in the report;
-  model    genre_core.nets.NetClassifier, seeded (seed 0), 20 epochs, the best-loss weights kept;
+  model    genre_core.models.networks.NetClassifier, seeded (seed 0), 20 epochs, the best-loss
+  weights kept;
   value    validation accuracy; every epoch's validation accuracy is the pruners' signal.
-1. The grid: all 192 configurations trained to the end through genre_core.search (grid sampler,
+1. The grid: all 192 configurations trained to the end through genre_core.experiments.search (grid
+sampler,
    no pruning, a SQLite study under data/studies/ so an interrupted run resumes, and more
    `search-worker --study bench-grid-<rows>` processes may join it). Each
    configuration's per-epoch validation accuracies and final value are cached in
    bench/results/search_grid_curves_<rows>.json (git-ignored, like all of bench/results/).
-2. TPE (genre_core.search's settings: 10 random start-up trials) with the median pruner and with
+2. TPE (genre_core.experiments.search's settings: 10 random start-up trials) with the median pruner
+and with
    Hyperband, and as a baseline random sampling without pruning, for ``--seeds`` sampler seeds,
    replayed from the cached curves: training is seeded, so a configuration's curve is the same
    whether trained for the grid or for TPE, and a trial pruned after e epochs costs e epochs. A
-   repeated configuration that already completed costs nothing (genre_core.search reuses its
+   repeated configuration that already completed costs nothing (genre_core.experiments.search
+   reuses its
    score); a repeated pruned one is trained again. Each run stops once it has spent 30% of the
    grid's epochs (or after 500 trials, when the sampler only repeats finished configurations);
    reported: its best validation accuracy, the epochs it had spent when it first came within
    0.5 point of the grid's best, and the ratio.
-3. ``--real``: one TPE + median run for seed 0, trained for real through genre_core.search, to
+3. ``--real``: one TPE + median run for seed 0, trained for real through
+genre_core.experiments.search, to
    check that the replay matches it.
 """
 
@@ -43,9 +48,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import optuna  # noqa: E402
 
-from genre_core import search  # noqa: E402
-from genre_core.nets import configure_threads  # noqa: E402
-from genre_core.training import Cancelled  # noqa: E402
+from genre_core.experiments import search  # noqa: E402
+from genre_core.models.networks import configure_threads  # noqa: E402
+from genre_core.runs.progress import Cancelled  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_POINTS = 0.005
@@ -274,7 +279,7 @@ def main() -> None:
             else "did not reach the target"
         )
         print(
-            f"real TPE + median run (seed 0, trained through genre_core.search): best "
+            f"real TPE + median run (seed 0, trained through genre_core.experiments.search): best "
             f"{r['best']:.4f} in {r['spent']:,} epochs ({r['spent'] / total:.1%}), "
             f"{r['trials']} trials, {r['seconds']:.0f} s; {at}"
         )

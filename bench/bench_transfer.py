@@ -11,7 +11,8 @@ norm) on the 14 numeric inputs (13 audio/popularity features and the release yea
 ``--text``, the 384-d title embeddings as its §4.5 did. It trained 100 epochs; here
 ``--epochs`` (default 20) for every network, to keep the run to minutes on a shared CPU.
 
-Our protocol (genre_core.transfer): one 60/20/20 split of the six-genre rows (stratified, or
+Our protocol (genre_core.experiments.transfer): one 60/20/20 split of the six-genre rows
+(stratified, or
 grouped by track id so no track sits on two sides); the source trains on the five-genre rows
 of the training part; each option (frozen body, fine-tune, scratch) on all six genres of the
 training part, same epochs and seed; validation accuracy per epoch gives "epochs to target";
@@ -32,10 +33,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from genre_core.data import load_dataset  # noqa: E402
-from genre_core.nets import configure_threads, preset_params  # noqa: E402
-from genre_core.splits import SplitConfig  # noqa: E402
-from genre_core.transfer import (  # noqa: E402
+from genre_core.data.dataset import load_dataset  # noqa: E402
+from genre_core.data.splits import SplitSpec  # noqa: E402
+from genre_core.experiments.transfer import (  # noqa: E402
     OPTIONS,
     SEED_FIGURES,
     SEED_NEW_GENRE,
@@ -44,6 +44,7 @@ from genre_core.transfer import (  # noqa: E402
     epochs_to_target,
     run_transfer,
 )
+from genre_core.models.networks import configure_threads, preset_params  # noqa: E402
 
 
 def load() -> str:
@@ -62,7 +63,7 @@ def main() -> None:
     dataset = load_dataset("spotify-30k", allow_download=False)
     roles = dataset.roles
     features = (*roles.features, "release_year")
-    split = SplitConfig(
+    split = SplitSpec(
         args.split,
         roles.id_column if args.split == "group" else None,
         train=0.6,

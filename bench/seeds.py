@@ -2,7 +2,8 @@
 
     GENRE_DATA_DIR=/path/to/shared/datasets python bench/seeds.py [--quick]
 
-Every number comes from fitting the Genre Lab pipelines (genre_core.training.train_model) now;
+Every number comes from fitting the Genre Lab pipelines (genre_core.experiments.train.train_model)
+now;
 nothing is copied from the reports except the "theirs" column. ``--quick`` skips the
 cross-validations of XGBoost (about four minutes on 2 cores).
 """
@@ -21,17 +22,17 @@ from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from genre_core.data import load_dataset  # noqa: E402
-from genre_core.models import make_model  # noqa: E402
-from genre_core.preprocess import PrepConfig  # noqa: E402
-from genre_core.splits import SplitConfig  # noqa: E402
-from genre_core.training import (  # noqa: E402
+from genre_core.data.dataset import load_dataset  # noqa: E402
+from genre_core.data.preprocess import PrepConfig  # noqa: E402
+from genre_core.data.splits import SplitSpec  # noqa: E402
+from genre_core.experiments.train import (  # noqa: E402
     TrainConfig,
     cross_validate,
     groups_for,
     train_model,
     training_table,
 )
+from genre_core.models.classical import make_model  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def run(
     params: dict,
     prep: PrepConfig,
     features,
-    split: SplitConfig,
+    split: SplitSpec,
 ) -> dict:
     config = TrainConfig(model, params, prep, tuple(features), (), split, seed=split.seed)
     started = time.perf_counter()
@@ -88,8 +89,8 @@ def five_genres(quick: bool) -> list[dict]:
     features13 = data.roles.features  # popularity, 11 audio features, duration (the MLP's 13)
     features14 = (*features13, "release_year")  # seed 001 adds the release year
     standard = PrepConfig("median", "standard")
-    random = SplitConfig(train=0.8, test=0.2, seed=0)
-    grouped = SplitConfig("group", "track_artist", train=0.8, test=0.2, seed=0)
+    random = SplitSpec(train=0.8, test=0.2, seed=0)
+    grouped = SplitSpec("group", "track_artist", train=0.8, test=0.2, seed=0)
     rows = []
     table1 = {
         "svm": (0.535, 0.532, 0.536, 0.531),
@@ -161,10 +162,8 @@ def genre_factor() -> list[dict]:
     assert len(frame) == 6446, len(frame)
     quantile = PrepConfig("median", "quantile")
     # the report's order: 30% test first, then 30% of the rest for validation, random_state 42
-    random = SplitConfig(train=0.49, validation=0.21, test=0.30, seed=42)
-    grouped = SplitConfig(
-        "group", "Artist_encoded", train=0.49, validation=0.21, test=0.30, seed=42
-    )
+    random = SplitSpec(train=0.49, validation=0.21, test=0.30, seed=42)
+    grouped = SplitSpec("group", "Artist_encoded", train=0.49, validation=0.21, test=0.30, seed=42)
     rows = []
     for model, params, theirs in (
         ("knn", {"n_neighbors": 12, "metric": "euclidean"}, 0.5848),
@@ -198,13 +197,13 @@ def model_based() -> list[dict]:
     rows = []
     for split, what in (
         (
-            SplitConfig(train=10_000 / n, test=200 / n, validation=1 - 10_200 / n, seed=0),
+            SplitSpec(train=10_000 / n, test=200 / n, validation=1 - 10_200 / n, seed=0),
             "200 test rows",
         ),
-        (SplitConfig(train=10_000 / n, test=1 - 10_000 / n, seed=0), "all 7,996 other rows"),
+        (SplitSpec(train=10_000 / n, test=1 - 10_000 / n, seed=0), "all 7,996 other rows"),
     ):
         ours = run(frame, label, "logreg", {}, mean_standard, data.roles.features, split)
-        grouped_split = SplitConfig(
+        grouped_split = SplitSpec(
             "group",
             "Artist Name",
             train=split.train,

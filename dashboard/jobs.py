@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from genre_core.errors import DataError
-from genre_core.training import Cancelled
+from genre_core.runs.progress import Cancelled
 
 Work = Callable[[Callable[[dict], None], threading.Event], Any]
 SETTINGS = Path(__file__).resolve().parent.parent / ".streamlit" / "genre_lab.toml"

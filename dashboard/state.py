@@ -9,11 +9,11 @@ from dataclasses import replace
 
 import streamlit as st
 
-from genre_core import registry
-from genre_core.data import Dataset, Roles, load_dataset, load_upload
+from genre_core.data import registry
+from genre_core.data.dataset import Dataset, Roles, load_dataset, load_upload
+from genre_core.data.preprocess import select_genres
 from genre_core.errors import DataError
-from genre_core.models import MODELS
-from genre_core.preprocess import select_genres
+from genre_core.models.classical import MODELS
 from genre_core.settings import upload_limit_mb
 
 DEFAULTS = {
@@ -52,7 +52,7 @@ DEFAULTS = {
     **{f"train.param.{m}.{p.name}": p.default for m, s in MODELS.items() for p in s.params},
     # Networks page: the widgets start as the "development" preset (Table 3 of its report)
     "nets.job": None,  # the dashboard.jobs.Job training a network now or last
-    "nets.result": None,  # the genre_core.nets.NetResult of the last finished job
+    "nets.result": None,  # the genre_core.models.networks.NetResult of the last finished job
     "nets.predictions": None,
     "nets.preset": "development",
     "nets.hidden": "64, 32, 16",
@@ -80,7 +80,7 @@ DEFAULTS = {
     "nets.test_size": 0.2,
     "nets.imputer": "median",
     "nets.scaler": "standard",
-    "nets.kind": "mlp",  # or a recurrent kind of genre_core.sequences.KINDS
+    "nets.kind": "mlp",  # or a recurrent kind of genre_core.models.sequences.KINDS
     "nets.feature_set": "numeric",  # "numeric+text": title embeddings after the features
     "nets.rnn_cell": "lstm",
     "nets.rnn_units": "64",
@@ -137,7 +137,7 @@ DEFAULTS = {
     "transfer.features": [],
     "transfer.group_column": None,
     "transfer.job": None,  # the dashboard.jobs.Job comparing now or last
-    "transfer.result": None,  # the genre_core.transfer.TransferResult of the last comparison
+    "transfer.result": None,  # the TransferResult of the last comparison
     "transfer.preset": "development",
     "transfer.applied": "development",  # the preset whose other settings are used
     "transfer.hidden": "64, 32, 16",
@@ -220,7 +220,7 @@ def current_dataset(*, all_genres: bool = False, merged: bool = True) -> Dataset
 
 def merge_dataset(dataset: Dataset, mapping: dict[str, str | None]) -> Dataset:
     """Relabel through the merge map; rows of dropped genres leave."""
-    from genre_core.merging import apply_map
+    from genre_core.data.merging import apply_map
 
     labels = apply_map(dataset.labels, mapping)
     frame = dataset.frame.assign(**{dataset.roles.label: labels})
@@ -296,21 +296,21 @@ def dataset_key(dataset: Dataset) -> str:
 
 @st.cache_data(max_entries=16, show_spinner="Auditing duplicates…")
 def cached_audit(key: str, _dataset: Dataset, test_fraction: float = 0.3):
-    from genre_core.audit import audit
+    from genre_core.data.audit import audit
 
     return audit(_dataset, test_fraction)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def cached_conflicts(key: str, _dataset: Dataset):
-    from genre_core.audit import conflicts
+    from genre_core.data.audit import conflicts
 
     return conflicts(_dataset)
 
 
 @st.cache_data(max_entries=16, show_spinner="Projecting…")
 def cached_projection(key: str, _dataset: Dataset):
-    from genre_core.explore import pca_projection
+    from genre_core.data.explore import pca_projection
 
     return pca_projection(_dataset.frame, _dataset.roles.features, _dataset.roles.label)
 

@@ -13,10 +13,11 @@ from dashboard.state import (
     require_dataset,
     show_error,
 )
-from genre_core import bayes, bayes_plots
-from genre_core.bayes_experiments import TABLE2, experiment, run_table2, size_curve
 from genre_core.errors import DataError
-from genre_core.history import log_event
+from genre_core.experiments.bayes_tables import TABLE2, experiment, run_table2, size_curve
+from genre_core.models import bayes
+from genre_core.plots import bayes as bayes_plots
+from genre_core.runs.history import log_event
 
 dataset = require_dataset()
 frame, roles = dataset.frame, dataset.roles

@@ -4,8 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.state import plain, show_error
-from genre_core import compare, history, model_plots
 from genre_core.errors import DataError
+from genre_core.metrics import compare
+from genre_core.plots import models as model_plots
+from genre_core.runs import history
 from genre_core.settings import tracking_uri
 
 MAX_RUNS = 6

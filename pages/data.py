@@ -15,9 +15,9 @@ from dashboard.state import (
     set_roles,
     show_error,
 )
-from genre_core import registry
+from genre_core.data import registry
+from genre_core.data.fetch import find_local, locate
 from genre_core.errors import DataError
-from genre_core.fetch import find_local, locate
 from genre_core.settings import data_dir, upload_limit_mb
 
 UPLOAD = "upload"

@@ -10,8 +10,8 @@ from dashboard.state import (
     plain,
     require_dataset,
 )
-from genre_core import plots
-from genre_core.explore import correlation, describe_table, strongest_pairs
+from genre_core.data.explore import correlation, describe_table, strongest_pairs
+from genre_core.plots import explore as plots
 
 dataset = require_dataset()
 frame, roles = dataset.frame, dataset.roles

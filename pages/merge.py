@@ -6,12 +6,13 @@ import streamlit as st
 
 from dashboard import jobs
 from dashboard.state import current_dataset, live_fragment, plain, show_error
-from genre_core import merging, plots
+from genre_core.data import merging
+from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
-from genre_core.model_plots import confusion_figure
-from genre_core.models import MODELS
-from genre_core.splits import SplitConfig
-from genre_core.training import TrainConfig
+from genre_core.experiments.train import TrainConfig
+from genre_core.models.classical import MODELS
+from genre_core.plots import explore as plots
+from genre_core.plots.models import confusion_figure
 
 state = st.session_state
 st.title("Merge genres")
@@ -148,7 +149,7 @@ if third.button("Merge step by step", key="merge.run", disabled=running or len(a
     frame = dataset.frame.assign(**{label: start_from})
     frame = frame[frame[label].notna()]
     config = TrainConfig(
-        model, features=dataset.roles.features, split=SplitConfig(test=0.3, train=0.7, seed=0)
+        model, features=dataset.roles.features, split=SplitSpec(test=0.3, train=0.7, seed=0)
     )
 
     def work(emit, cancel):

@@ -15,12 +15,11 @@ from dashboard.state import (
     show_error,
     stop_bar,
 )
-from genre_core import model_plots
-from genre_core.checkpoints import load_network_bytes, network_bytes, network_state
+from genre_core.data.preprocess import PrepConfig
+from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
-from genre_core.history import log_event
-from genre_core.net_plots import training_figure
-from genre_core.nets import (
+from genre_core.experiments.train import read_unlabeled, training_table
+from genre_core.models.networks import (
     ACTIVATIONS,
     NET_IMPUTERS,
     NET_SCALERS,
@@ -33,11 +32,12 @@ from genre_core.nets import (
     preset_params,
     train_network,
 )
-from genre_core.preprocess import PrepConfig
-from genre_core.sequences import KINDS, RNN_CELLS, TITLE_SETS, block_width, predict_frame
+from genre_core.models.sequences import KINDS, RNN_CELLS, TITLE_SETS, block_width, predict_frame
+from genre_core.plots import models as model_plots
+from genre_core.plots.networks import training_figure
+from genre_core.runs.checkpoints import load_network_bytes, network_bytes, network_state
+from genre_core.runs.history import log_event
 from genre_core.settings import upload_limit_mb
-from genre_core.splits import SplitConfig
-from genre_core.training import read_unlabeled, training_table
 
 configure_threads(1)  # one core per training; the other serves pages and a second job
 
@@ -297,7 +297,7 @@ def sequence_params() -> dict:
 def build_config() -> NetConfig:
     if not features:
         raise DataError("choose at least one feature.")
-    split = SplitConfig(
+    split = SplitSpec(
         train=round(1 - validation - test_size, 4),
         validation=validation,
         test=test_size,

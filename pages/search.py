@@ -15,10 +15,11 @@ from dashboard.state import (
     show_error,
     stop_bar,
 )
-from genre_core import search, search_plots
 from genre_core.errors import DataError
-from genre_core.models import MODELS
-from genre_core.nets import configure_threads
+from genre_core.experiments import search
+from genre_core.models.classical import MODELS
+from genre_core.models.networks import configure_threads
+from genre_core.plots import search as search_plots
 
 configure_threads(1)  # one core per search; the other serves pages and a second job
 
@@ -368,7 +369,7 @@ if st.button(
     run_frame, run_label, data_name = frame, roles.label, dataset.name
 
     def train_work(emit, cancel):
-        from genre_core import history  # the run history, imported only when used
+        from genre_core.runs import history  # the run history, imported only when used
 
         result = search.train_best(spec, params, run_frame, run_label, cancel=cancel)
         emit(history.log_event(result, source="search", dataset=data_name))

@@ -8,14 +8,11 @@ import streamlit as st
 
 from dashboard import jobs
 from dashboard.state import dataset_key, live_fragment, plain, require_dataset, show_error
-from genre_core import history, model_plots
+from genre_core.data.features import ARTIST_WARNING, FEATURE_SETS, check_feature_set
+from genre_core.data.preprocess import IMPUTERS, SCALERS, PrepConfig
+from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
-from genre_core.features import ARTIST_WARNING, FEATURE_SETS, check_feature_set
-from genre_core.models import MODELS, PRESET_SOURCES, make_model, resolve_params
-from genre_core.preprocess import IMPUTERS, SCALERS, PrepConfig
-from genre_core.settings import upload_limit_mb
-from genre_core.splits import SplitConfig
-from genre_core.training import (
+from genre_core.experiments.train import (
     BASELINE_GRIDS,
     Cancelled,
     TrainConfig,
@@ -29,6 +26,10 @@ from genre_core.training import (
     train_model,
     training_table,
 )
+from genre_core.models.classical import MODELS, PRESET_SOURCES, make_model, resolve_params
+from genre_core.plots import models as model_plots
+from genre_core.runs import history
+from genre_core.settings import upload_limit_mb
 
 MAX_FITTED = 4  # fitted pipelines kept for predictions; a 100-tree forest alone can take 150 MB
 
@@ -161,7 +162,7 @@ def param_widget(container, model: str, param) -> None:
             int(param.high),
             step=1,
             key=key,
-            help=(param.help + " Empty: none.").strip() if param.none_ok else param.help or None,
+            help=(param.help + " Empty: none.").strip() if param.optional else param.help or None,
             placeholder="none",
         )
     else:
@@ -204,7 +205,7 @@ def build_configs() -> list[TrainConfig]:
         raise DataError("choose at least one feature.")
     if cv_folds and (feature_set != "numeric" or use_artist):
         raise DataError("cross-validation uses numeric features only; set folds to none.")
-    split = SplitConfig(
+    split = SplitSpec(
         split_method,
         group_column if split_method == "group" else None,
         train=round(1 - test_size - validation, 4),
@@ -413,9 +414,7 @@ with st.expander("Grid search with cross-validation", icon=":material/grid_on:")
             }
             table, X, y = training_table(frame, roles.label, features, genres)
             split_for_groups = (
-                SplitConfig(split_method, group_column)
-                if (split_method == "group")
-                else SplitConfig()
+                SplitSpec(split_method, group_column) if (split_method == "group") else SplitSpec()
             )
             groups = groups_for(table, split_for_groups)
             prep = PrepConfig(imputer, scaler)

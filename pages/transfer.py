@@ -16,11 +16,18 @@ from dashboard.state import (
     show_error,
     stop_bar,
 )
+from genre_core.data.features import FEATURE_SETS
+from genre_core.data.preprocess import PrepConfig
+from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
-from genre_core.features import FEATURE_SETS
-from genre_core.history import log_event, transfer_records
-from genre_core.net_plots import transfer_figure
-from genre_core.nets import (
+from genre_core.experiments.transfer import (
+    OPTIONS,
+    SOURCE,
+    TransferConfig,
+    default_genres,
+    run_transfer,
+)
+from genre_core.models.networks import (
     ACTIVATIONS,
     OPTIMIZERS,
     PRESETS,
@@ -28,15 +35,8 @@ from genre_core.nets import (
     parse_layer_values,
     preset_params,
 )
-from genre_core.preprocess import PrepConfig
-from genre_core.splits import SplitConfig
-from genre_core.transfer import (
-    OPTIONS,
-    SOURCE,
-    TransferConfig,
-    default_genres,
-    run_transfer,
-)
+from genre_core.plots.networks import transfer_figure
+from genre_core.runs.history import log_event, transfer_records
 
 configure_threads(1)  # one core per training; the other serves pages and a second job
 
@@ -226,7 +226,7 @@ def build_config() -> TransferConfig:
         "max_epochs": int(epochs),
         "clip_norm": float(clip_norm) or None,
     }
-    split = SplitConfig(
+    split = SplitSpec(
         split_method,
         group_column if split_method == "group" else None,
         train=round(1 - validation - test_size, 4),

@@ -178,3 +178,24 @@ def app_with_upload(frame: pd.DataFrame, page: str | None = None, name: str = "m
         at.switch_page(f"../pages/{page}.py").run()
         assert not at.exception
     return at
+
+
+@pytest.fixture(scope="session")
+def empty_store(tmp_path_factory):
+    """An SQLite run store with MLflow's tables made once: creating them takes seconds."""
+    from genre_core.runs.history import _client_for
+
+    folder = tmp_path_factory.mktemp("template")
+    _client_for(f"sqlite:///{folder / 'mlflow.db'}").search_experiments()
+    return folder / "mlflow.db"
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch, empty_store):
+    """A fresh run store of the test's own, in GENRE_RUNS_DIR."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    shutil.copyfile(empty_store, folder / "mlflow.db")
+    monkeypatch.setenv("GENRE_RUNS_DIR", str(folder))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return folder

@@ -1,0 +1,3 @@
+from genre_core.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,234 @@
+"""The `train` and `predict` subcommands; :func:`register` adds them to the main parser.
+
+Both print one JSON object on stdout. Bad input raises :class:`DataError`, which the main
+parser turns into ``error: ...`` and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from genre_core.data.dataset import Dataset, load_dataset
+from genre_core.data.features import ARTIST_WARNING, FEATURE_SETS
+from genre_core.data.preprocess import IMPUTERS, SCALERS, PrepConfig
+from genre_core.data.splits import SplitSpec
+from genre_core.errors import DataError
+from genre_core.experiments.train import (
+    TrainConfig,
+    dataset_test_file,
+    fit_all,
+    predict_table,
+    read_unlabeled,
+    submission_table,
+    train_model,
+)
+from genre_core.models.classical import MODELS, resolve_params
+from genre_core.params import parse_assignments
+
+
+def register(subparsers) -> None:
+    """Add ``train`` and ``predict`` to the main parser's subcommands."""
+    train = subparsers.add_parser("train", help="train one model, print its test scores as JSON")
+    _common(train)
+    train.add_argument(
+        "--split",
+        default="random",
+        metavar="random|group:COLUMN",
+        help="random (stratified) or grouped by a column; group:artist and "
+        "group:id name the detected artist and track-id columns",
+    )
+    train.add_argument(
+        "--test-size",
+        type=float,
+        default=0.3,
+        metavar="F",
+        help="share of rows held out for testing (default 0.3)",
+    )
+    train.add_argument("--json", action="store_true", help="print one JSON object (the default)")
+    train.add_argument(
+        "--no-log",
+        dest="log_run",
+        action="store_false",
+        help="do not save the run to the run history (data/runs or $MLFLOW_TRACKING_URI)",
+    )
+    train.set_defaults(func=run_train)
+
+    predict = subparsers.add_parser(
+        "predict", help="train on all labelled rows, predict an unlabeled file, write a CSV"
+    )
+    _common(predict)
+    predict.add_argument(
+        "--input", metavar="CSV", help="the unlabeled file (default: the dataset's own test file)"
+    )
+    predict.add_argument("--out", required=True, metavar="FILE", help="where to write the CSV")
+    predict.add_argument(
+        "--format",
+        choices=("table", "submission"),
+        default="table",
+        help="table: predicted genre and probabilities; submission: the "
+        "music-genre-11 Kaggle format",
+    )
+    predict.set_defaults(func=run_predict)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, help="a known dataset name or a CSV path")
+    parser.add_argument("--label", help="the label column (detected when omitted)")
+    parser.add_argument("--model", required=True, help=f"one of {', '.join(MODELS)}")
+    parser.add_argument("--preset", help="named settings from a seed report (e.g. development)")
+    parser.add_argument(
+        "--param", action="append", metavar="KEY=VALUE", help="a hyperparameter; repeat for several"
+    )
+    parser.add_argument(
+        "--features",
+        default="numeric",
+        help="'numeric' (every detected numeric feature), 'text' (title embeddings), "
+        "'numeric+text', or a comma-separated list of numeric columns",
+    )
+    parser.add_argument(
+        "--artist",
+        action="store_true",
+        help="use the artist as a feature (honest only with --split group:artist)",
+    )
+    parser.add_argument("--genres", help="comma-separated genres to keep (default: all)")
+    parser.add_argument("--imputer", default="median", help=f"one of {', '.join(IMPUTERS)}")
+    parser.add_argument("--scaler", default="standard", help=f"one of {', '.join(SCALERS)}")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def _config(args: argparse.Namespace, dataset: Dataset, split: SplitSpec) -> TrainConfig:
+    if args.imputer not in IMPUTERS:
+        raise DataError(f"unknown imputer '{args.imputer}'; choose one of {', '.join(IMPUTERS)}.")
+    if args.scaler not in SCALERS:
+        raise DataError(f"unknown scaler '{args.scaler}'; choose one of {', '.join(SCALERS)}.")
+    params = resolve_params(args.model, parse_assignments(args.param), args.preset)
+    feature_set = args.features.strip()
+    if feature_set in FEATURE_SETS:
+        features = dataset.roles.features if "numeric" in feature_set else ()
+    else:
+        feature_set = "numeric"
+        features = tuple(f.strip() for f in args.features.split(",") if f.strip())
+        unknown = [f for f in features if f not in dataset.frame.columns]
+        if unknown:
+            raise DataError(
+                f"feature column(s) {', '.join(unknown)} not in {dataset.name}; "
+                f"the numeric columns are: {', '.join(dataset.numeric_columns)}."
+            )
+    genres = tuple(g.strip() for g in (args.genres or "").split(",") if g.strip())
+    artist = None
+    if args.artist:
+        artist = dataset.roles.artist_column
+        if artist is None:
+            raise DataError(f"{dataset.name} has no artist column to use as a feature.")
+        if split.group_column != artist:
+            print(f"note: {ARTIST_WARNING}", file=sys.stderr)
+    return TrainConfig(
+        args.model,
+        params,
+        PrepConfig(args.imputer, args.scaler),
+        tuple(features),
+        genres,
+        split,
+        args.seed,
+        feature_set=feature_set,
+        text=dataset.roles.text,
+        artist=artist,
+    )
+
+
+def _split(args: argparse.Namespace, dataset: Dataset) -> SplitSpec:
+    if not 0 < args.test_size < 1:
+        raise DataError(f"--test-size must be between 0 and 1, not {args.test_size}.")
+    method, _, column = args.split.partition(":")
+    if method == "random" and not column:
+        return SplitSpec(train=1 - args.test_size, test=args.test_size, seed=args.seed)
+    if method != "group" or not column:
+        raise DataError(f"--split must be 'random' or 'group:COLUMN', not '{args.split}'.")
+    column = {"artist": dataset.roles.artist_column, "id": dataset.roles.id_column}.get(
+        column, column
+    ) or column
+    if column not in dataset.frame.columns:
+        raise DataError(
+            f"group column '{column}' not in {dataset.name}; "
+            f"the grouping columns found are: {', '.join(dataset.roles.groups) or 'none'}."
+        )
+    return SplitSpec("group", column, train=1 - args.test_size, test=args.test_size, seed=args.seed)
+
+
+def _load(args: argparse.Namespace) -> Dataset:
+    from genre_core.models.classical import get_model
+
+    get_model(args.model)  # an unknown model fails before any data is read
+    return load_dataset(args.data, label=args.label)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Train on the training part, evaluate on the test part, print the scores as JSON."""
+    dataset = _load(args)
+    split = _split(args, dataset)
+    config = _config(args, dataset, split)
+    result = train_model(dataset.frame, dataset.roles.label, config)
+    summary = {"data": dataset.name, **result.summary(), "split": args.split}
+    print(json.dumps(summary, indent=2))
+    if args.log_run:
+        from genre_core.runs.history import log_event
+
+        event = log_event(result, source="cli", dataset=dataset.name)
+        if event["stage"] == "logged":
+            print(f"note: saved to the run history as run {event['run_id']}.", file=sys.stderr)
+        else:
+            print(f"warning: {event['message']}", file=sys.stderr)
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    """Fit on every labelled row, predict the unlabeled file, write the CSV, print a summary."""
+    dataset = _load(args)
+    config = _config(args, dataset, SplitSpec())
+    if config.feature_set != "numeric" or config.artist:
+        raise DataError("predict uses numeric features only; drop --artist and --features text.")
+    if args.input:
+        path = Path(args.input)
+        if not path.is_file():
+            raise DataError(f"--input {args.input} is not a file.")
+        raw, name = path.read_bytes(), path.name
+    else:
+        raw, name = dataset_test_file(dataset.spec)
+    unlabeled = read_unlabeled(raw, name, dataset.spec)
+    pipeline, n_train, seconds = fit_all(dataset.frame, dataset.roles.label, config)
+    predictions = predict_table(pipeline, unlabeled, config.features)
+    if args.format == "submission":
+        if dataset.spec is None or not dataset.spec.class_names:
+            raise DataError(
+                "--format submission is the music-genre-11 format; use --data music-genre-11."
+            )
+        table = submission_table(predictions, dataset.spec.class_names)
+    else:
+        table = predictions
+    out = Path(args.out)
+    try:
+        table.to_csv(out, index=False)
+    except OSError as error:
+        raise DataError(f"cannot write {out}: {error.strerror}.") from None
+    counts = predictions["predicted_genre"].value_counts()
+    print(
+        json.dumps(
+            {
+                "data": dataset.name,
+                "model": config.model,
+                "params": config.params,
+                "input": name,
+                "rows": len(table),
+                "out": str(out),
+                "format": args.format,
+                "n_train": n_train,
+                "fit_seconds": round(seconds, 3),
+                "predicted_genres": {str(k): int(v) for k, v in counts.items()},
+            },
+            indent=2,
+        )
+    )
+    return 0

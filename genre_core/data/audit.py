@@ -1,0 +1,122 @@
+"""Duplicates, label conflicts and the leakage a random split would let through."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from genre_core.data.dataset import Dataset
+
+
+@dataclass(frozen=True)
+class Audit:
+    """What repeats in a dataset, and what that does to an honest score.
+
+    Attributes
+    ----------
+    key
+        The column that identifies a song (the track id), or "features" when there is none and
+        identical feature rows stand for the same song.
+    duplicate_ids
+        Songs (ids) that appear on more than one row.
+    conflicting_ids
+        Songs filed under more than one genre.
+    duplicate_rows
+        Rows whose feature values equal an earlier row's.
+    expected_leaked_test_rows
+        Test rows a random split with ``test_fraction`` is expected to leave with a copy of
+        the same song in training (each row sent to test independently).
+    accuracy_ceiling
+        The best accuracy any model can reach when it sees each song once: for every song only
+        its most frequent genre can be right.
+    """
+
+    rows: int
+    key: str
+    unique_ids: int
+    duplicate_ids: int
+    conflicting_ids: int
+    duplicate_rows: int
+    test_fraction: float
+    expected_leaked_test_rows: float
+    accuracy_ceiling: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> list[str]:
+        test_rows = self.rows * self.test_fraction
+        leaked = self.expected_leaked_test_rows
+        return [
+            f"{self.rows:,} rows, {self.unique_ids:,} unique songs (by {self.key}).",
+            f"{self.duplicate_ids:,} songs appear more than once; {self.conflicting_ids:,} of them "
+            f"under more than one genre.",
+            f"{self.duplicate_rows:,} rows repeat an earlier row's feature values exactly.",
+            f"A random split with {self.test_fraction:.0%} test would leave about "
+            f"{leaked:,.0f} of {test_rows:,.0f} test rows ({leaked / max(test_rows, 1):.1%}) "
+            "with the same song in training.",
+            f"Conflicting labels cap accuracy at {self.accuracy_ceiling:.2%}.",
+        ]
+
+
+def song_keys(dataset: Dataset) -> tuple[str, pd.Series]:
+    """The column naming each song, or a hash of its feature values when there is none."""
+    roles = dataset.roles
+    if roles.id_column:
+        return roles.id_column, dataset.frame[roles.id_column]
+    hashed = pd.util.hash_pandas_object(dataset.frame[list(roles.features)], index=False)
+    return "features", hashed
+
+
+def audit(dataset: Dataset, test_fraction: float = 0.3) -> Audit:
+    """Count duplicates and conflicts in ``dataset`` and what they cost a random split."""
+    frame, label = dataset.frame, dataset.roles.label
+    key_name, keys = song_keys(dataset)
+    keys = keys.reset_index(drop=True)
+    labels = frame[label].reset_index(drop=True)
+    present = keys.notna()
+    per_song = pd.DataFrame({"key": keys[present], "label": labels[present]})
+    sizes = per_song.groupby("key", sort=False).size()
+    genres = per_song.groupby("key", sort=False)["label"].nunique()
+    top = per_song.groupby(["key", "label"], sort=False).size().groupby(level=0).max()
+    singles = int((~present).sum())
+    k = sizes.to_numpy(dtype=float)
+    f = test_fraction
+    leaked = float(np.sum(k * f * (1 - f ** (k - 1))))
+    duplicate_rows = int(frame.duplicated(subset=list(dataset.roles.features)).sum())
+    return Audit(
+        rows=len(frame),
+        key=key_name,
+        unique_ids=int(len(sizes) + singles),
+        duplicate_ids=int((sizes > 1).sum()),
+        conflicting_ids=int((genres > 1).sum()),
+        duplicate_rows=duplicate_rows,
+        test_fraction=test_fraction,
+        expected_leaked_test_rows=leaked,
+        accuracy_ceiling=float((top.sum() + singles) / len(frame)),
+    )
+
+
+def conflicts(dataset: Dataset, limit: int = 200) -> pd.DataFrame:
+    """The songs filed under more than one genre, most genres first, with their genres listed."""
+    roles = dataset.roles
+    key_name, keys = song_keys(dataset)
+    frame = dataset.frame.assign(_key=keys.to_numpy())
+    counts = frame.groupby("_key", sort=False)[roles.label].nunique()
+    conflicted = frame[frame["_key"].isin(counts.index[counts > 1])]
+    grouped = conflicted.groupby("_key", sort=False)[roles.label]
+    table = pd.DataFrame(
+        {
+            "genres": grouped.unique().map(lambda g: ", ".join(sorted(map(str, g)))),
+            "n_genres": grouped.nunique(),
+            "rows": grouped.size(),
+        }
+    )
+    first = conflicted.drop_duplicates("_key").set_index("_key")
+    for column in (*roles.text[:1], roles.artist_column):
+        if column:
+            table[column] = first.loc[table.index, column]
+    table.index.name = key_name
+    return table.sort_values(["n_genres", "rows"], ascending=False).head(limit).reset_index()

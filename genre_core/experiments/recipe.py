@@ -1,0 +1,280 @@
+"""What every recipe shares: the data choice, JSON round trips and field-naming validation.
+
+A recipe (spec) is a frozen dataclass holding everything one job needs: the data
+(:class:`DataSpec`), the split (:class:`~genre_core.data.splits.SplitSpec`) and the
+parameters. It round-trips through JSON (``Recipe.to_json`` / :func:`load_recipe`), checks
+itself with messages naming the field, and runs through one engine function
+``run(spec, progress, cancel)`` (see :mod:`genre_core.experiments`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+from genre_core.data.dataset import Dataset, load_dataset, load_upload, stored_upload
+from genre_core.data.merging import apply_map
+from genre_core.data.preprocess import select_genres
+from genre_core.data.registry import DATASETS, DEFAULT_DATASET
+from genre_core.errors import DataError
+
+FORMAT_VERSION = 1
+Progress = Callable[[dict], None]
+
+
+class RecipeError(DataError):
+    """A recipe that cannot run: its message names the field at fault."""
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Which table, which columns, which genres.
+
+    Parameters
+    ----------
+    source
+        A known dataset's name (``spotify-30k``), or a CSV file's path or name.
+    sha256
+        The file's content hash. When set, a file with other content is refused, and a file
+        uploaded on the dashboard is found by it (kept under ``data/uploads/``).
+    label, features, text
+        The genre column, the numeric feature columns and the title columns; empty: the
+        dataset's own (detected or registered).
+    genres
+        The genres kept (after merging); empty: all.
+    merge
+        A merge map, ``{genre: new genre}`` (``None`` drops the genre's rows).
+    """
+
+    source: str = DEFAULT_DATASET
+    sha256: str | None = None
+    label: str | None = None
+    features: tuple[str, ...] = ()
+    text: tuple[str, ...] = ()
+    genres: tuple[str, ...] = ()
+    merge: Mapping[str, str | None] | None = None
+
+    @property
+    def name(self) -> str:
+        """The dataset's name as the run history shows it."""
+        return self.source if self.source in DATASETS else Path(self.source).name
+
+    def load(self, progress: Progress | None = None) -> Dataset:
+        """The table with these roles, merged and reduced to these genres.
+
+        Raises
+        ------
+        DataError
+            For a file that cannot be found or read, a hash mismatch, or unknown columns.
+        """
+        return self.apply(self.load_base(progress))
+
+    def load_base(self, progress: Progress | None = None) -> Dataset:
+        """The table as read, with its own roles (before :meth:`apply`)."""
+        if self.source in DATASETS:
+            return load_dataset(self.source)
+        path = Path(self.source)
+        if path.is_file():
+            if self.sha256:
+                from genre_core.data.fetch import sha256_of
+
+                if sha256_of(path) != self.sha256:
+                    raise RecipeError(
+                        f"data.sha256: {path.name} is not the file of this recipe (its content "
+                        "differs); give the recipe's own file."
+                    )
+            return load_dataset(path)
+        if self.sha256:
+            raw = stored_upload(self.sha256)
+            if raw is not None:
+                return load_upload(raw, path.name)
+        raise RecipeError(
+            f"data.source: '{self.source}' is neither a known dataset "
+            f"({', '.join(DATASETS)}) nor a file here"
+            + (" nor an upload kept on this machine." if self.sha256 else ".")
+        )
+
+    def apply(self, dataset: Dataset) -> Dataset:
+        """``dataset`` with this spec's roles, merge map and genres."""
+        roles = dataset.roles
+        changes = {}
+        if self.label and self.label != roles.label:
+            changes["label"] = self.label
+        if self.features and tuple(self.features) != roles.features:
+            changes["features"] = tuple(self.features)
+        if self.text and tuple(self.text) != roles.text:
+            changes["text"] = tuple(self.text)
+        if changes:
+            dataset = dataset.with_roles(replace(roles, **changes))
+        if self.merge:
+            dataset = merge_dataset(dataset, self.merge)
+        return keep_genres(dataset, self.genres)
+
+
+def merge_dataset(dataset: Dataset, mapping: Mapping[str, str | None]) -> Dataset:
+    """Relabel through the merge map; rows of dropped genres leave."""
+    labels = apply_map(dataset.labels, mapping)
+    frame = dataset.frame.assign(**{dataset.roles.label: labels})
+    return replace(dataset, frame=frame[labels.notna()])
+
+
+def keep_genres(dataset: Dataset, genres: typing.Sequence[str] | None) -> Dataset:
+    """Only the rows of ``genres`` (those still present; all rows when fewer than two are)."""
+    present = set(dataset.labels.unique())
+    kept = [g for g in genres or () if g in present]
+    if len(kept) < 2 or len(kept) == len(present):
+        return dataset
+    return replace(dataset, frame=select_genres(dataset.frame, dataset.roles.label, kept))
+
+
+# ---- recipes and their JSON -------------------------------------------------------------------
+
+
+class Recipe:
+    """Base of every recipe: ``kind`` names it in JSON; subclasses are frozen dataclasses.
+
+    Subclasses override :meth:`check` (call ``super().check()``) to validate their fields,
+    raising :class:`RecipeError` with the field's dotted name first (``"split.test: ..."``).
+    """
+
+    kind: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+
+    def check(self) -> None:
+        """Raise :class:`RecipeError` naming the first field that is wrong."""
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "version": FORMAT_VERSION, **_encode(self)}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Recipe:
+        """Build and check a recipe from its dict (``kind`` and ``version`` may be present)."""
+        body = {k: v for k, v in data.items() if k not in ("kind", "version")}
+        recipe = _decode(cls, body, "")
+        recipe.check()
+        return recipe
+
+    def with_changes(self, **changes) -> Recipe:
+        """A copy with some fields replaced, checked."""
+        recipe = replace(self, **changes)
+        recipe.check()
+        return recipe
+
+
+def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # a numpy scalar
+        return value.item()
+    return value
+
+
+def _decode(kind: Any, value: Any, where: str) -> Any:
+    """``value`` (from JSON) as the annotated type ``kind``; errors name the field."""
+    origin = typing.get_origin(kind)
+    args = typing.get_args(kind)
+    if kind is Any or kind is object:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        options = [a for a in args if a is not type(None)]
+        errors = []
+        for option in options:
+            try:
+                return _decode(option, value, where)
+            except RecipeError as error:
+                errors.append(error)
+        raise errors[0]
+    if dataclasses.is_dataclass(kind):
+        if not isinstance(value, Mapping):
+            raise RecipeError(f"{where or 'the recipe'}: expected an object, not {value!r}.")
+        hints = typing.get_type_hints(kind)
+        fields = {f.name: f for f in dataclasses.fields(kind) if f.init}
+        unknown = sorted(set(value) - set(fields))
+        if unknown:
+            prefix = f"{where}." if where else ""
+            raise RecipeError(
+                f"{prefix}{unknown[0]}: no such field; the fields are: {', '.join(fields)}."
+            )
+        out = {}
+        for name, raw in value.items():
+            out[name] = _decode(hints[name], raw, f"{where}.{name}" if where else name)
+        try:
+            return kind(**out)
+        except DataError as error:
+            if isinstance(error, RecipeError) or not where:
+                raise
+            raise RecipeError(f"{where}: {error}") from None
+        except TypeError as error:
+            raise RecipeError(f"{where or 'the recipe'}: {error}") from None
+    if origin is tuple or kind is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise RecipeError(f"{where}: expected a list, not {value!r}.")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode(args[0], v, f"{where}[{i}]") for i, v in enumerate(value))
+        if args:
+            if len(args) != len(value):
+                raise RecipeError(f"{where}: expected {len(args)} values, not {len(value)}.")
+            return tuple(
+                _decode(a, v, f"{where}[{i}]")
+                for i, (a, v) in enumerate(zip(args, value, strict=True))
+            )
+        return tuple(value)
+    if origin in (Mapping, dict, typing.Mapping) or kind is dict:
+        if not isinstance(value, Mapping):
+            raise RecipeError(f"{where}: expected an object, not {value!r}.")
+        inner = args[1] if len(args) == 2 else Any
+        return {str(k): _decode(inner, v, f"{where}.{k}") for k, v in value.items()}
+    if origin is typing.Literal:
+        if value not in args:
+            raise RecipeError(
+                f"{where}: must be one of {', '.join(map(str, args))}, not {value!r}."
+            )
+        return value
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise RecipeError(f"{where}: expected a number, not {value!r}.")
+        return float(value)
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+            raise RecipeError(f"{where}: expected a whole number, not {value!r}.")
+        return int(value)
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise RecipeError(f"{where}: expected true or false, not {value!r}.")
+        return value
+    if kind is str:
+        if not isinstance(value, str):
+            raise RecipeError(f"{where}: expected a text, not {value!r}.")
+        return value
+    return value
+
+
+def field_error(name: str, error: DataError) -> RecipeError:
+    """``error`` re-raised with the field ``name`` in front (for checks that call the engine)."""
+    return RecipeError(f"{name}: {error}")
+
+
+__all__ = [
+    "DataSpec",
+    "Recipe",
+    "RecipeError",
+    "field",
+    "field_error",
+    "keep_genres",
+    "merge_dataset",
+]

@@ -1,0 +1,237 @@
+"""Plotly figures of Bayesian fits: pure builders, tables and arrays in, figure out.
+
+Names from a user's file (features, genres) go through :func:`genre_core.plots.explore.as_text`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from genre_core.plots.explore import as_text
+
+_MARGINS = dict(l=10, r=10, t=40, b=10)
+_GREEN, _DARK, _GREY = "#1DB954", "#1F2A24", "#999"
+
+
+def elbo_figure(
+    losses: np.ndarray,
+    steps: np.ndarray | None = None,
+    title: str = "SVI loss (−ELBO per training row)",
+) -> go.Figure:
+    """The SVI loss at each step (``steps``: their numbers, 1, 2, … when None); it flattens
+    when the fit has converged."""
+    losses = np.asarray(losses, dtype=float)
+    steps = np.arange(1, len(losses) + 1) if steps is None else np.asarray(steps)
+    fig = go.Figure(
+        go.Scatter(
+            x=steps,
+            y=losses,
+            mode="lines",
+            line=dict(color=_GREEN),
+            hovertemplate="step %{x}: %{y:.4f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title, xaxis_title="step", yaxis_title="−ELBO / row", margin=_MARGINS, height=300
+    )
+    if len(losses) > 20:  # the first steps dwarf the rest; show from where the loss settles
+        tail = losses[len(losses) // 10 :]
+        spread = float(tail.max() - tail.min()) or 1.0
+        fig.update_yaxes(range=[float(tail.min()) - 0.1 * spread, float(tail.max()) + 0.3 * spread])
+    return fig
+
+
+def forest_figure(table: pd.DataFrame, genre: str, point: np.ndarray | None = None) -> go.Figure:
+    """A forest plot: each feature's coefficient for ``genre`` with its interval.
+
+    ``table`` comes from :func:`genre_core.models.bayes.forest_table`; ``point`` (one value per
+    feature, same order) adds the point-estimate logistic regression's coefficients.
+    """
+    order = np.argsort(table["mean"].to_numpy())
+    rows = table.iloc[order]
+    names = [as_text(f) for f in rows["feature"]]
+    fig = go.Figure(
+        go.Scatter(
+            x=rows["mean"],
+            y=names,
+            mode="markers",
+            name="posterior mean, 90% interval",
+            marker=dict(color=_GREEN, size=9),
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=rows["high"] - rows["mean"],
+                arrayminus=rows["mean"] - rows["low"],
+                color=_DARK,
+            ),
+            hovertemplate="%{y}: %{x:.3f}<extra></extra>",
+        )
+    )
+    if point is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=np.asarray(point)[order],
+                y=names,
+                mode="markers",
+                name="point estimate (LR)",
+                marker=dict(color="#E4572E", symbol="x", size=9),
+                hovertemplate="%{y}: %{x:.3f}<extra>point estimate</extra>",
+            )
+        )
+    fig.add_vline(x=0, line=dict(color=_GREY, dash="dot"))
+    fig.update_layout(
+        title=f"Coefficients for {as_text(genre)} (relative to the average genre)",
+        xaxis_title="effect on the log-odds of this genre per standard deviation",
+        margin=_MARGINS,
+        height=max(320, 80 + 28 * len(rows)),
+        legend=dict(orientation="h", y=-0.15),
+    )
+    return fig
+
+
+def relevance_figure(table: pd.DataFrame) -> go.Figure:
+    """ARD relevances (σβ per feature) as bars with their intervals, most relevant on top."""
+    rows = table.iloc[::-1]
+    fig = go.Figure(
+        go.Bar(
+            x=rows["relevance"],
+            y=[as_text(f) for f in rows["feature"]],
+            orientation="h",
+            marker_color=_GREEN,
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=rows["high"] - rows["relevance"],
+                arrayminus=rows["relevance"] - rows["low"],
+                color=_DARK,
+            ),
+            hovertemplate="%{y}: %{x:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title="ARD feature relevance (posterior σβ: median, 90% interval)",
+        xaxis_title="σβ: how much the feature's coefficients differ between genres",
+        margin=_MARGINS,
+        height=max(320, 80 + 28 * len(rows)),
+    )
+    return fig
+
+
+def entropy_figure(entropy: np.ndarray, correct: np.ndarray, n_classes: int) -> go.Figure:
+    """Histograms of predictive entropy for right and wrong predictions (0 to log K nats)."""
+    top = float(np.log(n_classes))
+    fig = go.Figure()
+    for mask, name, color in ((correct, "right", _GREEN), (~correct, "wrong", "#E4572E")):
+        fig.add_trace(
+            go.Histogram(
+                x=entropy[mask],
+                name=f"{name} ({int(mask.sum()):,})",
+                marker_color=color,
+                opacity=0.7,
+                xbins=dict(start=0, end=top, size=top / 30),
+            )
+        )
+    fig.update_layout(
+        barmode="overlay",
+        title="Predictive entropy of each test track",
+        xaxis_title=f"entropy (nats; {top:.2f} = all genres equally likely)",
+        yaxis_title="tracks",
+        margin=_MARGINS,
+        height=320,
+    )
+    return fig
+
+
+def comparison_scatter(posterior: np.ndarray, point: np.ndarray, features, classes) -> go.Figure:
+    """Every (feature, genre) coefficient: posterior mean against the point estimate."""
+    post, pt = np.asarray(posterior).ravel(), np.asarray(point).ravel()
+    labels = [f"{as_text(f)} / {as_text(c)}" for f in features for c in classes]
+    low, high = float(min(post.min(), pt.min())), float(max(post.max(), pt.max()))
+    fig = go.Figure(
+        go.Scatter(
+            x=pt,
+            y=post,
+            mode="markers",
+            text=labels,
+            marker=dict(color=_GREEN, size=6, opacity=0.7),
+            hovertemplate="%{text}<br>LR %{x:.3f}, posterior %{y:.3f}<extra></extra>",
+            name="coefficient",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[low, high],
+            y=[low, high],
+            mode="lines",
+            name="equal",
+            line=dict(color=_GREY, dash="dot"),
+        )
+    )
+    fig.update_layout(
+        title="Coefficients: posterior mean against point estimate",
+        xaxis_title="point-estimate logistic regression",
+        yaxis_title="posterior mean",
+        margin=_MARGINS,
+        height=360,
+        showlegend=False,
+    )
+    return fig
+
+
+def size_curve_figure(table: pd.DataFrame) -> go.Figure:
+    """Test accuracy against training-set size, one line per method (log x axis).
+
+    ``table`` has the columns ``method``, ``n_train``, ``accuracy`` (and optionally
+    ``accuracy_low``/``accuracy_high`` for error bars).
+    """
+    fig = go.Figure()
+    colors = [_GREEN, "#E4572E", "#3A86FF", "#8338EC"]
+    for i, (method, rows) in enumerate(table.groupby("method", sort=False)):
+        rows = rows.sort_values("n_train")
+        error = None
+        if "accuracy_low" in rows:
+            error = dict(
+                type="data",
+                symmetric=False,
+                array=rows["accuracy_high"] - rows["accuracy"],
+                arrayminus=rows["accuracy"] - rows["accuracy_low"],
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=rows["n_train"],
+                y=rows["accuracy"],
+                mode="lines+markers",
+                name=as_text(method),
+                error_y=error,
+                line=dict(color=colors[i % len(colors)]),
+            )
+        )
+    fig.update_layout(
+        title="Test accuracy against training-set size",
+        xaxis_type="log",
+        xaxis_title="training rows",
+        yaxis_title="test accuracy",
+        yaxis_tickformat=".0%",
+        margin=_MARGINS,
+        height=360,
+    )
+    return fig
+
+
+def prior_figure(accuracies: np.ndarray, chance: float) -> go.Figure:
+    """Accuracy of each prior draw (ancestral sampling) against the chance level."""
+    fig = go.Figure(go.Histogram(x=accuracies, marker_color=_GREEN, nbinsx=25, name="prior draws"))
+    fig.add_vline(
+        x=chance, line=dict(color=_DARK, dash="dot"), annotation_text=f"chance {chance:.0%}"
+    )
+    fig.update_layout(
+        title="Accuracy of models drawn from the prior",
+        xaxis_tickformat=".0%",
+        xaxis_title="accuracy of one prior draw",
+        yaxis_title="draws",
+        margin=_MARGINS,
+        height=300,
+    )
+    return fig

@@ -1,0 +1,135 @@
+"""Plotly figures of a network's training: pure builders, per-epoch records in, figure out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+TRAIN, VALID, LR = "#1DB954", "#E4572E", "#4C6EF5"
+
+
+def training_figure(history: Sequence[dict]) -> go.Figure:
+    """Loss, accuracy and learning rate per epoch, training and validation side by side.
+
+    Parameters
+    ----------
+    history
+        One dict per epoch with ``epoch``, ``train_loss``, ``valid_loss``, ``train_acc``,
+        ``valid_acc`` and ``lr`` (what :class:`~genre_core.models.networks.Monitor` emits).
+    """
+    fig = make_subplots(
+        rows=1,
+        cols=3,
+        subplot_titles=("Loss (cross-entropy)", "Accuracy", "Learning rate"),
+        horizontal_spacing=0.07,
+    )
+    x = [h["epoch"] for h in history]
+    panels = (("loss", 1), ("acc", 2))
+    for metric, col in panels:
+        for part, color, name in (("train", TRAIN, "training"), ("valid", VALID, "validation")):
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=[h.get(f"{part}_{metric}") for h in history],
+                    mode="lines+markers" if len(x) < 40 else "lines",
+                    line=dict(color=color, width=2),
+                    marker=dict(size=5),
+                    name=name,
+                    legendgroup=part,
+                    showlegend=col == 1,
+                    hovertemplate=f"epoch %{{x}}<br>{name} {metric} %{{y:.4f}}<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=[h.get("lr") for h in history],
+            mode="lines+markers" if len(x) < 40 else "lines",
+            line=dict(color=LR, width=2, shape="hv"),
+            marker=dict(size=5),
+            name="learning rate",
+            hovertemplate="epoch %{x}<br>lr %{y:.2e}<extra></extra>",
+        ),
+        row=1,
+        col=3,
+    )
+    fig.update_yaxes(type="log", row=1, col=3, exponentformat="power")
+    fig.update_yaxes(tickformat=".0%", row=1, col=2)
+    fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, -(-len(x) // 8)))
+    fig.update_layout(
+        height=330,
+        margin=dict(l=10, r=10, t=40, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0),
+        title=None,
+    )
+    return fig
+
+
+RUN_STYLES = {
+    "source": ("source network (its own genres)", "#868E96", "dot"),
+    "freeze": ("frozen body, new output layer", "#4C6EF5", "solid"),
+    "fine-tune": ("fine-tune all layers", "#1DB954", "solid"),
+    "scratch": ("from scratch", "#E4572E", "solid"),
+}
+
+
+def transfer_figure(curves: Mapping[str, Sequence[dict]], target: float | None = None) -> go.Figure:
+    """Validation accuracy and loss per epoch of several runs overlaid, with a target line.
+
+    Parameters
+    ----------
+    curves
+        Per-epoch records (as :class:`~genre_core.models.networks.Monitor` emits) by run name:
+        "source",
+        "freeze", "fine-tune", "scratch" (others get plotly's colours).
+    target
+        A validation accuracy drawn as a dashed horizontal line on the accuracy panel.
+    """
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("Validation accuracy", "Validation loss (cross-entropy)"),
+        horizontal_spacing=0.08,
+    )
+    longest = max((len(h) for h in curves.values()), default=0)
+    for name, history in curves.items():
+        title, color, dash = RUN_STYLES.get(name, (name, None, "solid"))
+        x = [h["epoch"] for h in history]
+        for col, metric, fmt in ((1, "valid_acc", ".1%"), (2, "valid_loss", ".4f")):
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=[h.get(metric) for h in history],
+                    mode="lines+markers" if longest < 40 else "lines",
+                    line=dict(color=color, width=2, dash=dash),
+                    marker=dict(size=5),
+                    name=title,
+                    legendgroup=name,
+                    showlegend=col == 1,
+                    hovertemplate=f"{title}<br>epoch %{{x}}: %{{y:{fmt}}}<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
+    if target is not None:
+        fig.add_hline(
+            y=target,
+            line=dict(color="#212529", dash="dash", width=1),
+            annotation_text=f"target {target:.0%}",
+            annotation_position="top left",
+            row=1,
+            col=1,
+        )
+    fig.update_yaxes(tickformat=".0%", row=1, col=1)
+    fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, -(-longest // 8)))
+    fig.update_layout(
+        height=360,
+        margin=dict(l=10, r=10, t=40, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0),
+        title=None,
+    )
+    return fig
