@@ -39,7 +39,7 @@ from xgboost import XGBClassifier  # noqa: E402
 
 from genre_core.data.dataset import load_dataset  # noqa: E402
 from genre_core.data.splits import SplitSpec, split_rows  # noqa: E402
-from genre_core.experiments.train import TrainConfig, train_model, training_table  # noqa: E402
+from genre_core.experiments.fitting import TrainConfig, train_model, training_table  # noqa: E402
 from genre_core.models.classical import make_model, resolve_params  # noqa: E402
 
 

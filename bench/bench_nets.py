@@ -33,14 +33,11 @@ from torch import nn  # noqa: E402
 from genre_core.data.dataset import load_dataset  # noqa: E402
 from genre_core.data.preprocess import make_preprocessor  # noqa: E402
 from genre_core.data.splits import split_rows  # noqa: E402
-from genre_core.experiments.train import training_table  # noqa: E402
-from genre_core.models.networks import (  # noqa: E402
-    NetClassifier,
-    NetConfig,
-    build_mlp,
-    init_weights,
-    preset_params,
-)
+from genre_core.experiments.fitting import training_table  # noqa: E402
+from genre_core.experiments.net import NetConfig  # noqa: E402
+from genre_core.models.layers import build_mlp, init_weights  # noqa: E402
+from genre_core.models.networks import NetClassifier  # noqa: E402
+from genre_core.models.presets import preset_params  # noqa: E402
 
 
 def data():

@@ -41,6 +41,7 @@ import os
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from threading import Event
 
@@ -49,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import optuna  # noqa: E402
 
 from genre_core.experiments import search  # noqa: E402
+from genre_core.experiments.recipe import DataSpec  # noqa: E402
 from genre_core.models.networks import configure_threads  # noqa: E402
 from genre_core.runs.progress import Cancelled  # noqa: E402
 
@@ -60,7 +62,7 @@ MAX_TRIALS = 500  # a run whose sampler only repeats finished configurations end
 
 def grid_spec(rows: int, sampler: str = "grid", pruner: str = "none", seed: int = 0):
     return search.SearchSpec(
-        dataset="spotify-30k",
+        data=DataSpec("spotify-30k"),
         model=search.NETWORK,
         space=search.grid_space(search.DEVELOPMENT_GRID),
         objective="accuracy",
@@ -170,7 +172,7 @@ def real_run(rows: int, budget: int, target: float) -> dict:
     """TPE + median for seed 0, trained for real, stopped once it reaches ``target`` or has
     spent ``budget`` epochs."""
     spec = grid_spec(rows, "tpe", "median", 0)
-    spec = search.SearchSpec(**{**spec.__dict__, "n_trials": 1000})
+    spec = replace(spec, n_trials=1000)
     storage = optuna.storages.InMemoryStorage()
     study = optuna.create_study(
         direction="maximize",

@@ -2,7 +2,7 @@
 
     GENRE_DATA_DIR=/path/to/shared/datasets nice python bench/bench_sequences.py [--epochs 20]
 
-Two protocols, every network trained by genre_core.models.networks.train_network (the Networks
+Two protocols, every network trained by genre_core.experiments.net.train_network (the Networks
 page's
 trainer: median imputation, standard scaling, the weights of the epoch with the lowest
 validation loss), on a seeded stratified 64/16/20 train/validation/test split:
@@ -37,7 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from genre_core.data.dataset import load_dataset  # noqa: E402
 from genre_core.data.splits import SplitSpec  # noqa: E402
-from genre_core.models.networks import NetConfig, configure_threads, preset_params, train_network  # noqa: E402
+from genre_core.experiments.net import NetConfig, train_network  # noqa: E402
+from genre_core.models.networks import configure_threads  # noqa: E402
+from genre_core.models.presets import preset_params  # noqa: E402
 
 SPLIT = SplitSpec(train=0.64, validation=0.16, test=0.2, seed=0)
 

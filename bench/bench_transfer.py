@@ -44,7 +44,8 @@ from genre_core.experiments.transfer import (  # noqa: E402
     epochs_to_target,
     run_transfer,
 )
-from genre_core.models.networks import configure_threads, preset_params  # noqa: E402
+from genre_core.models.networks import configure_threads  # noqa: E402
+from genre_core.models.presets import preset_params  # noqa: E402
 
 
 def load() -> str:

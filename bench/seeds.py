@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from genre_core.data.dataset import load_dataset  # noqa: E402
 from genre_core.data.preprocess import PrepConfig  # noqa: E402
 from genre_core.data.splits import SplitSpec  # noqa: E402
-from genre_core.experiments.train import (  # noqa: E402
+from genre_core.experiments.fitting import (  # noqa: E402
     TrainConfig,
     cross_validate,
     groups_for,

@@ -9,11 +9,18 @@ from dataclasses import replace
 
 import streamlit as st
 
+from dashboard.params import widget_defaults, widget_value
 from genre_core.data import registry
 from genre_core.data.dataset import Dataset, Roles, load_dataset, load_upload
-from genre_core.data.preprocess import select_genres
 from genre_core.errors import DataError
+from genre_core.experiments.merge_curve import OPTIONS as MERGE_OPTIONS
+from genre_core.experiments.net import NET_OPTIONS
+from genre_core.experiments.recipe import keep_genres, merge_dataset
+from genre_core.experiments.search_space import OPTIONS as SEARCH_OPTIONS
+from genre_core.experiments.transfer import form_params as transfer_form
+from genre_core.models.bayes_config import BAYES_PARAMS, ROW_PARAMS
 from genre_core.models.classical import MODELS
+from genre_core.models.presets import NET_PARAMS, preset_params
 from genre_core.settings import upload_limit_mb
 
 DEFAULTS = {
@@ -22,7 +29,11 @@ DEFAULTS = {
     "data.roles": None,  # Roles chosen by the user for the current source, or None for auto
     "data.genres": None,  # the genres kept (a list), or None for all
     "data.merge": None,  # {genre: new genre or None (drop)} in use everywhere, or None
-    "merge.job": None,
+    "merge.job": None,  # the dashboard.jobs.Job of the merge curve (job_panel)
+    "merge.outcome": None,  # the experiments.Outcome of the last finished merge curve
+    "merge.loaded": None,  # a recipe loaded from a file, put into the widgets next run
+    "merge.recipe": None,  # {"split", "preset", "params"} a loaded recipe carries, or None
+    **widget_defaults("merge", MERGE_OPTIONS),
     "merge.rules": "hip hop -> hip hop\nrap -> hip hop\npop -> pop\nrock -> rock\nmetal -> metal",
     "data.error": None,
     "explore.feature": None,
@@ -30,7 +41,7 @@ DEFAULTS = {
     "explore.corr_method": "pearson",
     "train.dataset": None,  # dataset_key the feature and genre choices belong to
     "train.runs": [],  # one dict per trained model (replaced, never mutated in place)
-    "train.job": None,  # the dashboard.jobs.Job training now or last
+    "train.job": None,  # the training job running now or last (dashboard.job_panel)
     "train.view": None,
     "train.models": ["logreg"],
     "train.split": "stratified",
@@ -42,118 +53,94 @@ DEFAULTS = {
     "train.scaler": "standard",
     "train.cv_folds": 0,
     "train.seed": 0,
-    "train.cm_normalised": False,
+    "train.cm_share": False,
     "train.board_metric": "accuracy",
     "train.predict_source": "test",
     "train.predictions": None,
-    "train.grid_job": None,
+    "train.grid.job": None,  # the grid search running now or last (dashboard.job_panel)
+    "train.grid.outcome": None,
+    "train.outcome": None,  # the Outcome of the last finished training job
+    "train.stored": None,  # the Outcome whose models are already in train.runs
     "train.grid_folds": 5,
     **{f"train.preset.{m}": "defaults" for m in MODELS},
-    **{f"train.param.{m}.{p.name}": p.default for m, s in MODELS.items() for p in s.params},
+    **{
+        k: v
+        for m, s in MODELS.items()
+        for k, v in widget_defaults(f"train.param.{m}", s.params).items()
+    },
     # Networks page: the widgets start as the "development" preset (Table 3 of its report)
-    "nets.job": None,  # the dashboard.jobs.Job training a network now or last
-    "nets.result": None,  # the genre_core.models.networks.NetResult of the last finished job
+    "nets.dataset": None,  # dataset_key the feature choice belongs to
+    "nets.job": None,  # the dashboard.jobs.Job training a network now or last (job_panel)
+    "nets.outcome": None,  # the experiments.Outcome of the last finished training
+    "nets.loaded": None,  # a recipe loaded from a file, put into the widgets next run
     "nets.predictions": None,
     "nets.preset": "development",
-    "nets.hidden": "64, 32, 16",
-    "nets.activation": "relu",
-    "nets.leaky_slope": 0.01,
-    "nets.batch_norm": "yes",
-    "nets.dropout": "0.5",
-    "nets.dropout_first": False,
-    "nets.optimizer": "adam",
-    "nets.lr": 1e-3,
-    "nets.weight_decay": 1e-4,
-    "nets.momentum": 0.9,
-    "nets.batch_size": 32,
-    "nets.epochs": 100,
-    "nets.clip_value": 0.0,  # 0: off
-    "nets.clip_norm": 1.0,
-    "nets.patience": 0,
-    "nets.lr_factor": 0.0,
-    "nets.lr_patience": 5,
-    "nets.lr_min": 0.0,
-    "nets.restore_best": True,
-    "nets.class_weight": "none",
-    "nets.seed": 0,
+    **{f"nets.{p.name}": widget_value(p, preset_params("development")[p.name]) for p in NET_PARAMS},
+    **widget_defaults("nets", NET_OPTIONS.select(["feature_set", "imputer", "scaler"])),
+    "nets.features": [],
+    "nets.split": "stratified",
+    "nets.group_column": None,
     "nets.validation": 0.2,
     "nets.test_size": 0.2,
-    "nets.imputer": "median",
-    "nets.scaler": "standard",
-    "nets.kind": "mlp",  # or a recurrent kind of genre_core.models.sequences.KINDS
-    "nets.feature_set": "numeric",  # "numeric+text": title embeddings after the features
-    "nets.rnn_cell": "lstm",
-    "nets.rnn_units": "64",
-    "nets.step_units": 0,
-    "nets.embed_dim": 32,
-    "nets.vocab_size": 5000,  # words kept, padding and unknown not counted
-    "nets.title_length": 16,
-    # Search page: a quick TPE study with median pruning on 3 folds
-    "search.job": None,  # the dashboard.jobs.Job running a study now or last
-    "search.train_job": None,  # the job training the best configuration
-    "search.study": None,  # {"name", "storage"} of the study started last
-    "search.best_run": None,
-    "search.model": "logreg",
-    "search.sampler": "tpe",
-    "search.pruner": "median",
-    "search.objective": "accuracy",
-    "search.w1": 0.5,  # The Genre Factor's weights (its best model: w1 = 0.5, w2 = 1)
-    "search.w2": 1.0,
-    "search.folds": 3,
-    "search.trials": 20,
-    "search.rows": 5000,
-    "search.grid_points": 3,
+    "nets.seed": 0,
+    # Search page: a quick TPE study with median pruning on 3 folds (the schema's defaults)
+    "search.job": None,  # the job running a study now or last (job_panel)
+    "search.outcome": None,
+    "search.train.job": None,  # the job training the best configuration (job_panel)
+    "search.train.outcome": None,
+    "search.loaded": None,  # a recipe from the recipe box, put into the widgets on the next run
+    "search.space_of": None,  # {model: space} of a loaded recipe: the space editor's rows
+    "search.running": None,  # the name of the study started last
+    "search.view": None,  # the study shown under Results
+    **widget_defaults(
+        "search",
+        SEARCH_OPTIONS.select(
+            [
+                "model",
+                "objective",
+                "w1",
+                "w2",
+                "folds",
+                "holdout",
+                "sampler",
+                "pruner",
+                "grid_points",
+                "study",
+            ]
+        ),
+    ),
+    "search.n_trials": 20,
+    "search.rows": widget_value(SEARCH_OPTIONS.get("rows"), 5000),
+    "search.storage": "",
     "search.seed": 0,
     "search.group": "none",
-    "search.name": "",
-    "search.storage": "",
     # Bayesian page: the widgets start as Table 2's experiment 5 (Model 2, ν=4, τ=1, VI)
     "bayes.dataset": None,  # dataset_key the feature choice belongs to
-    "bayes.job": None,  # the dashboard.jobs.Job fitting a posterior now or last
-    "bayes.result": None,  # what the last finished fit returned (a dict of engine results)
-    "bayes.experiments_job": None,  # the job running Table 2 or the size curve
+    "bayes.fitted_on": None,  # dataset_key of the last fit started
+    "bayes.job": None,  # the dashboard.jobs.Job fitting a posterior now or last (job_panel)
+    "bayes.outcome": None,  # the experiments.Outcome of the last finished fit (job_panel)
+    "bayes.tables.job": None,  # the job running Table 2 or the size curve (job_panel)
+    "bayes.tables.outcome": None,
     "bayes.experiments": None,  # {"table2": DataFrame | None, "curve": DataFrame | None}
     "bayes.preset": 5,
-    "bayes.model": "hier-t",
-    "bayes.inference": "svi",
-    "bayes.n_train": 1000,
-    "bayes.n_test": 2000,
-    "bayes.nu": 4.0,
-    "bayes.tau": 1.0,
-    "bayes.lam": 1.0,
-    "bayes.hidden": 16,
-    "bayes.steps": 3000,
-    "bayes.learning_rate": 0.01,
-    "bayes.warmup": 200,
-    "bayes.samples": 200,
-    "bayes.chains": 2,
-    "bayes.seed": 0,
+    "bayes.rows_from": "",  # "": the whole table (the report's protocol); else a group column
+    **widget_defaults("bayes", BAYES_PARAMS),
+    **widget_defaults("bayes", ROW_PARAMS),
     "bayes.forest_genre": None,
     "bayes.table2_ids": [1, 2, 3, 4, 5, 7, 9],
     # Transfer page: the "development" network (Table 3 of its report) for 20 epochs
     "transfer.dataset": None,  # dataset_key the genre and feature choices belong to
-    "transfer.source": [],  # set per dataset: the report's five genres when present
-    "transfer.new": None,
+    "transfer.source_genres": [],  # set per dataset: the report's five genres when present
+    "transfer.new_genre": None,
     "transfer.features": [],
     "transfer.group_column": None,
     "transfer.job": None,  # the dashboard.jobs.Job comparing now or last
-    "transfer.result": None,  # the TransferResult of the last comparison
+    "transfer.outcome": None,  # the experiments.Outcome of the last finished comparison
+    "transfer.loaded": None,  # a recipe loaded from a file, put into the widgets next run
     "transfer.preset": "development",
-    "transfer.applied": "development",  # the preset whose other settings are used
-    "transfer.hidden": "64, 32, 16",
-    "transfer.batch_norm": "yes",
-    "transfer.dropout": "0.5",
-    "transfer.activation": "relu",
-    "transfer.optimizer": "adam",
-    "transfer.lr": 1e-3,
-    "transfer.weight_decay": 1e-4,
-    "transfer.batch_size": 32,
-    "transfer.clip_norm": 1.0,
-    "transfer.epochs": 20,
-    "transfer.options": ["freeze", "fine-tune", "scratch"],
-    "transfer.target": 0.5,
+    **widget_defaults("transfer", transfer_form()),
+    "transfer.compare": ["freeze", "fine-tune", "scratch"],
     "transfer.seed": 0,
-    "transfer.feature_set": "numeric",
     "transfer.split": "stratified",
     "transfer.validation": 0.2,
     "transfer.test_size": 0.2,
@@ -216,24 +203,6 @@ def current_dataset(*, all_genres: bool = False, merged: bool = True) -> Dataset
         return None
     st.session_state["data.error"] = None
     return dataset
-
-
-def merge_dataset(dataset: Dataset, mapping: dict[str, str | None]) -> Dataset:
-    """Relabel through the merge map; rows of dropped genres leave."""
-    from genre_core.data.merging import apply_map
-
-    labels = apply_map(dataset.labels, mapping)
-    frame = dataset.frame.assign(**{dataset.roles.label: labels})
-    return replace(dataset, frame=frame[labels.notna()])
-
-
-def keep_genres(dataset: Dataset, genres: list[str] | None) -> Dataset:
-    """Only the rows of ``genres`` (those still present; all rows when fewer than two are)."""
-    present = set(dataset.labels.unique())
-    kept = [g for g in genres or () if g in present]
-    if len(kept) < 2 or len(kept) == len(present):
-        return dataset
-    return replace(dataset, frame=select_genres(dataset.frame, dataset.roles.label, kept))
 
 
 def remember_upload(name: str, raw: bytes) -> None:

@@ -49,3 +49,52 @@ def upload_limit_mb() -> int:
             return int(tomllib.load(handle)["server"]["maxUploadSize"])
     except (OSError, KeyError, ValueError, TypeError):
         return 50
+
+
+LAB_SETTINGS = PROJECT_ROOT / ".streamlit" / "genre_lab.toml"
+
+
+def lab_settings(path: Path | None = None) -> dict:
+    """The ``[jobs]`` settings of ``.streamlit/genre_lab.toml`` with the environment over them.
+
+    ``workers`` (processes of the embedded Dask cluster; default: the machine's cores,
+    ``$GENRE_WORKERS``), ``memory_limit`` per worker ("auto": the memory shared out),
+    ``scheduler`` (an existing cluster, ``$GENRE_SCHEDULER``; empty: the embedded one),
+    ``per_session`` (jobs of one browser session running at once), ``queue_per_session``
+    (jobs one session may have waiting) and ``device`` ("auto" or "cpu", ``$GENRE_DEVICE``).
+    """
+    import tomllib
+
+    values: dict = {}
+    try:
+        with (path or LAB_SETTINGS).open("rb") as handle:
+            values = dict(tomllib.load(handle).get("jobs", {}))
+    except (OSError, tomllib.TOMLDecodeError):
+        pass
+    out = {
+        "workers": _positive(values.get("workers"), os.cpu_count() or 1),
+        "memory_limit": str(values.get("memory_limit") or "auto"),
+        "scheduler": str(values.get("scheduler") or "").strip(),
+        "per_session": _positive(values.get("per_session"), 1),
+        "queue_per_session": _positive(values.get("queue_per_session"), 3, minimum=0),
+        "device": str(values.get("device") or "auto"),
+    }
+    env = {
+        "workers": os.environ.get("GENRE_WORKERS", "").strip(),
+        "scheduler": os.environ.get("GENRE_SCHEDULER", "").strip(),
+        "device": os.environ.get("GENRE_DEVICE", "").strip(),
+    }
+    if env["workers"]:
+        out["workers"] = _positive(env["workers"], out["workers"])
+    for key in ("scheduler", "device"):
+        if env[key]:
+            out[key] = env[key]
+    return out
+
+
+def _positive(value, default: int, minimum: int = 1) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number >= minimum else default

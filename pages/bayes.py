@@ -1,24 +1,22 @@
 """Bayesian: the model-based report's five models, fitted by SVI or NUTS in the background, and
 what a posterior shows that a point estimate does not."""
 
-import pandas as pd
+from dataclasses import replace
+
 import streamlit as st
 
-from dashboard import jobs
-from dashboard.state import (
-    dataset_key,
-    job_problems,
-    live_fragment,
-    plain,
-    require_dataset,
-    show_error,
-)
+from dashboard import job_panel, jobs
+from dashboard.params import param_widget, read_params, set_params
+from dashboard.state import dataset_key, plain, require_dataset, show_error
+from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
-from genre_core.experiments.bayes_tables import TABLE2, experiment, run_table2, size_curve
-from genre_core.models import bayes
+from genre_core.experiments import bayes as recipes
+from genre_core.experiments import bayes_tables
+from genre_core.models import bayes, posterior
 from genre_core.plots import bayes as bayes_plots
-from genre_core.runs.history import log_event
 
+KEY = "bayes"
+FORM = bayes.BAYES_PARAMS.select([p.name for p in bayes.BAYES_PARAMS if p.name != "seed"])
 dataset = require_dataset()
 frame, roles = dataset.frame, dataset.roles
 data_key = dataset_key(dataset)
@@ -37,45 +35,31 @@ st.caption(
     "coefficient and every prediction a spread, not just a value. Fits run in the background."
 )
 
-# ---- choices --------------------------------------------------------------------------------
-PRESETS = {e.id: e for e in TABLE2}
 
-
-def preset_label(number: int) -> str:
-    item = PRESETS[number]
-    return (
-        f"Experiment {number}: {bayes.MODEL_TITLES[item.config.model].split(':')[0]}, "
-        f"{item.n_train:,} rows, {item.config.inference.upper()} "
-        f"(report: {item.report_test:g}% test)"
-    )
-
-
+# ---- the form, from the schema ----------------------------------------------------------------
 def apply_preset() -> None:
-    item = experiment(state["bayes.preset"])
-    config = item.config
-    state["bayes.model"] = config.model
-    state["bayes.inference"] = config.inference
-    state["bayes.n_train"] = item.n_train
-    for name in (
-        "nu",
-        "tau",
-        "lam",
-        "hidden",
-        "steps",
-        "learning_rate",
-        "warmup",
-        "samples",
-        "chains",
-    ):
-        state[f"bayes.{name}"] = getattr(config, name)
+    values = recipes.preset_values(state["bayes.preset"])
+    set_params(KEY, bayes.BAYES_PARAMS, values)
+    set_params(KEY, bayes.ROW_PARAMS, values)
+
+
+def load_recipe(recipe: recipes.BayesSpec) -> None:
+    set_params(
+        KEY, bayes.BAYES_PARAMS, {**bayes.BAYES_PARAMS.resolve(recipe.params), "seed": recipe.seed}
+    )
+    set_params(KEY, bayes.ROW_PARAMS, {"n_train": recipe.n_train, "n_test": recipe.n_test})
+    if recipe.data.features:
+        state["bayes.features"] = [f for f in recipe.data.features if f in frame.columns]
+    group = recipe.split.group_column if recipe.split is not None else None
+    state["bayes.rows_from"] = group if group in roles.groups else ""
 
 
 left, right = st.columns([3, 1], vertical_alignment="bottom")
 left.selectbox(
     "Preset from the report's Table 2",
-    list(PRESETS),
+    recipes.PRESETS,
     key="bayes.preset",
-    format_func=preset_label,
+    format_func=recipes.preset_title,
     help="Fills in the model, inference, priors and training size of one experiment.",
 )
 right.button(
@@ -83,17 +67,18 @@ right.button(
 )
 
 a, b = st.columns([2, 1])
-model = a.selectbox(
-    "Model", list(bayes.MODEL_TITLES), key="bayes.model", format_func=bayes.MODEL_TITLES.get
-)
-inference = b.radio(
-    "Inference",
-    list(bayes.INFERENCES),
-    key="bayes.inference",
-    horizontal=True,
-    format_func={"svi": "SVI (variational)", "mcmc": "NUTS (MCMC)"}.get,
-    help="SVI fits a normal approximation fast; NUTS draws from the exact posterior, slowly.",
-)
+
+
+def choice(name: str, column, names: dict):
+    """A choice from the schema, shown by its name in words."""
+    param = FORM.get(name)
+    return column.selectbox(
+        param.title, param.choices, key=f"bayes.{name}", format_func=names.get, help=param.help
+    )
+
+
+model = choice("model", a, bayes.MODEL_TITLES)
+inference = choice("inference", b, bayes.INFERENCE_TITLES)
 features = st.multiselect(
     "Features",
     dataset.numeric_columns,
@@ -101,244 +86,99 @@ features = st.multiselect(
     help="Missing values take the training mean; then StandardScaler.",
 )
 a, b, c, d = st.columns(4)
-n_train = a.number_input(
-    "Training rows",
-    10,
-    1_000_000,
-    step=100,
-    key="bayes.n_train",
-    help="The report used 100, 1,000 and 10,000.",
+param_widget(bayes.ROW_PARAMS.get("n_train"), "bayes.n_train", a)
+param_widget(bayes.ROW_PARAMS.get("n_test"), "bayes.n_test", b)
+param_widget(bayes.BAYES_PARAMS.get("seed"), "bayes.seed", c)
+d.selectbox(
+    "Rows drawn from",
+    ["", *roles.groups],
+    key="bayes.rows_from",
+    format_func=lambda c: f"a split grouped by {c}" if c else "the whole table",
+    help="The whole table: the report's protocol. Grouped: 70% of the groups (artists, "
+    "tracks) give the training rows, the other 30% the test rows, so none sits on both sides.",
 )
-n_test = b.number_input(
-    "Test rows",
-    10,
-    1_000_000,
-    step=100,
-    key="bayes.n_test",
-    help="The report tested on 200 rows (±7 points of noise).",
-)
-seed = c.number_input("Seed", 0, 2**31 - 1, step=1, key="bayes.seed")
 
 with st.expander("Priors and inference settings", icon=":material/tune:"):
-    a, b, c, d = st.columns(4)
-    a.number_input(
-        "ν (StudentT degrees of freedom)",
-        0.1,
-        100.0,
-        key="bayes.nu",
-        disabled=model not in ("hier-t", "ard"),
-        help="Models 2 and 4; report: 4.",
-    )
-    b.number_input(
-        "τ (HalfCauchy scale of σβ)",
-        0.01,
-        100.0,
-        key="bayes.tau",
-        disabled=model in ("logreg", "bnn"),
-        help="Models 2-4; report: 1.",
-    )
-    c.number_input(
-        "λ (normal scale of μβ)",
-        0.01,
-        100.0,
-        key="bayes.lam",
-        disabled=model != "hier-normal",
-        help="Model 3; report: 1.",
-    )
-    d.number_input(
-        "Hidden units",
-        1,
-        256,
-        step=1,
-        key="bayes.hidden",
-        disabled=model != "bnn",
-        help="Model 5: one tanh layer.",
-    )
-    a, b, c, d = st.columns(4)
-    a.number_input(
-        "SVI steps (at most)",
-        10,
-        50_000,
-        step=500,
-        key="bayes.steps",
-        disabled=inference != "svi",
-        help="Stops earlier once the loss is flat.",
-    )
-    b.number_input(
-        "SVI learning rate (Adam)",
-        1e-5,
-        1.0,
-        key="bayes.learning_rate",
-        format="%.4g",
-        step=None,
-        disabled=inference != "svi",
-    )
-    c.number_input(
-        "NUTS warm-up / kept per chain",
-        10,
-        5000,
-        step=50,
-        key="bayes.warmup",
-        disabled=inference != "mcmc",
-    )
-    state["bayes.samples"] = state["bayes.warmup"]
-    d.number_input(
-        "NUTS chains",
-        1,
-        4,
-        step=1,
-        key="bayes.chains",
-        disabled=inference != "mcmc",
-        help="Run one after the other; R-hat compares them.",
-    )
+    columns = st.columns(4)
+    for i, param in enumerate(p for p in FORM if p.name in bayes.USED_BY):
+        used = bayes.USED_BY[param.name]
+        param_widget(
+            param, f"bayes.{param.name}", columns[i % 4], disabled=not {model, inference} & {*used}
+        )
 
 
-def build_config() -> bayes.BayesConfig:
+def build_spec() -> recipes.BayesSpec:
+    """The recipe of the form (raises DataError naming a bad setting)."""
     if not features:
         raise DataError("choose at least one feature.")
-    return bayes.BayesConfig(
-        model=model,
-        inference=inference,
-        nu=float(state["bayes.nu"]),
-        tau=float(state["bayes.tau"]),
-        lam=float(state["bayes.lam"]),
-        hidden=int(state["bayes.hidden"]),
-        steps=int(state["bayes.steps"]),
-        learning_rate=float(state["bayes.learning_rate"]),
-        warmup=int(state["bayes.warmup"]),
-        samples=int(state["bayes.samples"]),
-        chains=int(state["bayes.chains"]),
-        seed=int(seed),
-    )
+    values = read_params(KEY, bayes.BAYES_PARAMS, "Bayesian")
+    seed = values.pop("seed")
+    group = state["bayes.rows_from"] or None
+    return recipes.BayesSpec(
+        data=replace(job_panel.current_data_spec(dataset), features=tuple(features)),
+        split=None if group is None else SplitSpec.of("group", group, test=0.3, seed=seed),
+        params=values,
+        seed=seed,
+        **read_params(KEY, bayes.ROW_PARAMS),
+    ).with_changes()
 
 
-def fit_work(config: bayes.BayesConfig, data: bayes.Prepared):
-    table, title_columns = frame, [c for c in (*roles.text, roles.artist_column) if c]
+try:
+    spec = build_spec()
+except DataError as error:
+    spec, problem = None, str(error)
+else:
+    problem = None
+job_panel.recipe_box(KEY, spec, load_recipe, kind="bayes")
 
-    def work(emit, cancel):
-        fitted = bayes.fit(
-            data.X_train,
-            data.y_train,
-            config,
-            classes=data.classes,
-            features=data.features,
-            callback=emit,
-            cancel=cancel,
-        )
-        emit({"stage": "predict"})
-        predictions = bayes.predict(fitted, data.X_test)
-        prior = bayes.sample_prior(config, data.X_test[:500], len(data.classes), 50)
-        found = {"fit": fitted, "data": data, "predictions": predictions}
-        emit(log_event(found, source="bayes", dataset=dataset.name))
-        return {
-            "fit": fitted,
-            "data": data,
-            "predictions": predictions,
-            "comparison": bayes.comparison_table(data, fitted, predictions),
-            "point": bayes.point_coefficients(data, seed=config.seed),
-            "uncertain": bayes.uncertain_tracks(
-                table, data, predictions, columns=title_columns, top=15
-            ),
-            "prior_accuracy": (prior["predicted"] == data.y_test[:500]).mean(axis=1),
-            "dataset": data_key,
-        }
-
-    return work
-
-
-job: jobs.Job | None = state["bayes.job"]
-running = job is not None and job.running
 go_col, note_col = st.columns([1, 4], vertical_alignment="center")
 if go_col.button(
-    "Fit", type="primary", key="bayes.start", disabled=running, icon=":material/play_arrow:"
+    "Fit",
+    type="primary",
+    key="bayes.start",
+    disabled=job_panel.running(KEY),
+    icon=":material/play_arrow:",
 ):
     try:
-        config = build_config()
-        data = bayes.prepare(
-            frame, roles.label, features, n_train=n_train, n_test=n_test, seed=int(seed)
-        )
+        if spec is None:
+            raise DataError(problem)
+        recipes.prepare_data(spec, spec.data.apply(dataset))  # too few rows: say so now, not later
     except DataError as error:
         show_error(str(error))
     else:
-        state["bayes.job"] = jobs.start(f"{model} {inference}", fit_work(config, data))
+        job_panel.start(KEY, spec, dataset=dataset, source="bayes")
+        state["bayes.fitted_on"] = data_key
         st.rerun()
 note_col.caption(
     "NUTS on 1,000 rows takes minutes on a shared CPU; SVI on 10,000 rows well under one."
 )
 
 
-def job_panel() -> None:
-    job: jobs.Job | None = state["bayes.job"]
-    if job is None:
-        return
-    job.drain()
+def live(job: jobs.Job) -> None:
+    text, share = recipes.live_status(job.events)
+    st.progress(min(share, 1.0), text=text)
     svi = [e for e in job.events if e.get("stage") == "svi"]
-    mcmc = [e for e in job.events if e.get("stage") == "mcmc"]
-    if job.running:
-        if svi:
-            last = svi[-1]
-            text = f"SVI step {last['step']:,} of at most {last['steps']:,}"
-            share = last["step"] / last["steps"]
-        elif mcmc:
-            last = mcmc[-1]
-            text = (
-                f"NUTS chain {last['chain']} of {last['chains']}: {last['phase']}, "
-                f"iteration {last['iteration']} of {last['total']}"
-            )
-            share = ((last["chain"] - 1) * last["total"] + last["iteration"]) / (
-                last["chains"] * last["total"]
-            )
-        else:
-            text, share = "starting…", 0.0
-        if job.events and job.events[-1].get("stage") == "predict":
-            text = "predicting on the test rows…"
-        left, right = st.columns([5, 1], vertical_alignment="center")
-        left.progress(min(share, 1.0), text=text)
-        right.button(
-            "Stop",
-            key="bayes.stop",
-            icon=":material/stop:",
-            on_click=job.stop,
-            help="Stops at the next step; nothing is kept.",
-        )
-        if svi:
-            st.plotly_chart(
-                bayes_plots.elbo_figure(
-                    [e["loss"] for e in svi],
-                    [e["step"] for e in svi],
-                    "SVI loss (−ELBO per row), every 10th step",
-                ),
-                key=f"bayes.live.{len(svi)}",
-            )
-            st.caption("The loss falls while the approximation improves; flat means converged.")
-        return
-    job_problems(job)
-    if not job.collected:
-        job.collected = True
-        if job.result is not None:
-            state["bayes.result"] = job.result
-        st.rerun(scope="app")
-    seconds = (job.finished or 0) - job.started
-    verb = {"stopped": "was stopped", "failed": "failed"}.get(job.status, "finished")
-    st.caption(f"Last fit ({plain(job.title)}) {verb} after {seconds:.1f} s.")
+    if svi:
+        title = "SVI loss (−ELBO per row), every 10th step"
+        figure = bayes_plots.elbo_figure([e["loss"] for e in svi], [e["step"] for e in svi], title)
+        st.plotly_chart(figure, key=f"bayes.live.{len(svi)}")
+        st.caption("The loss falls while the approximation improves; flat means converged.")
 
 
-live_fragment(job_panel, running)
+outcome = job_panel.panel(KEY, live, stop_help="Stops at the next step; nothing is kept.")
 
-# ---- results --------------------------------------------------------------------------------
-result = state["bayes.result"]
-if result is None:
+# ---- results ------------------------------------------------------------------------------------
+if outcome is None:
     st.info("No posterior yet: choose a model and press Fit.", icon=":material/info:")
-elif result["dataset"] != data_key:
+elif state.get("bayes.fitted_on") != data_key:
     st.info(
         "The last fit was on another dataset or feature set; fit again to see results here.",
         icon=":material/info:",
     )
 else:
-    fitted: bayes.BayesFit = result["fit"]
-    data: bayes.Prepared = result["data"]
-    predictions: bayes.Predictions = result["predictions"]
-    comparison: pd.DataFrame = result["comparison"]
+    result = outcome.result
+    fitted: bayes.BayesFit = result.fit
+    data, predictions, comparison = result.data, result.predictions, result.comparison
     config = fitted.config
     st.header("Posterior")
     st.caption(
@@ -347,11 +187,13 @@ else:
         f"{len(next(iter(fitted.draws.values()))):,} posterior draws, {fitted.seconds:.1f} s."
     )
     bayes_row, point_row = comparison.iloc[0], comparison.iloc[1]
+    low, high = result.evaluation.intervals["accuracy"]
     a, b, c, d = st.columns(4)
     a.metric(
         "Accuracy (posterior predictive)",
         f"{bayes_row['accuracy']:.1%}",
         f"{bayes_row['accuracy'] - point_row['accuracy']:+.1%} vs point estimate",
+        help=f"95% interval (bootstrap over test rows): {low:.1%} to {high:.1%}.",
     )
     b.metric(
         "Log loss",
@@ -392,8 +234,8 @@ else:
         if state["bayes.forest_genre"] not in fitted.classes:
             state["bayes.forest_genre"] = fitted.classes[0]
         genre = st.selectbox("Genre", list(fitted.classes), key="bayes.forest_genre")
-        forest = bayes.forest_table(fitted, genre)
-        point = result["point"][:, fitted.classes.index(genre)]
+        forest = posterior.forest_table(fitted, genre)
+        point = result.point[:, fitted.classes.index(genre)]
         st.plotly_chart(bayes_plots.forest_figure(forest, genre, point), key="bayes.forest")
         st.caption(
             "A bar that crosses the dotted zero line: the data cannot tell whether the "
@@ -404,9 +246,8 @@ else:
 
     if config.model == "ard":
         st.subheader("Feature relevance (ARD)")
-        st.plotly_chart(
-            bayes_plots.relevance_figure(bayes.relevance_table(fitted)), key="bayes.relevance"
-        )
+        relevance = bayes_plots.relevance_figure(posterior.relevance_table(fitted))
+        st.plotly_chart(relevance, key="bayes.relevance")
         st.caption(
             "Features near zero barely differ between genres: the model has switched them off."
         )
@@ -420,7 +261,7 @@ else:
     st.caption("Wrong predictions pile up at high entropy: the model is unsure where it errs.")
     st.markdown("**The most uncertain test tracks**")
     st.dataframe(
-        result["uncertain"],
+        result.uncertain,
         hide_index=True,
         key="bayes.uncertain",
         column_config={
@@ -442,13 +283,9 @@ else:
         "probable coefficients under Model 1's N(0, 5) prior, one value each."
     )
     if fitted.linear:
-        posterior = fitted.draws["beta"] - fitted.draws["beta"].mean(-1, keepdims=True)
-        st.plotly_chart(
-            bayes_plots.comparison_scatter(
-                posterior.mean(0), result["point"], fitted.features, fitted.classes
-            ),
-            key="bayes.scatter",
-        )
+        mean = posterior.centred_coefficients(fitted).mean(0)
+        scatter = bayes_plots.comparison_scatter(mean, result.point, fitted.features, data.classes)
+        st.plotly_chart(scatter, key="bayes.scatter")
         st.caption(
             "Points flatter than the dotted diagonal: the prior pulled the posterior's "
             "coefficients towards zero harder than the point estimate's penalty did."
@@ -458,7 +295,7 @@ else:
         "Ancestral sampling from the prior (the report's §6.1)", icon=":material/casino:"
     ):
         st.plotly_chart(
-            bayes_plots.prior_figure(result["prior_accuracy"], 1 / len(data.classes)),
+            bayes_plots.prior_figure(result.prior_accuracy, 1 / len(data.classes)),
             key="bayes.prior",
         )
         st.caption(
@@ -466,126 +303,70 @@ else:
             "accuracy above comes from the data."
         )
 
-# ---- the report's experiments ----------------------------------------------------------------
+# ---- the report's experiments: a second job ----------------------------------------------------
+TABLES = "bayes.tables"
 st.header("The report's experiments")
 st.caption(
     "Table 2 of the report on this dataset, ours next to theirs, each experiment scored on the "
     "report's small test set and on 2,000 held-out rows; and test accuracy against the "
     "training-set size. The music-genre-11 dataset is the report's."
 )
-experiments_job: jobs.Job | None = state["bayes.experiments_job"]
-busy = experiments_job is not None and experiments_job.running
 chosen_ids = st.multiselect(
     "Experiments",
-    list(PRESETS),
+    recipes.PRESETS,
     key="bayes.table2_ids",
-    format_func=preset_label,
+    format_func=recipes.preset_title,
     help="6 (10,000 rows) takes about a minute; 10 (NUTS) several minutes.",
 )
 
 
-def start_experiments(kind: str) -> None:
-    chosen_features = tuple(features)
-
-    def work(emit, cancel):
-        if kind == "table2":
-            return {
-                "table2": run_table2(
-                    frame,
-                    roles.label,
-                    chosen_features,
-                    experiments=[experiment(i) for i in chosen_ids],
-                    seed=int(seed),
-                    callback=emit,
-                    cancel=cancel,
-                )
-            }
-        configs = {
-            "SVI Model 2": bayes.BayesConfig("hier-t", nu=4.0, tau=1.0),
-            "SVI Model 1": bayes.BayesConfig("logreg"),
-        }
-        sizes = [n for n in (100, 300, 1000, 3000, 10000) if n < len(frame) - 2000]
-        return {
-            "curve": size_curve(
-                frame,
-                roles.label,
-                chosen_features,
-                configs,
-                sizes=sizes,
-                seed=int(seed),
-                callback=emit,
-                cancel=cancel,
-            )
-        }
-
-    if not features or (kind == "table2" and not chosen_ids):
-        show_error("choose at least one feature and one experiment.")
+def start_tables(table: str) -> None:
+    try:
+        if not features:
+            raise DataError("choose at least one feature.")
+        recipe = bayes_tables.TablesSpec(
+            data=replace(job_panel.current_data_spec(dataset), features=tuple(features)),
+            table=table,
+            experiments=tuple(chosen_ids),
+            seed=int(state["bayes.seed"]),
+        ).with_changes()
+        bayes_tables.check_size(recipe, len(frame))
+    except DataError as error:
+        show_error(str(error))
         return
-    if len(frame) < 2100 + 100:
-        show_error("the experiments hold out 2,000 test rows; this table is too small for them.")
-        return
-    state["bayes.experiments_job"] = jobs.start(kind, work)
+    job_panel.start(TABLES, recipe, dataset=dataset)
     st.rerun()
 
 
 a, b, _ = st.columns([1, 1, 3])
+busy = job_panel.running(TABLES)
 if a.button("Run Table 2", key="bayes.run_table2", disabled=busy, icon=":material/table_chart:"):
-    start_experiments("table2")
+    start_tables("table2")
 if b.button(
     "Run the size curve", key="bayes.run_curve", disabled=busy, icon=":material/show_chart:"
 ):
-    start_experiments("curve")
+    start_tables("curve")
 
 
-def experiments_panel() -> None:
-    job: jobs.Job | None = state["bayes.experiments_job"]
-    if job is None:
-        return
-    job.drain()
-    if job.running:
-        marks = [e for e in job.events if e.get("stage") in ("experiment", "size")]
-        text = "starting…"
-        if marks and marks[-1]["stage"] == "experiment":
-            text = f"experiment {marks[-1]['id']} ({len(marks)} of {marks[-1]['total']})"
-        elif marks:
-            text = f"{marks[-1]['method']} on {marks[-1]['n_train']:,} rows"
-        left, right = st.columns([5, 1], vertical_alignment="center")
-        share = (len(marks) - 1) / marks[-1]["total"] if marks else 0.0
-        left.progress(min(max(share, 0.0), 1.0), text=f"Running {text}")
-        right.button(
-            "Stop", key="bayes.stop_experiments", icon=":material/stop:", on_click=job.stop
-        )
-        return
-    if job.error:
-        show_error(job.error)
-    if not job.collected:
-        job.collected = True
-        merged = dict(state["bayes.experiments"] or {})
-        merged.update(job.result or {})
-        state["bayes.experiments"] = merged
-        st.rerun(scope="app")
+def tables_live(job: jobs.Job) -> None:
+    text, share = bayes_tables.live_status(job.events)
+    st.progress(share, text=f"Running {text}")
 
 
-live_fragment(experiments_panel, busy)
-
-found = state["bayes.experiments"] or {}
-if found.get("table2") is not None:
-    table = found["table2"].rename(
-        columns={
-            "report_train": "report train %",
-            "report_test": "report test %",
-            "train": "our train %",
-            "test_small": "our test % (report's size)",
-            "test_held_out": "our test % (2,000 rows)",
-        }
+found = job_panel.panel(TABLES, tables_live)
+if found is not None:
+    state["bayes.experiments"] = {**(state["bayes.experiments"] or {}), **found.result}
+tables = state["bayes.experiments"] or {}
+if tables.get("table2") is not None:
+    st.dataframe(
+        bayes_tables.table2_view(tables["table2"]).round(2), hide_index=True, key="bayes.table2"
     )
-    st.dataframe(table.round(2), hide_index=True, key="bayes.table2")
     st.caption(
         "Compare 'report test %' with both of ours: on 200 rows one track is half a point, "
         "so differences under ~7 points are noise."
     )
-if found.get("curve") is not None:
-    st.plotly_chart(bayes_plots.size_curve_figure(found["curve"]), key="bayes.curve")
+if tables.get("curve") is not None:
+    st.plotly_chart(bayes_plots.size_curve_figure(tables["curve"]), key="bayes.curve")
     st.caption(
         "Accuracy climbs with more training rows and flattens: the models, not the data, "
         "set the ceiling."

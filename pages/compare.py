@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard.state import plain, show_error
 from genre_core.errors import DataError
 from genre_core.metrics import compare
+from genre_core.plots import compare as compare_plots
 from genre_core.plots import models as model_plots
 from genre_core.runs import history
 from genre_core.settings import tracking_uri
@@ -121,7 +122,7 @@ st.dataframe(
     key="compare.metrics",
 )
 st.plotly_chart(
-    compare.metrics_figure(table, ["accuracy", "f1_macro", "balanced_accuracy"]),
+    compare_plots.metrics_figure(table, ["accuracy", "f1_macro", "balanced_accuracy"]),
     key=f"compare.bars.{len(details)}",
 )
 if len({d.test_hash for d in details.values()}) > 1:
@@ -139,7 +140,7 @@ if curves:
     metric = st.selectbox(
         "Curve", preferred + [m for m in available if m not in preferred], key="compare.curve"
     )
-    st.plotly_chart(compare.curves_figure(curves, metric), key=f"compare.curves.{metric}")
+    st.plotly_chart(compare_plots.curves_figure(curves, metric), key=f"compare.curves.{metric}")
     st.caption("One line per network (or SVI fit); runs without epochs have no curve.")
 
 # ---- confusion matrices -------------------------------------------------------------------------

@@ -1,20 +1,37 @@
 """Merge genres: build a merge map (built-in, keyword rules or by hand), use it everywhere, and
 see what merging the most confused genres step by step does to accuracy."""
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
-from dashboard import jobs
-from dashboard.state import current_dataset, live_fragment, plain, show_error
+from dashboard import job_panel
+from dashboard.params import param_widget, read_params, set_params
+from dashboard.state import current_dataset, plain, show_error
 from genre_core.data import merging
-from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
-from genre_core.experiments.train import TrainConfig
+from genre_core.experiments.merge_curve import OPTIONS, QUICK_MODELS, MergeCurveSpec
 from genre_core.models.classical import MODELS
 from genre_core.plots import explore as plots
 from genre_core.plots.models import confusion_figure
 
+KEY = "merge"
 state = st.session_state
+
+
+def put_recipe(spec: MergeCurveSpec) -> None:
+    """A loaded recipe into the page (before its widgets are drawn): the form's values, the
+    split and hyperparameters it carries, and its merge map and genres as the ones in use."""
+    set_params(KEY, OPTIONS, {p.name: getattr(spec, p.name) for p in OPTIONS})
+    state["merge.recipe"] = {"split": spec.split, "preset": spec.preset, "params": spec.params}
+    state["data.merge"] = dict(spec.data.merge) if spec.data.merge else None
+    state["data.genres"] = list(spec.data.genres) or None
+
+
+if state["merge.loaded"] is not None:  # from the recipe box of the last run
+    put_recipe(state["merge.loaded"])
+    state["merge.loaded"] = None
 st.title("Merge genres")
 st.caption(
     "Close genres (pop and Latin pop, rap and trap) blur a classifier. Merge them through a map, "
@@ -134,84 +151,72 @@ if in_use:
 st.subheader("Accuracy as genres merge")
 st.caption(
     "Train, merge the two genres the model confuses most (clustering its confusion matrix), "
-    "train again, down to two genres. Each step uses the same stratified split."
+    "train again, down to the number of genres you choose. Every step uses the same split. "
+    "The curve starts from the genres in use across Genre Lab: use a map above to start from it."
 )
-fast = [m for m in ("logreg", "knn", "rf", "hgb") if m in MODELS]
-first, second, third = st.columns(3)
-model = first.selectbox("Model", fast, format_func=lambda m: MODELS[m].title, key="merge.model")
-start_from = merged_labels if changed else dataset.labels
-floor = second.number_input("Stop at genres", 2, max(2, len(after) - 1), 2, key="merge.floor")
-third.write("")
-job: jobs.Job | None = state["merge.job"]
-running = job is not None and job.running
+in_use_data = current_dataset()
+n_in_use = 0 if in_use_data is None else int(in_use_data.labels.nunique())
+model_param = replace(OPTIONS.get("model"), choices=tuple(m for m in QUICK_MODELS if m in MODELS))
+columns = st.columns(4)
+param_widget(model_param, "merge.model", columns[0])
+for column, name in zip(columns[1:3], ("min_genres", "seed"), strict=True):
+    param_widget(OPTIONS.get(name), f"merge.{name}", column)
 
-if third.button("Merge step by step", key="merge.run", disabled=running or len(after) < 3):
-    frame = dataset.frame.assign(**{label: start_from})
-    frame = frame[frame[label].notna()]
-    config = TrainConfig(
-        model, features=dataset.roles.features, split=SplitSpec(test=0.3, train=0.7, seed=0)
-    )
+spec, problem = None, None
+try:
+    carried = state["merge.recipe"] or {}  # the split and hyperparameters of a loaded recipe
+    data = job_panel.current_data_spec(dataset)
+    spec = MergeCurveSpec(data=data, **carried, **read_params(KEY, OPTIONS))
+    spec.check()
+except DataError as error:
+    problem = str(error)
+job_panel.recipe_box(KEY, spec, lambda loaded: state.update({"merge.loaded": loaded}))
 
-    def work(emit, cancel):
-        return merging.merge_curve(
-            frame, label, config, min_classes=int(floor), callback=emit, cancel=cancel
-        )
-
-    state["merge.job"] = jobs.start(f"merge curve ({model})", work)
-    st.rerun()
-
-
-def curve_panel() -> None:
-    job: jobs.Job | None = state["merge.job"]
-    if job is None:
-        return
-    job.drain()
-    steps_done = [e for e in job.events if e.get("stage") == "step"]
-    if job.running:
-        total = max(len(after) - int(state["merge.floor"]) + 1, 1)
-        st.progress(
-            min(len(steps_done) / total, 1.0), text=f"Step {len(steps_done) + 1} of {total}…"
-        )
-        st.button("Stop", key="merge.stop", on_click=job.stop)
-        return
-    if job.error:
-        show_error(job.error)
-    if not job.collected:
-        job.collected = True
-        st.rerun(scope="app")
+columns[3].write("")
+if columns[3].button(
+    "Merge step by step",
+    key="merge.run",
+    disabled=job_panel.running(KEY) or n_in_use < 3,
+    help=None if n_in_use >= 3 else "Merging needs at least three genres in use.",
+):
+    if spec is None:
+        show_error(problem or "the settings are not complete.")
+    else:
+        base = current_dataset(merged=False, all_genres=True)
+        job_panel.start(KEY, spec, dataset=base, source="merge")
+        st.rerun()
 
 
-live_fragment(curve_panel, running)
+def live(job) -> None:
+    """The step bar: how many trainings are done of how many."""
+    start = next((e for e in job.events if e.get("stage") == "start"), None)
+    done = [e for e in job.events if e.get("stage") == "step"]
+    total = start["total"] if start else 0
+    text = f"Step {min(len(done) + 1, total or 1)} of {total or '…'}"
+    if done:
+        text += f" · {done[-1]['n_classes']} genres: accuracy {done[-1]['accuracy']:.1%}"
+    st.progress(min(len(done) / total, 1.0) if total else 0.0, text=text)
 
-steps = job.result if job is not None and not job.running and job.result else None
-if steps:
+
+outcome = job_panel.panel(KEY, live, stop_help="Stops before the next step; nothing is kept.")
+curve = outcome.result if outcome is not None else None
+if curve is not None and curve.steps:
+    steps = curve.steps
     st.plotly_chart(plots.merge_curve_figure(steps), key="merge.curve")
     first, last = steps[0], steps[-1]
     st.caption(
-        f"Reading: from {first.n_classes} to {last.n_classes} genres accuracy moves from "
-        f"{first.accuracy:.1%} to {last.accuracy:.1%}, but always answering the largest genre "
-        f"moves from {first.majority:.1%} to {last.majority:.1%}: only the margin over that "
-        "dotted line is skill."
+        f"{plain(curve.title)} on {plain(curve.dataset)}. Reading: from {first.n_classes} to "
+        f"{last.n_classes} genres accuracy moves from {first.accuracy:.1%} to {last.accuracy:.1%}"
+        f", but always answering the largest genre moves from {first.majority:.1%} to "
+        f"{last.majority:.1%}: only the margin over that dotted line is skill."
     )
-    table = pd.DataFrame(
-        {
-            "genres": [s.n_classes for s in steps],
-            "merged": ["" if s.merged is None else " and ".join(s.merged) for s in steps],
-            "accuracy": [round(s.accuracy, 4) for s in steps],
-            "macro-F1": [round(s.f1_macro, 4) for s in steps],
-            "majority baseline": [round(s.majority, 4) for s in steps],
-        }
-    )
-    st.dataframe(table, hide_index=True, width="stretch", key="merge.steps")
-    before, last = st.columns(2)
-    before.plotly_chart(
-        confusion_figure(steps[0].confusion, list(steps[0].classes), normalised=True),
-        key="merge.confusion_before",
-    )
-    last.plotly_chart(
-        confusion_figure(steps[-1].confusion, list(steps[-1].classes), normalised=True),
-        key="merge.confusion_after",
-    )
+    st.dataframe(curve.table(), hide_index=True, width="stretch", key="merge.steps")
+    before, after_col = st.columns(2)
+    for column, step, name in ((before, first, "before"), (after_col, last, "after")):
+        column.plotly_chart(
+            confusion_figure(step.confusion, list(step.classes), normalised=True),
+            key=f"merge.confusion_{name}",
+        )
     st.caption(
         "Reading: row-normalised confusion before (left) and after (right) merging; "
         "a bright off-diagonal cell is a pair the model mixes up."

@@ -1,31 +1,56 @@
 """Search: tune a model's hyperparameters with Optuna (grid, random, TPE; median or Hyperband
-pruning), watch the trials arrive, study what mattered, and train the best configuration."""
+pruning) as a "search" recipe, watch the trials arrive, study what mattered, and train the best
+configuration into the run history."""
 
 import time
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import jobs
-from dashboard.state import (
-    current_dataset,
-    live_fragment,
-    plain,
-    require_dataset,
-    show_error,
-    stop_bar,
-)
+from dashboard import job_panel
+from dashboard.params import param_widget, set_params
+from dashboard.state import base_dataset, plain, require_dataset, show_error
+from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import search
-from genre_core.models.classical import MODELS
 from genre_core.models.networks import configure_threads
 from genre_core.plots import search as search_plots
+from genre_core.runs.studies import study_names
 
 configure_threads(1)  # one core per search; the other serves pages and a second job
+
+KEY, TRAIN = "search", "search.train"
+FORM = search.OPTIONS.select(
+    ["sampler", "pruner", "objective", "w1", "w2", "folds", "n_trials", "rows", "grid_points",
+     "holdout", "study", "storage"]
+)  # fmt: skip
 
 dataset = require_dataset()
 frame, roles = dataset.frame, dataset.roles
 state = st.session_state
+groups = ["none", *roles.groups]
+
+
+def put_recipe(spec: search.SearchSpec) -> None:
+    """A loaded recipe's values into the widgets (before they are drawn)."""
+    values = {p.name: getattr(spec, p.name) for p in FORM if hasattr(spec, p.name)}
+    set_params(KEY, FORM, {**values, "w1": spec.weights[0], "w2": spec.weights[1]})
+    state["search.model"], state["search.seed"] = spec.model, spec.seed
+    group = spec.split.group_column if spec.split.method == "group" else "none"
+    state["search.group"] = group if group in groups else "none"
+    state["search.space_of"] = {spec.model: spec.space}
+    state.pop(f"search.space.{spec.model}", None)  # the editor starts again from the recipe
+
+
+if state["search.loaded"] is not None:  # from the recipe box of the last run
+    put_recipe(state["search.loaded"])
+    state["search.loaded"] = None
+
+
+def widget(name: str, container=st, **kwargs):
+    return param_widget(FORM.get(name), f"search.{name}", container, **kwargs)
+
 
 st.title("Search")
 st.caption(
@@ -34,64 +59,33 @@ st.caption(
     "are stored, so other machines can join one and nothing finished is lost."
 )
 
-TITLES = {**{m: s.title for m, s in MODELS.items()}, search.NETWORK: "Neural network (MLP)"}
-
 # ---- the study --------------------------------------------------------------------------------
 st.subheader("Study")
 a, b, c = st.columns(3)
+model_param = search.OPTIONS.get("model")
 model = a.selectbox(
-    "Model", search.model_names(), key="search.model", format_func=lambda m: TITLES[m]
+    "Model", model_param.choices, key="search.model", format_func=search.model_title
 )
-sampler = b.selectbox(
-    "Sampler",
-    search.SAMPLERS,
-    key="search.sampler",
-    format_func={"tpe": "TPE (Bayesian)", "random": "random", "grid": "grid"}.get,
-    help="TPE learns from finished trials; grid tries every combination (number ranges get "
-    "'points per range' values).",
-)
-pruner = c.selectbox(
-    "Pruner",
-    search.PRUNERS,
-    key="search.pruner",
-    format_func={"none": "none", "median": "median", "hyperband": "Hyperband"}.get,
-    help="Stops a trial whose intermediate score (per epoch for networks, per fold otherwise) "
-    "falls below the median of earlier trials (median) or in successive halving (Hyperband).",
-)
+widget("sampler", b)
+widget("pruner", c)
 a, b, c, d = st.columns(4)
-objective = a.selectbox(
-    "Objective", list(search.OBJECTIVES), key="search.objective", format_func=search.OBJECTIVES.get
-)
-w1 = b.number_input(
-    "w1 (1 − Δacc)", 0.0, 10.0, key="search.w1", step=0.1, disabled=objective != "genre_factor"
-)
-w2 = c.number_input(
-    "w2 (validation)", 0.0, 10.0, key="search.w2", step=0.1, disabled=objective != "genre_factor"
-)
-folds = d.number_input(
-    "Folds", 1, 10, key="search.folds", help="Cross-validation folds; 1: one 80/20 hold-out."
-)
+objective = widget("objective", a)
+widget("w1", b, disabled=objective != "genre_factor")
+widget("w2", c, disabled=objective != "genre_factor")
+widget("folds", d)
 a, b, c, d = st.columns(4)
-n_trials = a.number_input("Trials", 1, 5000, key="search.trials")
-rows = b.number_input(
-    "Rows sampled (0: all)",
-    0,
-    10_000_000,
-    key="search.rows",
-    step=1000,
-    help="A fixed stratified sample keeps each trial quick.",
-)
-grid_points = c.number_input(
-    "Grid points per range", 2, 10, key="search.grid_points", disabled=sampler != "grid"
-)
-seed = d.number_input("Seed", 0, 2**31 - 1, key="search.seed")
-group_options = ["none", *roles.groups]
-group = st.selectbox(
+widget("n_trials", a)
+widget("rows", b)
+widget("grid_points", c, disabled=state["search.sampler"] != "grid")
+widget("holdout", d, disabled=state["search.folds"] != 1)
+a, b = st.columns(2)
+group = a.selectbox(
     "Folds grouped by",
-    group_options,
+    groups,
     key="search.group",
     help="Grouped folds keep every track (or artist) on one side, as an honest split does.",
 )
+b.number_input("Seed", 0, 2**31 - 1, key="search.seed")
 
 # ---- the space --------------------------------------------------------------------------------
 st.subheader("Search space")
@@ -105,18 +99,19 @@ st.caption(
         else ""
     )
 )
-default_rows = pd.DataFrame(
-    [
-        {
-            "search": d.kind == "choice" or d.low != d.high,
-            "parameter": d.name,
-            "values": search.dim_text(d),
-        }  # fmt: skip
-        for d in search.default_space(model)
-    ]
-)
+loaded = {d.name: d for d in (state["search.space_of"] or {}).get(model, ())}
+rows = [
+    {"search": d.name in loaded if loaded else d.kind == "choice" or d.low != d.high,
+     "parameter": d.name, "values": search.dim_text(loaded.get(d.name, d))}
+    for d in search.default_space(model)
+]  # fmt: skip
+rows += [
+    {"search": True, "parameter": name, "values": search.dim_text(d)}
+    for name, d in loaded.items()
+    if name not in {r["parameter"] for r in rows}
+]
 edited = st.data_editor(
-    default_rows,
+    pd.DataFrame(rows),
     key=f"search.space.{model}",
     hide_index=True,
     disabled=["parameter"],
@@ -127,151 +122,100 @@ edited = st.data_editor(
     },
 )
 
+with st.expander("Storage and other machines", icon=":material/lan:"):
+    a, b = st.columns([1, 2])
+    widget("study", a, placeholder="a new name from the time")
+    widget("storage", b, placeholder=search.default_storage())
+    shown_url = state["search.storage"].strip() or search.default_storage()
+    st.caption("Another process or machine joins a running study with:")
+    st.code(
+        f"python -m genre_core search-worker --study {state['search.study'].strip() or 'NAME'}"
+        f" --storage '{shown_url}'",
+        language="bash",
+    )
+    if dataset.origin == "upload":
+        st.caption("This dataset is an upload: a worker elsewhere needs the same CSV.")
+
 
 def build_spec() -> search.SearchSpec:
+    values = {p.name: p.parse(state[f"search.{p.name}"]) for p in FORM}
     space = tuple(
         search.parse_dim(model, row["parameter"], row["values"])
         for _, row in edited.iterrows()
         if row["search"]
     )
-    source = dataset.path if dataset.spec is None and dataset.path else dataset.name
-    return search.SearchSpec(
-        dataset=str(source),
+    method = "stratified" if group == "none" else "group"
+    default = search.SearchSpec.default_split()
+    split = SplitSpec.of(
+        method,
+        None if group == "none" else group,
+        test=default.test,
+        validation=default.validation,
+        seed=int(state["search.seed"]),
+    )
+    weights = (float(values.pop("w1")), float(values.pop("w2")))
+    spec = search.SearchSpec(
+        data=job_panel.current_data_spec(dataset),
+        split=split,
         model=model,
         space=space,
-        label=roles.label,
-        features=tuple(roles.features),
-        genres=tuple(sorted(map(str, dataset.class_counts.index))),
-        merge=state["data.merge"] or None,
-        group_column=None if group == "none" else group,
-        objective=objective,
-        weights=(float(w1), float(w2)),
-        folds=int(folds),
-        sampler=sampler,
-        pruner=pruner,
-        n_trials=int(n_trials),
-        grid_points=int(grid_points),
-        rows=int(rows) or None,
-        seed=int(seed),
+        weights=weights,
+        seed=int(state["search.seed"]),
+        **values,
     )
+    spec.check()
+    return spec
 
 
-with st.expander("Storage and other machines", icon=":material/lan:"):
-    a, b = st.columns([1, 2])
-    name = a.text_input("Study name", key="search.name", help="Empty: a new name from the time.")
-    storage = b.text_input(
-        "Storage (SQLAlchemy URL)",
-        key="search.storage",
-        placeholder=search.default_storage(),
-        help="Empty: SQLite under data/. A PostgreSQL URL lets workers on many machines share "
-        "the study (postgresql+psycopg://user:password@host/db).",
-    )
-    shown_url = storage or search.default_storage()
-    st.caption("Another process or machine joins a running study with:")
-    st.code(
-        f"python -m genre_core search-worker --study {name or 'NAME'} --storage '{shown_url}'",
-        language="bash",
-    )
-    if dataset.origin == "upload":
-        st.caption(
-            "This dataset is an upload: a worker elsewhere needs the same CSV at the same path."
-        )
+try:
+    spec, problem = build_spec(), None
+except DataError as error:
+    spec, problem = None, str(error)
+job_panel.recipe_box(KEY, spec, lambda loaded: state.update({"search.loaded": loaded}))
 
 # ---- running ----------------------------------------------------------------------------------
-job: jobs.Job | None = state["search.job"]
-running = job is not None and job.running
 if st.button(
-    "Start search", type="primary", key="search.start", disabled=running, icon=":material/tune:"
+    "Start search",
+    type="primary",
+    key="search.start",
+    disabled=job_panel.running(KEY),
+    icon=":material/tune:",
 ):
     try:
-        spec = build_spec()
-        spec.check()
-        study_name = name.strip() or f"{model}-{time.strftime('%Y%m%d-%H%M%S')}"
-        url = storage.strip() or None
-        base = current_dataset(all_genres=True, merged=False)
-        if base is None:
-            raise DataError(state["data.error"] or "no dataset is loaded.")
-        base_frame, label = base.frame, base.roles.label
-        study = search.create_study(spec, study_name, url)
+        if spec is None:
+            raise DataError(problem)
+        if not spec.study:  # name it now, so the page can follow it
+            spec = replace(spec, study=f"{model}-{time.strftime('%Y%m%d-%H%M%S')}")
+        job_panel.start(KEY, spec, dataset=base_dataset())
+        state["search.view"] = state["search.running"] = spec.study
+        st.rerun()
     except DataError as error:
         show_error(str(error))
-    else:
-
-        def work(emit, cancel):
-            data = search.prepare_data(spec, base_frame, label)
-            emit({"stage": "start", "trials": spec.n_trials, "rows": len(data.y)})
-            return search.run_study(study, spec, data, emit=emit, cancel=cancel)
-
-        state["search.job"] = jobs.start(f"search {study_name}", work)
-        state["search.study"] = {"name": study_name, "storage": url}
-        state["search.view"] = study_name
-        state["search.best_run"] = None
-        st.rerun()
 
 
-def trial_rows(job: jobs.Job) -> pd.DataFrame:
-    rows = [e for e in job.events if e.get("stage") == "trial"]
-    return pd.DataFrame(rows).drop(columns=["stage"]) if rows else pd.DataFrame()
-
-
-def live_panel() -> None:
-    job: jobs.Job | None = state["search.job"]
-    if job is None:
-        return
-    job.drain()
-    table = trial_rows(job)
+def live(job) -> None:
+    table = search.events_table(job.events)
     planned = next((e["trials"] for e in job.events if e.get("stage") == "start"), 0)
-    if job.running:
-        left = stop_bar(
-            job,
-            "search.stop",
-            "Ends the search before the next epoch or fold; finished trials stay stored.",
-        )
-        if left is None:
-            return
-        done = len(table)
-        elapsed = time.monotonic() - job.started
-        best = table["best"].iloc[-1] if done and pd.notna(table["best"].iloc[-1]) else None
-        text = f"{done} of {planned or '…'} trials · {elapsed:.0f} s"
-        if best is not None:
-            text += f" · best so far {best:.4f}"
-        left.progress(min(done / planned, 1.0) if planned else 0.0, text=text)
-        if done:
-            st.plotly_chart(search_plots.best_so_far_figure(table), key=f"search.live.{done}")
-            show_table(table, f"search.live_table.{done}")
-        return
-    if not job.collected:
-        job.collected = True
-        st.rerun(scope="app")
+    done = len(table)
+    text = f"{done} of {planned or '…'} trials · {job_panel.elapsed(job):.0f} s"
+    best = table["best"].iloc[-1] if done else None
+    if best is not None and pd.notna(best):
+        text += f" · best so far {best:.4f}"
+    st.progress(min(done / planned, 1.0) if planned else 0.0, text=text)
+    if done:
+        st.plotly_chart(search_plots.best_so_far_figure(table), key=f"search.live.{done}")
+        st.dataframe(search.shown_table(table), key=f"search.live_table.{done}", height=260)
 
 
-def show_table(table: pd.DataFrame, key: str) -> None:
-    columns = ["number", "state", "value", "acc_val", "acc_train", "epochs", "seconds"]
-    if not table.get("epochs", pd.Series(dtype=float)).fillna(0).any():
-        columns.remove("epochs")  # classical models train no epochs
-    columns += [c for c in table.columns if c.startswith("param_")]
-    if "error" in table and table["error"].notna().any():
-        columns.append("error")  # why a configuration could not be fitted
-    view = table[[c for c in columns if c in table.columns]].rename(
-        columns=lambda c: c[6:] if c.startswith("param_") else c
-    )
-    st.dataframe(view.iloc[::-1], key=key, height=260, hide_index=True)
-
-
-live_fragment(live_panel, running)
-
-job = state["search.job"]
-if job is not None and not job.running:
-    if job.error:
-        show_error(job.error)
-    elif job.status == "stopped":
-        st.info("Stopped. The finished trials are stored.", icon=":material/stop_circle:")
+job_panel.panel(
+    KEY, live, "Ends the search before the next epoch or fold; finished trials stay stored."
+)
 
 # ---- a stored study ---------------------------------------------------------------------------
-current = state["search.study"]
 st.subheader("Results")
+url = FORM.get("storage").parse(state["search.storage"])
 try:
-    names = search.study_names(storage.strip() or None)
+    names = study_names(url)
 except DataError as error:
     show_error(str(error))
     names = []
@@ -283,11 +227,11 @@ if state.get("search.view") not in names:
 chosen = st.selectbox(
     "Study", names, key="search.view", help="Every study in the storage, newest first."
 )
-if running and current and chosen == current["name"]:
+if job_panel.running(KEY) and chosen == state["search.running"]:
     st.caption("This study is running: its figures fill in when it ends.")
     st.stop()
 try:
-    study, spec = search.load_study(chosen, storage.strip() or None)
+    study, stored = search.load_study(chosen, url)
     table = search.trials_table(study)
 except DataError as error:
     show_error(str(error))
@@ -296,40 +240,31 @@ if table.empty:
     st.caption("This study has no trial yet.")
     st.stop()
 
-counts = table["state"].value_counts()
-done = table[table["state"] == "complete"]
+counts = search.trial_counts(table)
 cols = st.columns(4)
-cols[0].metric("Completed", int(counts.get("complete", 0)))
-cols[1].metric("Pruned", int(counts.get("pruned", 0)))
+cols[0].metric("Completed", counts.get("complete", 0))
+cols[1].metric("Pruned", counts.get("pruned", 0))
 cols[2].metric(
     "Failed",
-    int(counts.get("fail", 0)),
+    counts.get("fail", 0),
     help="A worker died or a fit failed; a dead worker's trial is retried once by the others.",
 )
-if spec.model == search.NETWORK:
+if stored.model == search.NETWORK:
     cols[3].metric("Epochs trained", f"{int(table['epochs'].fillna(0).sum()):,}")
 else:
     cols[3].metric("Fitting time", f"{table['seconds'].fillna(0).sum():,.0f} s")
-st.caption(
-    plain(
-        f"{TITLES.get(spec.model, spec.model)} · {search.OBJECTIVES[spec.objective]} · "
-        f"{spec.sampler} sampler · {spec.pruner} pruner · "
-        + (f"{spec.folds} folds" if spec.folds > 1 else "80/20 hold-out")
-        + (f" grouped by {spec.group_column}" if spec.group_column else "")
-    )
-)
+st.caption(plain(stored.description))
 if counts.get("stopped"):
-    st.caption(f"{int(counts['stopped'])} trial(s) ended by Stop before finishing.")
+    st.caption(f"{counts['stopped']} trial(s) ended by Stop before finishing.")
 st.plotly_chart(search_plots.best_so_far_figure(table), key="search.best_curve")
-show_table(table, "search.table")
+st.dataframe(search.shown_table(table), key="search.table", height=260, hide_index=True)
 
 tab_gf, tab_parallel, tab_importance = st.tabs(
     ["The Genre Factor, Fig. 3", "Parallel coordinates", "Importances"]
 )
 with tab_gf:
-    st.plotly_chart(
-        search_plots.genre_factor_figure(table, (float(w1), float(w2))), key="search.gf"
-    )
+    weights = (float(state["search.w1"]), float(state["search.w2"]))
+    st.plotly_chart(search_plots.genre_factor_figure(table, weights), key="search.gf")
     st.caption(
         "Each completed trial's training accuracy against its Δ accuracy (training − "
         "validation). The star has the best score ½·(w1·(1−Δ) + w2·validation) for the weights "
@@ -346,10 +281,9 @@ with tab_importance:
         st.plotly_chart(search_plots.importance_figure(values), key="search.importance")
 
 # ---- train the best ---------------------------------------------------------------------------
-if done.empty:
+if not counts.get("complete"):
     st.stop()
 best = study.best_trial
-params = search.best_params(study, spec)
 st.subheader("The best configuration")
 st.caption(
     plain(
@@ -357,54 +291,29 @@ st.caption(
         + ", ".join(f"{k} = {v}" for k, v in best.params.items())
     )
 )
-train_job: jobs.Job | None = state["search.train_job"]
-training = train_job is not None and train_job.running
 if st.button(
     "Train the best into the run history",
     key="search.train_best",
-    disabled=training,
+    disabled=job_panel.running(TRAIN),
     icon=":material/model_training:",
     help="Trains it once on a fresh split and tests it on rows the search never scored.",
 ):
-    run_frame, run_label, data_name = frame, roles.label, dataset.name
-
-    def train_work(emit, cancel):
-        from genre_core.runs import history  # the run history, imported only when used
-
-        result = search.train_best(spec, params, run_frame, run_label, cancel=cancel)
-        emit(history.log_event(result, source="search", dataset=data_name))
-        return result
-
-    state["search.train_job"] = jobs.start("train the best", train_work)
-    st.rerun()
+    recipe = replace(stored, study=chosen, storage=url, trials_here=0, train_best=True)
+    try:
+        job_panel.start(TRAIN, recipe, dataset=base_dataset())
+        st.rerun()
+    except DataError as error:
+        show_error(str(error))
 
 
-def train_panel() -> None:
-    job: jobs.Job | None = state["search.train_job"]
-    if job is None:
-        return
-    job.drain()
-    if job.running:
-        st.progress(0.0, text="Training the best configuration…")
-        return
-    if job.error:
-        show_error(job.error)
-        return
-    result = job.result
-    if result is None:
-        return
-    accuracy = result.evaluation.metrics["accuracy"]
-    logged = next((e for e in job.events if e.get("stage") in ("logged", "store-error")), {})
-    if logged.get("stage") == "logged":
-        st.success(
-            f"Test accuracy {accuracy:.1%} on {result.n_test:,} held-out rows; saved to the run "
-            f"history as run {logged['run_id'][:8]} (see Compare runs).",
-            icon=":material/check_circle:",
-        )
-    else:
-        st.success(f"Test accuracy {accuracy:.1%}.", icon=":material/check_circle:")
-        if logged:
-            show_error(logged["message"])
+def training(job) -> None:
+    st.progress(0.0, text="Training the best configuration…")
 
 
-live_fragment(train_panel, training)
+trained = job_panel.panel(TRAIN, training)
+if trained is not None and trained.summary["runs"]:
+    run = trained.summary["runs"][0]
+    text = f"Test accuracy {run['accuracy']:.1%} on {run['n_test']:,} held-out rows"
+    if run["run_id"]:
+        text += f"; saved to the run history as run {run['run_id'][:8]} (see Compare runs)"
+    st.success(text + ".", icon=":material/check_circle:")

@@ -1,57 +1,75 @@
-"""Transfer learning: train a network on some genres, then adapt it to one more genre by freezing
-its body, fine-tuning it or starting afresh, and compare how fast and how well each learns."""
+"""Transfer learning: train a network on some genres, then add one, reusing its body: freeze
+its body, fine-tune it or start afresh, and compare how fast and how well each learns."""
 
 import time
+from dataclasses import replace
 
 import streamlit as st
 
-from dashboard import jobs
+from dashboard import job_panel
+from dashboard.params import param_widget, read_params, set_params
 from dashboard.state import (
+    base_dataset,
     current_dataset,
     dataset_key,
-    job_problems,
-    live_fragment,
     plain,
     require_dataset,
     show_error,
-    stop_bar,
 )
-from genre_core.data.features import FEATURE_SETS
-from genre_core.data.preprocess import PrepConfig
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments.transfer import (
+    NETWORK_PARAMS,
     OPTIONS,
     SOURCE,
-    TransferConfig,
+    TransferSpec,
     default_genres,
-    run_transfer,
+    event_curves,
+    form_params,
+    mlp_presets,
+    preset_network,
 )
-from genre_core.models.networks import (
-    ACTIVATIONS,
-    OPTIMIZERS,
-    PRESETS,
-    configure_threads,
-    parse_layer_values,
-    preset_params,
-)
+from genre_core.models.networks import configure_threads
+from genre_core.models.presets import PRESETS
 from genre_core.plots.networks import transfer_figure
-from genre_core.runs.history import log_event, transfer_records
 
 configure_threads(1)  # one core per training; the other serves pages and a second job
 
 require_dataset()
 dataset = current_dataset(all_genres=True)  # this page picks its own genres
 frame, roles = dataset.frame, dataset.roles
-data_key = dataset_key(dataset)
 genres_by_size = [str(g) for g in dataset.class_counts.index]
+FORM = form_params()
 state = st.session_state
-if state.get("transfer.dataset") != data_key:
-    state["transfer.dataset"] = data_key
+if state.get("transfer.dataset") != dataset_key(dataset):
+    state["transfer.dataset"] = dataset_key(dataset)
     state["transfer.features"] = list(roles.features)
     source_default, new_default = default_genres(genres_by_size)
-    state["transfer.source"] = list(source_default)
-    state["transfer.new"] = new_default
+    state["transfer.source_genres"] = list(source_default)
+    state["transfer.new_genre"] = new_default
+
+
+def put_recipe(spec: TransferSpec) -> None:
+    """Put a loaded recipe's values into the widgets (before they are drawn)."""
+    set_params("transfer", FORM, {**spec.params, **{n: getattr(spec, n) for n in FORM.names
+                                                    if n not in NETWORK_PARAMS.names}})  # fmt: skip
+    present = set(genres_by_size)
+    state["transfer.source_genres"] = [g for g in spec.source_genres if g in present]
+    state["transfer.new_genre"] = spec.new_genre if spec.new_genre in present else None
+    state["transfer.compare"] = list(spec.compare)
+    state["transfer.seed"] = spec.seed
+    chosen = spec.data.features or roles.features  # none in a recipe: the dataset's own
+    state["transfer.features"] = [f for f in chosen if f in dataset.numeric_columns]
+    split = spec.split
+    state["transfer.split"] = split.method
+    if split.method == "group":
+        state["transfer.group_column"] = split.group_column
+    state["transfer.validation"], state["transfer.test_size"] = split.validation, split.test
+
+
+if state["transfer.loaded"] is not None:  # from the recipe box of the last run
+    put_recipe(state["transfer.loaded"])
+    state["transfer.loaded"] = None
 
 st.title("Transfer learning")
 st.caption(
@@ -67,107 +85,65 @@ left, right = st.columns([3, 1])
 source_genres = left.multiselect(
     "Source genres",
     genres_by_size,
-    key="transfer.source",
+    key="transfer.source_genres",
     help="The source network learns these. The report's five: spotify-30k without edm.",
 )
 others = [g for g in genres_by_size if g not in source_genres]
-if state["transfer.new"] not in others:
-    state["transfer.new"] = others[0] if others else None
+if state["transfer.new_genre"] not in others:
+    state["transfer.new_genre"] = others[0] if others else None
 new_genre = right.selectbox(
     "Genre to add",
     others,
-    key="transfer.new",
+    key="transfer.new_genre",
     help="The adapted network learns the source genres and this one (the report adds edm).",
 )
 
 
 # ---- the network ------------------------------------------------------------------------------
-def layer_text(values) -> str:
-    if isinstance(values, (list, tuple)):
-        return ", ".join(
-            ("yes" if v else "no") if isinstance(v, bool) else f"{v:g}" for v in values
-        )
-    return ("yes" if values else "no") if isinstance(values, bool) else f"{values:g}"
-
-
 def apply_preset() -> None:
-    p = preset_params(state["transfer.preset"])
-    state["transfer.applied"] = state["transfer.preset"]
-    state["transfer.hidden"] = ", ".join(str(h) for h in p["hidden"])
-    state["transfer.batch_norm"] = layer_text(p["batch_norm"])
-    state["transfer.dropout"] = layer_text(p["dropout"])
-    for key in ("activation", "optimizer", "lr", "weight_decay", "batch_size"):
-        state[f"transfer.{key}"] = p[key]
-    state["transfer.epochs"] = min(int(p["max_epochs"]), 20)
-    state["transfer.clip_norm"] = p["clip_norm"] or 0.0
+    settings, epochs = preset_network(state["transfer.preset"])
+    set_params("transfer", FORM, {**settings, "epochs": epochs})
 
 
 st.subheader("Network")
 left, right = st.columns([3, 1], vertical_alignment="bottom")
-# the page's widgets describe an MLP; the recurrent presets train on the Networks page
-MLP_PRESETS = [name for name, p in PRESETS.items() if p.params.get("kind", "mlp") == "mlp"]
+# the page's network is an MLP; the recurrent presets train on the Networks page
 left.selectbox(
     "Preset",
-    MLP_PRESETS,
+    mlp_presets(),
     key="transfer.preset",
     format_func=lambda p: f"{PRESETS[p].title} ({PRESETS[p].source})",
 )
 right.button("Apply preset", key="transfer.apply", on_click=apply_preset, icon=":material/tune:")
 st.caption(
-    plain(PRESETS[state["transfer.applied"]].note)
+    plain(PRESETS[state["transfer.preset"]].note)
     + " Epochs are capped at 20 when a preset is applied, so that a comparison of four "
     "networks takes minutes (the report trained 100); raise them below."
 )
-a, b, c, d = st.columns(4)
-hidden_text = a.text_input(
-    "Hidden layers", key="transfer.hidden", help="Units per hidden layer, e.g. 64, 32, 16."
-)
-norm_text = b.text_input(
-    "Batch norm", key="transfer.batch_norm", help="yes or no for every layer, or one per layer."
-)
-dropout_text = c.text_input(
-    "Dropout", key="transfer.dropout", help="One rate for every layer, or one per layer."
-)
-activation = d.selectbox("Activation", ACTIVATIONS, key="transfer.activation")
-a, b, c, d, e = st.columns(5)
-optimizer = a.selectbox("Optimizer", list(OPTIMIZERS), key="transfer.optimizer")
-lr = b.number_input("Learning rate", 1e-6, 10.0, key="transfer.lr", format="%.2e", step=None)
-weight_decay = c.number_input(
-    "Weight decay", 0.0, 1.0, key="transfer.weight_decay", format="%.1e", step=None
-)
-batch_size = d.number_input("Batch size", 1, 8192, key="transfer.batch_size", step=16)
-clip_norm = e.number_input(
-    "Clip gradient norm", 0.0, 1e3, key="transfer.clip_norm", step=0.5, help="0: off."
-)
+MAIN = ("hidden", "batch_norm", "dropout", "activation", "optimizer", "lr", "weight_decay",
+        "batch_size", "clip_norm")  # fmt: skip
+for names in (MAIN[:4], MAIN[4:]):
+    for column, name in zip(st.columns(len(names)), names, strict=True):
+        param_widget(FORM.get(name), f"transfer.{name}", column)
+with st.expander("More network settings", icon=":material/tune:"):
+    rest = [p for p in NETWORK_PARAMS if p.name not in MAIN]
+    for i in range(0, len(rest), 4):
+        for column, param in zip(st.columns(4), rest[i : i + 4], strict=False):
+            param_widget(FORM.get(param.name), f"transfer.{param.name}", column)
 
 # ---- the comparison ---------------------------------------------------------------------------
 st.subheader("Comparison")
-options = st.multiselect(
+compare = st.multiselect(
     "Options",
     list(OPTIONS),
-    key="transfer.options",
+    key="transfer.compare",
     format_func=OPTIONS.get,
     help="Frozen body: only the new output layer trains. Fine-tune: every layer trains from "
     "the source weights. From scratch: the same network from fresh weights.",
 )
 a, b, c = st.columns(3)
-epochs = a.number_input(
-    "Epochs",
-    1,
-    2000,
-    key="transfer.epochs",
-    step=5,
-    help="For the source network and for each option alike.",
-)
-target = b.number_input(
-    "Target accuracy",
-    0.01,
-    1.0,
-    key="transfer.target",
-    step=0.01,
-    format="%.2f",
-    help="Validation accuracy whose first epoch is reported for each option.",
-)
+param_widget(FORM.get("epochs"), "transfer.epochs", a)
+param_widget(FORM.get("target"), "transfer.target", b)
 seed = c.number_input("Seed", 0, 2**31 - 1, key="transfer.seed", step=1)
 
 with st.expander("Data, split and preparation", icon=":material/table:"):
@@ -175,13 +151,8 @@ with st.expander("Data, split and preparation", icon=":material/table:"):
         "Features", dataset.numeric_columns, key="transfer.features", help="Numeric inputs."
     )
     a, b, c, d = st.columns(4)
-    feature_set = a.radio(
-        "Feature set",
-        [f for f in FEATURE_SETS if f != "text"],
-        key="transfer.feature_set",
-        help="numeric+text adds the sentence embeddings of the title columns (all-MiniLM-L6-v2), "
-        "as the report's transfer did; computed once, then read from a shared cache.",
-    )
+    param_widget(FORM.get("feature_set"), "transfer.feature_set", a)
+    param_widget(FORM.get("source_epochs"), "transfer.source_epochs", a)
     group_options = list(roles.groups)
     split_method = b.radio(
         "Split",
@@ -193,10 +164,7 @@ with st.expander("Data, split and preparation", icon=":material/table:"):
     if state.get("transfer.group_column") not in group_options:
         state["transfer.group_column"] = group_options[0] if group_options else None
     group_column = b.selectbox(
-        "Group by",
-        group_options,
-        key="transfer.group_column",
-        disabled=split_method != "group",
+        "Group by", group_options, key="transfer.group_column", disabled=split_method != "group"
     )
     validation = c.slider("Validation share", 0.05, 0.4, step=0.05, key="transfer.validation")
     test_size = d.slider("Test share", 0.1, 0.4, step=0.05, key="transfer.test_size")
@@ -205,82 +173,51 @@ with st.expander("Data, split and preparation", icon=":material/table:"):
         "source-genre rows of its training part and watches those of its validation part, so "
         "no test row is ever seen before the test. The scaling is fitted on the source "
         "training rows and shared by every network; every option trains on the same rows, for "
-        "the same epochs, with the same seed."
+        "the same epochs, with the same seed. numeric+text adds the sentence embeddings of the "
+        "title columns (all-MiniLM-L6-v2), as the report's transfer did."
     )
 
 
-def build_config() -> TransferConfig:
-    hidden = parse_layer_values(hidden_text, "int")
-    norms = parse_layer_values(norm_text, "bool") or (False,)
-    drops = parse_layer_values(dropout_text, "float") or (0.0,)
-    params = {
-        **preset_params(state["transfer.applied"]),
-        "hidden": hidden,
-        "activation": activation,
-        "batch_norm": norms[0] if len(norms) == 1 else norms,
-        "dropout": drops[0] if len(drops) == 1 else drops,
-        "optimizer": optimizer,
-        "lr": float(lr),
-        "weight_decay": float(weight_decay),
-        "batch_size": int(batch_size),
-        "max_epochs": int(epochs),
-        "clip_norm": float(clip_norm) or None,
-    }
-    split = SplitSpec(
-        split_method,
-        group_column if split_method == "group" else None,
-        train=round(1 - validation - test_size, 4),
-        validation=validation,
-        test=test_size,
-        seed=int(seed),
-    )
-    return TransferConfig(
-        tuple(source_genres),
-        new_genre or "",
-        params,
-        PrepConfig("median", "standard"),
-        tuple(features),
-        split,
-        tuple(options),
-        float(target),
-        int(seed),
-        feature_set,
-        tuple(roles.text),
-    )
+def build_spec() -> TransferSpec:
+    """The recipe of the widgets (raises DataError naming what is wrong)."""
+    values = read_params("transfer", FORM, "network")
+    own = {name: values.pop(name) for name in FORM.names if name not in NETWORK_PARAMS.names}
+    if "numeric" in own["feature_set"] and not features:
+        raise DataError("choose at least one feature.")
+    if "text" in own["feature_set"] and not roles.text:
+        raise DataError("numeric+text needs a title column: choose one on the Data page.")
+    spec = TransferSpec(
+        # the page chooses its genres itself: the Data page's choice of genres is not applied
+        data=replace(job_panel.current_data_spec(dataset), features=tuple(features), genres=()),
+        source_genres=tuple(source_genres), new_genre=new_genre or "",
+        split=SplitSpec.of(split_method, group_column, test=test_size, validation=validation,
+                           seed=int(seed)),
+        params=values, compare=tuple(compare), seed=int(seed), origin="transfer", **own,
+    )  # fmt: skip
+    spec.check()
+    return spec
 
+
+try:
+    spec, problem = build_spec(), None
+except DataError as error:
+    spec, problem = None, str(error)
+job_panel.recipe_box(
+    "transfer", spec, lambda loaded: state.update({"transfer.loaded": loaded}), kind="transfer"
+)
 
 # ---- running ----------------------------------------------------------------------------------
-job: jobs.Job | None = state["transfer.job"]
-running = job is not None and job.running
 if st.button(
     "Compare",
     type="primary",
     key="transfer.start",
-    disabled=running,
+    disabled=job_panel.running("transfer"),
     icon=":material/play_arrow:",
 ):
-    try:
-        config = build_config()
-        config.check()
-        if "numeric" in config.feature_set and not config.features:
-            raise DataError("choose at least one feature.")
-        if "text" in config.feature_set and not config.text:
-            raise DataError("numeric+text needs a title column: choose one on the Data page.")
-    except DataError as error:
-        show_error(str(error))
+    if spec is None:
+        show_error(problem)
     else:
-        table, label = frame, roles.label
-
-        def work(emit, cancel):
-            result = run_transfer(table, label, config, sink=emit, cancel=cancel)
-            for record in transfer_records(result):
-                emit(log_event(record, source="transfer", dataset=dataset.name))
-            return result
-
-        state["transfer.job"] = jobs.start(
-            f"transfer to {config.new_genre}: {', '.join(config.options)}", work
-        )
-        state["transfer.result"] = None
+        job_panel.start("transfer", spec, dataset=base_dataset())
         st.rerun()
 
 
@@ -288,84 +225,64 @@ def run_title(name: str) -> str:
     return "Source network" if name == SOURCE else OPTIONS.get(name, name)
 
 
-def curves_of(events: list[dict]) -> dict[str, list[dict]]:
-    curves: dict[str, list[dict]] = {}
-    for event in events:
-        if event.get("stage") == "epoch":
-            curves.setdefault(event["run"], []).append(event)
-    return curves
-
-
-def live_panel() -> None:
-    job: jobs.Job | None = state["transfer.job"]
-    if job is None:
+def live(job) -> None:
+    """The progress of the current network and the curves so far."""
+    start = next((e for e in job.events if e.get("stage") == "start"), None)
+    elapsed = time.monotonic() - job.started
+    if start is None:
+        embed = [e for e in job.events if e.get("stage") == "embed"]
+        text = "Embedding the titles" if embed else "Preparing the data"
+        done = embed[-1]["done"] / max(embed[-1]["total"], 1) if embed else 0.0
+        st.progress(done, text=f"{text} · {elapsed:.0f} s elapsed")
         return
-    job.drain()
-    if job.running:
-        left = stop_bar(
-            job,
-            "transfer.stop",
-            "Ends the network training now (keeping its best weights) and starts no other.",
+    runs = [e for e in job.events if e.get("stage") == "run"]
+    curves = event_curves(job.events)
+    planned = runs[0]["epochs"] * len(start["runs"]) if runs else 0
+    finished = sum(len(c) for c in curves.values())
+    text = "Starting"
+    if runs:
+        current = runs[-1]
+        text = (
+            f"{run_title(current['run'])} ({len(runs)} of {len(start['runs'])}): epoch "
+            f"{len(curves.get(current['run'], []))} of {current['epochs']} · "
+            f"{elapsed:.0f} s elapsed"
         )
-        if left is None:
-            return
-        start = next((e for e in job.events if e.get("stage") == "start"), None)
-        runs = [e for e in job.events if e.get("stage") == "run"]
-        curves = curves_of(job.events)
-        elapsed = time.monotonic() - job.started
-        if start is None:
-            embed = [e for e in job.events if e.get("stage") == "embed"]
-            text = "Embedding the titles" if embed else "Preparing the data"
-            done = embed[-1]["done"] / max(embed[-1]["total"], 1) if embed else 0.0
-            left.progress(done, text=f"{text} · {elapsed:.0f} s elapsed")
-            return
-        planned = runs[0]["epochs"] * len(start["runs"]) if runs else 0
-        finished = sum(len(c) for c in curves.values())
-        current = runs[-1] if runs else None
-        text = "Starting"
-        if current is not None:
-            done_here = len(curves.get(current["run"], []))
-            text = (
-                f"{run_title(current['run'])} ({len(runs)} of {len(start['runs'])}): epoch "
-                f"{done_here} of {current['epochs']} · {elapsed:.0f} s elapsed"
-            )
-        left.progress(min(finished / planned, 1.0) if planned else 0.0, text=text)
-        if curves:
-            st.plotly_chart(
-                transfer_figure(curves, target=float(state["transfer.target"])),
-                key=f"transfer.live.{finished}",
-            )
-        return
-    if not job.collected:
-        job.collected = True
-        state["transfer.result"] = job.result
-        st.rerun(scope="app")
+    st.progress(min(finished / planned, 1.0) if planned else 0.0, text=text)
+    if curves:
+        st.plotly_chart(
+            transfer_figure(curves, target=float(state["transfer.target"])),
+            key=f"transfer.live.{finished}",
+        )
 
 
-live_fragment(live_panel, running)
-
-job_problems(state["transfer.job"])
+outcome = job_panel.panel(
+    "transfer",
+    live,
+    "Ends the network training now (keeping its best weights) and starts no other.",
+)
+job = job_panel.current("transfer")
+if outcome is None and job is not None and job.status == "stopped" and job.result is not None:
+    outcome = job.result  # a stopped comparison keeps the options that finished
 
 # ---- the result -------------------------------------------------------------------------------
-result = state["transfer.result"]
-if result is not None:
-    config = result.config
+if outcome is not None:
+    result, recipe = outcome.result, outcome.recipe
     st.subheader("Result")
-    n_source = len(config.source_genres)
+    n_source = len(recipe.source_genres)
     if result.stopped:
         st.warning(
-            f"Stopped by you: {len(result.runs)} of {len(config.options)} options finished "
+            f"Stopped by you: {len(result.runs)} of {len(recipe.compare)} options finished "
             "(an option stopped mid-way keeps its shorter curve).",
             icon=":material/stop_circle:",
         )
     else:
         st.success(
             f"Compared {len(result.runs)} options on {n_source + 1} genres "
-            f"({plain(', '.join(config.source_genres))} + {plain(config.new_genre)}).",
+            f"({plain(', '.join(recipe.source_genres))} + {plain(recipe.new_genre)}).",
             icon=":material/check_circle:",
         )
     st.plotly_chart(
-        transfer_figure(result.curves(), target=config.target), key="transfer.final_curves"
+        transfer_figure(result.curves(), target=recipe.target), key="transfer.final_curves"
     )
     if result.runs:
         shares = ["best validation accuracy", "test accuracy", "macro F1"]
@@ -375,8 +292,7 @@ if result is not None:
             .style.format("{:.1%}", subset=shares)
             .format("{:.1f}", subset=["seconds to target", "seconds"], na_rep="—")
         )
-    source = result.source
-    s = result.sizes
+    source, s = result.source, result.sizes
     st.caption(
         f"Source network: {n_source} genres, {len(source.history)} epochs in "
         f"{source.seconds:.1f} s (not included in the options' seconds), test accuracy "
@@ -385,6 +301,6 @@ if result is not None:
         f"source {s['source_train']:,} training / {s['source_validation']:,} validation; "
         f"options {s['train']:,} training / {s['validation']:,} validation / {s['test']:,} test; "
         f"{s['features']} inputs. Epochs to target: the first epoch whose validation accuracy "
-        f"reaches {config.target:.0%}; test accuracy with the weights of the lowest validation "
+        f"reaches {recipe.target:.0%}; test accuracy with the weights of the lowest validation "
         "loss, and its bootstrap 95% interval."
     )

@@ -183,10 +183,10 @@ def app_with_upload(frame: pd.DataFrame, page: str | None = None, name: str = "m
 @pytest.fixture(scope="session")
 def empty_store(tmp_path_factory):
     """An SQLite run store with MLflow's tables made once: creating them takes seconds."""
-    from genre_core.runs.history import _client_for
+    from genre_core.runs.store import client_for
 
     folder = tmp_path_factory.mktemp("template")
-    _client_for(f"sqlite:///{folder / 'mlflow.db'}").search_experiments()
+    client_for(f"sqlite:///{folder / 'mlflow.db'}").search_experiments()
     return folder / "mlflow.db"
 
 

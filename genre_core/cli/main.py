@@ -10,6 +10,7 @@ import json
 import os
 import sys
 
+from genre_core.cli.recipes import register as register_recipes
 from genre_core.cli.search import register as register_search
 from genre_core.cli.train import register
 from genre_core.data import registry
@@ -17,6 +18,7 @@ from genre_core.data.audit import audit
 from genre_core.data.dataset import Dataset, load_dataset
 from genre_core.data.fetch import find_local
 from genre_core.errors import DataError
+from genre_core.runs.store import quiet_logs
 
 
 def _download_progress(done: int, total: int | None) -> None:
@@ -137,12 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "describe":
             sub.add_argument("--json", action="store_true", help="print one JSON object")
         sub.set_defaults(func=func)
+    register_recipes(commands)
     register(commands)
     register_search(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    quiet_logs()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -150,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(stop.code or 0)
     try:
         return args.func(args)
+    except SystemExit as stop:  # a sub-parser (spec KIND) printed its usage or help
+        return int(stop.code or 0)
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

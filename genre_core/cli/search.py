@@ -10,9 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 
+from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import search
+from genre_core.experiments.recipe import DataSpec
 from genre_core.params import parse_assignments
 
 
@@ -29,7 +32,7 @@ def register(subparsers) -> None:
     create.add_argument(
         "--space",
         default="default",
-        metavar="default|development",
+        metavar="|".join(search.SPACES),
         help="default: the model's own ranges; development: Table 4's 192-configuration "
         "grid (networks)",
     )
@@ -57,6 +60,9 @@ def register(subparsers) -> None:
         "--weights", default="0.5,1", metavar="W1,W2", help="the Genre Factor's weights"
     )
     create.add_argument("--folds", type=int, default=3, help="CV folds; 1: an 80/20 hold-out")
+    create.add_argument(
+        "--holdout", default="0.2", help="the share a single hold-out (--folds 1) scores on"
+    )
     create.add_argument("--sampler", default="tpe", help=", ".join(search.SAMPLERS))
     create.add_argument("--pruner", default="median", help=", ".join(search.PRUNERS))
     create.add_argument("--trials", type=int, default=30, help="the study's total trials")
@@ -91,128 +97,59 @@ def _worker_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _spec(args: argparse.Namespace) -> search.SearchSpec:
-    if args.model not in search.model_names():
-        raise DataError(
-            f"unknown model '{args.model}'; choose one of: {', '.join(search.model_names())}."
-        )
-    if args.space == "development":
-        if args.model != search.NETWORK:
-            raise DataError("--space development is the network grid: use --model net.")
-        space = search.grid_space(search.DEVELOPMENT_GRID)
-    elif args.space == "default":
-        space = search.default_space(args.model)
-    else:
-        raise DataError(f"--space must be 'default' or 'development', not '{args.space}'.")
-    base = parse_assignments(args.param)
-    if args.model != search.NETWORK:
-        from genre_core.models.classical import get_model
-
-        spec = get_model(args.model)
-        base = {k: spec.param(k).parse(v, args.model) for k, v in base.items()}
-        space = tuple(d for d in space if d.name not in base)
-    else:
-        base = {k: _net_value(k, v) for k, v in base.items()}
-        space = tuple(d for d in space if d.name not in base)
-    space = _custom_dims(args, space)
+    """The recipe of ``search``'s options: every value read by the schema's one parser."""
+    values = parse_assignments(args.param)  # fixed hyperparameters
+    for option, pattern in (("choices", "KEY=V1|V2 (e.g. lr=0.01|0.001)"),
+                            ("range", "KEY=LOW:HIGH[:log] (e.g. C=0.001:100:log)")):  # fmt: skip
+        for item in getattr(args, option) or []:
+            key, sep, text = item.partition("=")
+            if not sep or not key.strip() or not text.strip():
+                raise DataError(f"--{option} '{item}' is not of the form {pattern}.")
+            if option == "range" and ":" not in text:
+                raise DataError(f"--{option} '{item}' is not of the form {pattern}.")
+            values[key.strip()] = text if option == "range" or "|" in text else f"{text}|"
     try:
-        weights = tuple(float(w) for w in args.weights.split(","))
+        w1, w2 = (w.strip() for w in args.weights.split(","))
     except ValueError:
         raise DataError(
             f"--weights must be two numbers like 0.5,1, not '{args.weights}'."
         ) from None
-    features = tuple(f.strip() for f in (args.features or "").split(",") if f.strip())
-    genres = tuple(g.strip() for g in (args.genres or "").split(",") if g.strip())
-    return search.SearchSpec(
-        dataset=args.data,
-        model=args.model,
-        space=space,
+    settings = {
+        "model": args.model, "objective": args.objective, "w1": w1, "w2": w2,
+        "folds": args.folds, "sampler": args.sampler, "pruner": args.pruner,
+        "n_trials": args.trials, "rows": args.rows, "study": args.study,
+        "storage": args.storage, "holdout": args.holdout, "train_best": "no", "seed": args.seed,
+    }  # fmt: skip
+    if args.create_only:
+        settings["trials_here"] = 0
+    data = DataSpec(
+        source=args.data,
         label=args.label,
-        features=features,
-        genres=genres,
-        group_column=args.group,
-        objective=args.objective,
-        weights=weights,
-        folds=args.folds,
-        sampler=args.sampler,
-        pruner=args.pruner,
-        n_trials=args.trials,
-        rows=args.rows,
-        base=base,
-        seed=args.seed,
+        features=_columns(args.features),
+        genres=_columns(args.genres),
     )
+    default = search.SearchSpec.default_split()
+    method = f"group:{args.group}" if args.group else "stratified"
+    split = SplitSpec.parse(
+        method, test=default.test, validation=default.validation, seed=args.seed
+    )
+    texts = {k: str(v) for k, v in settings.items() if v is not None}
+    return search.SearchSpec.from_options(data, split, {**values, **texts}, preset=args.space)
 
 
-def _custom_dims(args: argparse.Namespace, space: tuple) -> tuple:
-    """The space with the dimensions given by --choices and --range put in (or replaced)."""
-    dims = {d.name: d for d in space}
-    for item in args.choices or []:
-        key, sep, values = item.partition("=")
-        parts = [v for v in values.split("|") if v.strip()]
-        if not sep or not key.strip() or not parts:
-            raise DataError(
-                f"--choices '{item}' is not of the form KEY=V1|V2 (e.g. lr=0.01|0.001)."
-            )
-        key = key.strip()
-        if args.model == search.NETWORK:
-            choices = tuple(_net_value(key, v) if key != "hidden" else v.strip() for v in parts)
-        else:
-            from genre_core.models.classical import get_model
-
-            choices = tuple(get_model(args.model).param(key).parse(v, args.model) for v in parts)
-        dims[key] = search.Dim(key, "choice", choices=choices)
-    for item in args.range or []:
-        key, sep, values = item.partition("=")
-        parts = values.split(":")
-        try:
-            low, high = float(parts[0]), float(parts[1])
-        except (ValueError, IndexError):
-            raise DataError(f"--range '{item}' is not of the form KEY=LOW:HIGH[:log].") from None
-        if not sep or len(parts) > 3 or (len(parts) == 3 and parts[2] != "log"):
-            raise DataError(f"--range '{item}' is not of the form KEY=LOW:HIGH[:log].")
-        kind = "int" if low.is_integer() and high.is_integer() and "." not in values else "float"
-        dims[key.strip()] = search.Dim(key.strip(), kind, low, high, log=len(parts) == 3)
-    return tuple(dims.values())
+def _columns(text: str | None) -> tuple[str, ...]:
+    return tuple(c.strip() for c in (text or "").split(",") if c.strip())
 
 
-def _net_value(key: str, text: str):
-    """A network setting from the command line: a number, yes/no, none, or layer sizes."""
-    if key == "hidden":
-        from genre_core.models.networks import parse_layer_values
-
-        return parse_layer_values(text, "int")
-    return search.net_value(text)
-
-
-def _summary(study, spec: search.SearchSpec, ran: int) -> dict:
-    table = search.trials_table(study)
-    states = table["state"].value_counts().to_dict() if len(table) else {}
-    out = {
-        "study": study.study_name,
-        "model": spec.model,
-        "objective": spec.objective,
-        "ran_here": ran,
-        "trials": {str(k): int(v) for k, v in states.items()},
-        "best_value": None,
-        "best_params": None,
-    }
-    try:
-        out["best_value"] = round(float(study.best_value), 6)
-        out["best_params"] = study.best_trial.params
-    except ValueError:
-        pass
-    return out
-
-
-def _run(study, spec: search.SearchSpec, args: argparse.Namespace, n_trials: int | None) -> int:
+def _run(spec: search.SearchSpec, args: argparse.Namespace) -> int:
     if spec.model == search.NETWORK:
         from genre_core.models.networks import configure_threads
 
         configure_threads(1)  # a small MLP gains nothing from more; leave cores to other workers
-    data = search.prepare_data(spec)
-    ran = {"n": 0}
 
     def progress(event: dict) -> None:
-        ran["n"] += 1
+        if event.get("stage") != "trial":
+            return
         value = "-" if event["value"] is None else f"{event['value']:.4f}"
         reason = f" ({event['error']})" if event.get("error") else ""
         print(
@@ -221,26 +158,21 @@ def _run(study, spec: search.SearchSpec, args: argparse.Namespace, n_trials: int
             flush=True,
         )
 
-    search.run_study(study, spec, data, n_trials=n_trials, emit=progress, timeout=args.timeout)
-    print(json.dumps(_summary(study, spec, ran["n"]), indent=2, default=str))
+    outcome = search.run(spec, progress, heartbeat=args.heartbeat, timeout=args.timeout)
+    summary = {k: v for k, v in outcome.summary.items() if k not in ("kind", "runs")}
+    print(json.dumps(summary, indent=2, default=str))
     return 0
 
 
 def run_search(args: argparse.Namespace) -> int:
     """Create (or reopen) a study and run trials in this process."""
-    spec = _spec(args)
-    storage = search.open_storage(args.storage, heartbeat=args.heartbeat)
-    study = search.create_study(spec, args.study, storage)
-    if args.create_only:
-        print(json.dumps(_summary(study, spec, 0), indent=2, default=str))
-        return 0
-    return _run(study, spec, args, None)
+    return _run(_spec(args), args)
 
 
 def run_worker(args: argparse.Namespace) -> int:
     """Join a stored study and run its trials until the study's budget is spent."""
     if args.trials is not None and args.trials < 1:
         raise DataError("--trials must be at least 1.")
-    storage = search.open_storage(args.storage, heartbeat=args.heartbeat)
-    study, spec = search.load_study(args.study, storage)
-    return _run(study, spec, args, args.trials)
+    _, spec = search.load_study(args.study, args.storage)
+    spec = replace(spec, study=args.study, storage=args.storage, trials_here=args.trials)
+    return _run(spec, args)

@@ -1,5 +1,7 @@
 """The `train` and `predict` subcommands; :func:`register` adds them to the main parser.
 
+Both build a :class:`~genre_core.experiments.train.TrainSpec` from their options: `train` runs
+it through :func:`genre_core.experiments.run`, `predict` fits its model on every labelled row.
 Both print one JSON object on stdout. Bad input raises :class:`DataError`, which the main
 parser turns into ``error: ...`` and exit status 2.
 """
@@ -11,21 +13,22 @@ import json
 import sys
 from pathlib import Path
 
+from genre_core import experiments
 from genre_core.data.dataset import Dataset, load_dataset
-from genre_core.data.features import ARTIST_WARNING, FEATURE_SETS
-from genre_core.data.preprocess import IMPUTERS, SCALERS, PrepConfig
+from genre_core.data.features import FEATURE_SETS
+from genre_core.data.preprocess import IMPUTERS, SCALERS
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
-from genre_core.experiments.train import (
-    TrainConfig,
+from genre_core.experiments.fitting import fit_all
+from genre_core.experiments.predict import (
     dataset_test_file,
-    fit_all,
     predict_table,
     read_unlabeled,
     submission_table,
-    train_model,
 )
-from genre_core.models.classical import MODELS, resolve_params
+from genre_core.experiments.recipe import DataSpec
+from genre_core.experiments.train import ModelChoice, TrainSpec, prepared
+from genre_core.models.classical import MODELS, get_model, resolve_params
 from genre_core.params import parse_assignments
 
 
@@ -99,16 +102,24 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
 
 
-def _config(args: argparse.Namespace, dataset: Dataset, split: SplitSpec) -> TrainConfig:
+def train_spec(args: argparse.Namespace, dataset: Dataset, split: SplitSpec) -> TrainSpec:
+    """The recipe the options of `train` and `predict` describe (checked).
+
+    Raises
+    ------
+    DataError
+        Naming the option at fault.
+    """
     if args.imputer not in IMPUTERS:
         raise DataError(f"unknown imputer '{args.imputer}'; choose one of {', '.join(IMPUTERS)}.")
     if args.scaler not in SCALERS:
         raise DataError(f"unknown scaler '{args.scaler}'; choose one of {', '.join(SCALERS)}.")
-    params = resolve_params(args.model, parse_assignments(args.param), args.preset)
+    given = parse_assignments(args.param)
+    resolve_params(args.model, given, args.preset)  # a bad value names the parameter
+    params = {k: get_model(args.model).param(k).parse(v, args.model) for k, v in given.items()}
     feature_set = args.features.strip()
-    if feature_set in FEATURE_SETS:
-        features = dataset.roles.features if "numeric" in feature_set else ()
-    else:
+    features: tuple[str, ...] = ()
+    if feature_set not in FEATURE_SETS:
         feature_set = "numeric"
         features = tuple(f.strip() for f in args.features.split(",") if f.strip())
         unknown = [f for f in features if f not in dataset.frame.columns]
@@ -117,50 +128,39 @@ def _config(args: argparse.Namespace, dataset: Dataset, split: SplitSpec) -> Tra
                 f"feature column(s) {', '.join(unknown)} not in {dataset.name}; "
                 f"the numeric columns are: {', '.join(dataset.numeric_columns)}."
             )
-    genres = tuple(g.strip() for g in (args.genres or "").split(",") if g.strip())
-    artist = None
-    if args.artist:
-        artist = dataset.roles.artist_column
-        if artist is None:
-            raise DataError(f"{dataset.name} has no artist column to use as a feature.")
-        if split.group_column != artist:
-            print(f"note: {ARTIST_WARNING}", file=sys.stderr)
-    return TrainConfig(
-        args.model,
-        params,
-        PrepConfig(args.imputer, args.scaler),
-        tuple(features),
-        genres,
-        split,
-        args.seed,
-        feature_set=feature_set,
-        text=dataset.roles.text,
-        artist=artist,
+    data = DataSpec(
+        source=args.data,
+        label=args.label,
+        features=features,
+        genres=tuple(g.strip() for g in (args.genres or "").split(",") if g.strip()),
     )
+    spec = TrainSpec(
+        data,
+        split,
+        (ModelChoice(args.model, args.preset, params),),
+        feature_set=feature_set,
+        artist=bool(args.artist),
+        imputer=args.imputer,
+        scaler=args.scaler,
+        seed=args.seed,
+        log=bool(getattr(args, "log_run", False)),
+    )
+    spec.check()
+    return spec
 
 
-def _split(args: argparse.Namespace, dataset: Dataset) -> SplitSpec:
+def _split(args: argparse.Namespace) -> SplitSpec:
     if not 0 < args.test_size < 1:
         raise DataError(f"--test-size must be between 0 and 1, not {args.test_size}.")
     method, _, column = args.split.partition(":")
     if method == "random" and not column:
-        return SplitSpec(train=1 - args.test_size, test=args.test_size, seed=args.seed)
+        return SplitSpec.of(test=args.test_size, seed=args.seed)
     if method != "group" or not column:
         raise DataError(f"--split must be 'random' or 'group:COLUMN', not '{args.split}'.")
-    column = {"artist": dataset.roles.artist_column, "id": dataset.roles.id_column}.get(
-        column, column
-    ) or column
-    if column not in dataset.frame.columns:
-        raise DataError(
-            f"group column '{column}' not in {dataset.name}; "
-            f"the grouping columns found are: {', '.join(dataset.roles.groups) or 'none'}."
-        )
-    return SplitSpec("group", column, train=1 - args.test_size, test=args.test_size, seed=args.seed)
+    return SplitSpec.of("group", column, test=args.test_size, seed=args.seed)
 
 
 def _load(args: argparse.Namespace) -> Dataset:
-    from genre_core.models.classical import get_model
-
     get_model(args.model)  # an unknown model fails before any data is read
     return load_dataset(args.data, label=args.label)
 
@@ -168,27 +168,22 @@ def _load(args: argparse.Namespace) -> Dataset:
 def run_train(args: argparse.Namespace) -> int:
     """Train on the training part, evaluate on the test part, print the scores as JSON."""
     dataset = _load(args)
-    split = _split(args, dataset)
-    config = _config(args, dataset, split)
-    result = train_model(dataset.frame, dataset.roles.label, config)
-    summary = {"data": dataset.name, **result.summary(), "split": args.split}
-    print(json.dumps(summary, indent=2))
-    if args.log_run:
-        from genre_core.runs.history import log_event
-
-        event = log_event(result, source="cli", dataset=dataset.name)
-        if event["stage"] == "logged":
-            print(f"note: saved to the run history as run {event['run_id']}.", file=sys.stderr)
-        else:
-            print(f"warning: {event['message']}", file=sys.stderr)
+    spec = train_spec(args, dataset, _split(args))
+    outcome = experiments.run(spec, dataset=dataset, source="cli")
+    result = outcome.result.runs[0].result
+    print(json.dumps({"data": dataset.name, **result.summary(), "split": args.split}, indent=2))
+    for warning in outcome.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for run_id in outcome.run_ids:
+        print(f"note: saved to the run history as run {run_id}.", file=sys.stderr)
     return 0
 
 
 def run_predict(args: argparse.Namespace) -> int:
     """Fit on every labelled row, predict the unlabeled file, write the CSV, print a summary."""
     dataset = _load(args)
-    config = _config(args, dataset, SplitSpec())
-    if config.feature_set != "numeric" or config.artist:
+    spec = train_spec(args, dataset, SplitSpec())
+    if spec.feature_set != "numeric" or spec.artist:
         raise DataError("predict uses numeric features only; drop --artist and --features text.")
     if args.input:
         path = Path(args.input)
@@ -198,19 +193,21 @@ def run_predict(args: argparse.Namespace) -> int:
     else:
         raw, name = dataset_test_file(dataset.spec)
     unlabeled = read_unlabeled(raw, name, dataset.spec)
-    pipeline, n_train, seconds = fit_all(dataset.frame, dataset.roles.label, config)
+    table = prepared(spec, dataset)
+    config = spec.configs(table)[0]
+    pipeline, n_train, seconds = fit_all(table.frame, table.roles.label, config)
     predictions = predict_table(pipeline, unlabeled, config.features)
     if args.format == "submission":
         if dataset.spec is None or not dataset.spec.class_names:
             raise DataError(
                 "--format submission is the music-genre-11 format; use --data music-genre-11."
             )
-        table = submission_table(predictions, dataset.spec.class_names)
+        out_table = submission_table(predictions, dataset.spec.class_names)
     else:
-        table = predictions
+        out_table = predictions
     out = Path(args.out)
     try:
-        table.to_csv(out, index=False)
+        out_table.to_csv(out, index=False)
     except OSError as error:
         raise DataError(f"cannot write {out}: {error.strerror}.") from None
     counts = predictions["predicted_genre"].value_counts()
@@ -221,7 +218,7 @@ def run_predict(args: argparse.Namespace) -> int:
                 "model": config.model,
                 "params": config.params,
                 "input": name,
-                "rows": len(table),
+                "rows": len(out_table),
                 "out": str(out),
                 "format": args.format,
                 "n_train": n_train,

@@ -1,5 +1,8 @@
 """Merging genres: maps the user edits, keyword rules, built-in maps and suggestions.
 
+(The merge curve, which trains a model at each merge, is a kind of job:
+:mod:`genre_core.experiments.merge_curve`.)
+
 A merge map sends a genre name to a new name, or to ``None`` to drop its rows. Built-in maps
 are derived from the data themselves, never typed in: spotify-30k's subgenres from the rows
 that carry both labels, and the Wikidata genres of spotify-youtube from the rows that
@@ -10,13 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 from scipy.cluster.hierarchy import linkage
 
-from genre_core.data.preprocess import select_genres
 from genre_core.errors import DataError
 
 MergeMap = dict[str, "str | None"]
@@ -152,65 +153,3 @@ def wikidata_maps() -> tuple[MergeMap, MergeMap]:
     consolidated = load_dataset("spotify-youtube").frame
     broad = consolidation_map(raw, consolidated, "Unnamed: 0", "Genre")
     return broad, restrict(broad, GENRE_FACTOR_SIX)
-
-
-@dataclass(frozen=True)
-class MergeStep:
-    """One point of the merge curve: the model's score with ``classes`` as the genres."""
-
-    classes: tuple[str, ...]
-    merged: tuple[str, str] | None  # the pair merged to get here; None at the start
-    accuracy: float
-    f1_macro: float
-    confusion: np.ndarray
-    majority: float  # accuracy of always answering the most common training genre
-
-    @property
-    def n_classes(self) -> int:
-        return len(self.classes)
-
-
-def merge_curve(
-    frame: pd.DataFrame,
-    label: str,
-    config,
-    *,
-    min_classes: int = 2,
-    callback=None,
-    cancel=None,
-) -> list[MergeStep]:
-    """Train, merge the two most confused genres, and train again, down to ``min_classes``.
-
-    ``config`` is a :class:`~genre_core.experiments.train.TrainConfig`; its genre subset is applied
-    first. The pair merged at each step is the first suggestion of :func:`merge_suggestions`
-    on the latest test confusion matrix; merged genres are named "a + b".
-    """
-    from genre_core.experiments.train import train_model
-    from genre_core.runs.progress import Cancelled
-
-    table = select_genres(frame, label, list(config.genres)).reset_index(drop=True)
-    config = replace(config, genres=())
-    labels = table[label].astype("string")
-    steps: list[MergeStep] = []
-    merged = None
-    while True:
-        if cancel is not None and cancel.is_set():
-            raise Cancelled()
-        result = train_model(table.assign(**{label: labels}), label, config, n_boot=100)
-        evaluation = result.evaluation
-        step = MergeStep(
-            evaluation.classes,
-            merged,
-            evaluation.metrics["accuracy"],
-            evaluation.metrics["f1_macro"],
-            evaluation.confusion,
-            evaluation.baselines["majority"],
-        )
-        steps.append(step)
-        if callback is not None:
-            callback({"stage": "step", "n_classes": step.n_classes, "accuracy": step.accuracy})
-        if step.n_classes <= min_classes:
-            return steps
-        a, b, _ = merge_suggestions(step.confusion, list(step.classes))[0]
-        merged = (a, b)
-        labels = labels.replace({a: f"{a} + {b}", b: f"{a} + {b}"})

@@ -29,6 +29,7 @@ KINDS: dict[str, str] = {
     "net": "genre_core.experiments.net",
     "transfer": "genre_core.experiments.transfer",
     "bayes": "genre_core.experiments.bayes",
+    "bayes-tables": "genre_core.experiments.bayes_tables",
     "merge-curve": "genre_core.experiments.merge_curve",
     "search": "genre_core.experiments.search",
 }

@@ -7,16 +7,23 @@ Every experiment is scored twice: on a test set of the report's size (100 or 200
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from threading import Event
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from genre_core.data.dataset import Dataset
 from genre_core.errors import DataError
-from genre_core.models import bayes
+from genre_core.experiments import Outcome
+from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError
+from genre_core.models import bayes, posterior
+from genre_core.params import Param, ParamSet
+from genre_core.runs.progress import CancelFlag, Progress, emit
 
 
 @dataclass(frozen=True)
@@ -216,7 +223,7 @@ def size_curve(
                 }
             )
         if point_estimate:
-            _, proba = bayes.point_estimate(data, seed=seed)
+            _, proba = posterior.point_estimate(data, seed=seed)
             hit = proba.argmax(1) == data.y_test
             rows.append(
                 {
@@ -232,3 +239,119 @@ def size_curve(
                 }
             )
     return pd.DataFrame(rows)
+
+
+# ---- as a recipe: kind "bayes-tables" ----------------------------------------------------------
+
+CURVE_CONFIGS = {
+    "SVI Model 2": bayes.BayesConfig("hier-t", nu=4.0, tau=1.0),
+    "SVI Model 1": bayes.BayesConfig("logreg"),
+}
+TABLE2_COLUMNS = {
+    "report_train": "report train %",
+    "report_test": "report test %",
+    "train": "our train %",
+    "test_small": "our test % (report's size)",
+    "test_held_out": "our test % (2,000 rows)",
+}
+
+
+@dataclass(frozen=True)
+class TablesSpec(Recipe):
+    """The report's experiments on a table: Table 2 (``table="table2"``, the ``experiments``
+    chosen) or accuracy against training size (``"curve"``, at the ``sizes`` the table allows),
+    all scored on the same ``held_out`` rows."""
+
+    kind: ClassVar[str] = "bayes-tables"
+    title: ClassVar[str] = "The report's Bayesian experiments"
+
+    OPTIONS: ClassVar[ParamSet] = ParamSet(
+        [
+            Param("table", "choice", "table2", choices=("table2", "curve"),
+                  help="Table 2's experiments, or accuracy against training size"),
+            Param("experiments", "ints", (1, 2, 3, 4, 5, 7, 9), 1, 10,
+                  help="Table 2's experiments to run (1 to 10)"),
+            Param("sizes", "ints", (100, 300, 1000, 3000, 10000), 10, 1_000_000,
+                  help="training sizes of the curve"),
+            Param("held_out", "int", 2000, 100, 1_000_000, help="test rows, the same for all"),
+            Param("seed", "int", 0, 0, 2**31 - 1),
+        ]
+    )  # fmt: skip
+
+    data: DataSpec = DataSpec()
+    table: Literal["table2", "curve"] = "table2"
+    experiments: tuple[int, ...] = (1, 2, 3, 4, 5, 7, 9)
+    sizes: tuple[int, ...] = (100, 300, 1000, 3000, 10000)
+    held_out: int = 2000
+    seed: int = 0
+
+    def check(self) -> None:
+        super().check()
+        if self.table == "table2" and not self.experiments:
+            raise RecipeError("experiments: choose at least one of Table 2's experiments.")
+        for i, number in enumerate(self.experiments):
+            try:
+                experiment(number)
+            except DataError as error:
+                raise RecipeError(f"experiments[{i}]: {error}") from None
+        if any(n < 10 for n in self.sizes) or (self.table == "curve" and not self.sizes):
+            raise RecipeError("sizes: training sizes are at least 10 rows (give at least one).")
+        if self.held_out < 100:
+            raise RecipeError("held_out: hold out at least 100 test rows.")
+        if self.seed < 0:
+            raise RecipeError("seed: must be 0 or more.")
+
+
+def check_size(spec: TablesSpec, rows: int) -> None:
+    """Refuse a table too small for ``spec``'s held-out rows (a page says so before starting)."""
+    if rows < spec.held_out + 100:
+        raise DataError(
+            f"the experiments hold out {spec.held_out:,} test rows; this table of {rows:,} "
+            "rows is too small for them."
+        )
+
+
+def run(
+    spec: TablesSpec,
+    progress: Progress | None = None,
+    cancel: CancelFlag | None = None,
+    *,
+    dataset: Dataset | None = None,
+) -> Outcome:
+    """Run Table 2 or the size curve; ``Outcome.result`` is ``{"table2": DataFrame}`` or
+    ``{"curve": DataFrame}`` and the summary holds the same rows."""
+    spec.check()
+    table = spec.data.apply(dataset) if dataset is not None else spec.data.load(progress)
+    frame, roles = table.frame, table.roles
+    check_size(spec, len(frame))
+    emit(progress, stage="prepare")
+    common = dict(held_out=spec.held_out, seed=spec.seed, callback=progress, cancel=cancel)
+    if spec.table == "table2":
+        chosen = [experiment(n) for n in spec.experiments]
+        found = run_table2(frame, roles.label, roles.features, experiments=chosen, **common)
+    else:
+        sizes = [n for n in spec.sizes if n < len(frame) - spec.held_out]
+        found = size_curve(frame, roles.label, roles.features, CURVE_CONFIGS, sizes=sizes, **common)
+    rows = json.loads(found.to_json(orient="records"))
+    summary = {"kind": spec.kind, "dataset": table.name, "table": spec.table, "rows": rows}
+    return Outcome(spec, summary, {spec.table: found})
+
+
+def live_status(events: list[dict]) -> tuple[str, float]:
+    """A running Table 2 or size curve: which fit runs, and the share done (0 to 1)."""
+    marks = [e for e in events if e.get("stage") in ("experiment", "size")]
+    if not marks:
+        return "starting…", 0.0
+    last = marks[-1]
+    share = min(max((len(marks) - 1) / last["total"], 0.0), 1.0)
+    if last["stage"] == "experiment":
+        return f"experiment {last['id']} ({len(marks)} of {last['total']})", share
+    return f"{last['method']} on {last['n_train']:,} rows", share
+
+
+def table2_view(table: pd.DataFrame) -> pd.DataFrame:
+    """Table 2's rows with the columns named for a reader."""
+    return table.rename(columns=TABLE2_COLUMNS)
+
+
+Spec = TablesSpec

@@ -22,7 +22,9 @@ from genre_core.data.dataset import Dataset, load_dataset, load_upload, stored_u
 from genre_core.data.merging import apply_map
 from genre_core.data.preprocess import select_genres
 from genre_core.data.registry import DATASETS, DEFAULT_DATASET
+from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
+from genre_core.params import ParamSet
 
 FORMAT_VERSION = 1
 Progress = Callable[[dict], None]
@@ -145,9 +147,44 @@ class Recipe:
 
     kind: ClassVar[str] = ""
     title: ClassVar[str] = ""
+    OPTIONS: ClassVar[ParamSet] = ParamSet()  # the kind's settings besides data and split
 
     def check(self) -> None:
         """Raise :class:`RecipeError` naming the first field that is wrong."""
+
+    @classmethod
+    def options(cls) -> ParamSet:
+        """The kind's settings (what ``genre-lab spec KIND`` offers as options)."""
+        return cls.OPTIONS
+
+    @classmethod
+    def default_split(cls) -> SplitSpec:
+        """The split a recipe of this kind gets when none is given."""
+        return SplitSpec()
+
+    @classmethod
+    def from_options(
+        cls,
+        data: DataSpec,
+        split: SplitSpec | None,
+        values: Mapping[str, Any],
+        preset: str | None = None,
+    ) -> Recipe:
+        """A recipe from the CLI's texts: each of :meth:`options` parsed by its Param into
+        the field of its name. Kinds with presets or model parameters override this."""
+        if preset:
+            raise RecipeError(f"preset: a '{cls.kind}' recipe has no presets.")
+        settings, rest = parse_options(cls.options(), values)
+        if rest:
+            name = next(iter(rest))
+            known = ", ".join(cls.options().names)
+            raise RecipeError(f"{name}: no such option; the options are: {known}.")
+        fields = {f.name for f in dataclasses.fields(cls)}
+        if "split" in fields:
+            settings["split"] = split or cls.default_split()
+        recipe = cls(data=data, **{k: v for k, v in settings.items() if k in fields})
+        recipe.check()
+        return recipe
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "version": FORMAT_VERSION, **_encode(self)}
@@ -264,6 +301,49 @@ def _decode(kind: Any, value: Any, where: str) -> Any:
     return value
 
 
+def parse_options(
+    params: ParamSet, values: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split CLI texts into the schema's options, parsed (keyed by the Param's name, found by
+    name or flag), and the rest as given.
+
+    Raises
+    ------
+    RecipeError
+        Naming the option whose text the schema refuses.
+    """
+    parsed, rest = {}, {}
+    for key, raw in values.items():
+        try:
+            param = params.get(key)
+        except DataError:
+            rest[key] = raw
+            continue
+        try:
+            parsed[param.name] = param.parse(raw)
+        except DataError as error:
+            raise field_error(param.name, error) from None
+    return parsed, rest
+
+
+def check_options(recipe: Recipe, names: typing.Iterable[str] | None = None) -> None:
+    """Check the recipe's fields that are options of its kind with their Params.
+
+    Raises
+    ------
+    RecipeError
+        Naming the first field the schema refuses.
+    """
+    params = recipe.options()
+    for name in names if names is not None else params.names:
+        if not hasattr(recipe, name):
+            continue
+        try:
+            params.get(name).parse(getattr(recipe, name))
+        except DataError as error:
+            raise field_error(name, error) from None
+
+
 def field_error(name: str, error: DataError) -> RecipeError:
     """``error`` re-raised with the field ``name`` in front (for checks that call the engine)."""
     return RecipeError(f"{name}: {error}")
@@ -271,6 +351,8 @@ def field_error(name: str, error: DataError) -> RecipeError:
 
 __all__ = [
     "DataSpec",
+    "check_options",
+    "parse_options",
     "Recipe",
     "RecipeError",
     "field",

@@ -1,512 +1,434 @@
-"""Train, cross-validate, grid-search and predict: the steps the Train page, CLI and benches share.
+"""Train classical models: the recipe of kind "train" and its :func:`run`.
 
-Long steps report progress as event dicts to an optional ``callback`` and check an optional
-``threading.Event`` between fits, so a caller in another thread can watch and stop them.
+A :class:`TrainSpec` names the data, the split, one or more models of the zoo (each with a
+preset and its own hyperparameters), the feature set, the preparation and an optional
+cross-validation; :func:`run` trains each model on the training part, scores it on the test
+part, cross-validates it when asked, and logs it to the run history. The steps themselves
+(:func:`train_model`, :func:`cross_validate`, :func:`fit_all`, ...) live in
+:mod:`genre_core.experiments.fitting`.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping, Sequence
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from itertools import product
-from threading import Event
-from typing import Any
+from typing import Any, ClassVar
 
-import numpy as np
-import pandas as pd
-from sklearn.base import clone
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
-from sklearn.pipeline import Pipeline
-
-from genre_core.data.csvio import read_csv_bytes
-from genre_core.data.dataset import normalise_known
-from genre_core.data.features import Layout, build_matrix, check_feature_set
-from genre_core.data.fetch import locate
-from genre_core.data.preprocess import PrepConfig, feature_matrix, select_genres
-from genre_core.data.registry import DatasetSpec
-from genre_core.data.splits import Split, SplitSpec, group_codes, split_rows
+from genre_core.data.dataset import Dataset
+from genre_core.data.features import ARTIST_WARNING, FEATURE_SETS, check_feature_set
+from genre_core.data.preprocess import IMPUTERS, SCALERS, PrepConfig
+from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
-from genre_core.metrics.evaluation import Evaluation, HeldOut, evaluate
-from genre_core.models.classical import make_model, resolve_params
-from genre_core.runs.progress import Cancelled
+from genre_core.experiments import Outcome
+from genre_core.experiments.fitting import (
+    Callback,
+    TrainConfig,
+    TrainResult,
+    cross_validate,
+    groups_for,
+    train_model,
+    training_table,
+)
+from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError, field_error
+from genre_core.metrics.evaluation import evaluation_summary
+from genre_core.models.classical import MODELS, get_model, make_model, resolve_params
+from genre_core.params import Param, ParamSet
+from genre_core.runs.progress import CancelFlag, Cancelled, emit
 
-Callback = Callable[[dict], None]
+# ---- the recipe of kind "train" ----------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """One model to train: which, with what, on which rows."""
-
-    model: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    prep: PrepConfig | None = None
-    features: tuple[str, ...] = ()
-    genres: tuple[str, ...] = ()
-    split: SplitSpec = SplitSpec()
-    seed: int = 0
-    feature_set: str = "numeric"  # "numeric", "text" or "numeric+text" (title embeddings)
-    text: tuple[str, ...] = ()  # the title columns embedded for the text feature sets
-    artist: str | None = None  # an artist column to use as a feature (test it grouped by artist)
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    """A fitted pipeline and its evaluation on the test part."""
-
-    config: TrainConfig
-    params: dict
-    pipeline: Pipeline
-    evaluation: Evaluation
-    features: tuple[str, ...]
-    n_train: int
-    n_validation: int
-    n_test: int
-    fit_seconds: float
-    held_out: HeldOut | None = None  # the test rows one by one (for pairing two runs)
-
-    @property
-    def classes(self) -> tuple[str, ...]:
-        return self.evaluation.classes
-
-    def summary(self) -> dict:
-        """The headline numbers as a flat dict (what the CLI prints)."""
-        m = self.evaluation.metrics
-        low, high = self.evaluation.intervals["accuracy"]
-        f_low, f_high = self.evaluation.intervals["f1_macro"]
-        keys = (
-            "accuracy",
-            "balanced_accuracy",
-            "top2_accuracy",
-            "f1_macro",
-            "f1_weighted",
-            "f2_macro",
-            "precision_macro",
-            "recall_macro",
-            "log_loss",
-        )
-        return {
-            "model": self.config.model,
-            **{k: round(m[k], 4) for k in keys},
-            "accuracy_ci95": [round(low, 4), round(high, 4)],
-            "f1_macro_ci95": [round(f_low, 4), round(f_high, 4)],
-            "train_accuracy": _round(self.evaluation.train_accuracy),
-            "n_train": self.n_train,
-            "n_validation": self.n_validation,
-            "n_test": self.n_test,
-            "fit_seconds": round(self.fit_seconds, 3),
-            "params": self.params,
-        }
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
-
-
-def _emit(callback: Callback | None, **event) -> None:
-    if callback is not None:
-        callback(event)
-
-
-def _check(cancel: Event | None) -> None:
-    if cancel is not None and cancel.is_set():
-        raise Cancelled()
-
-
-def training_table(
-    frame: pd.DataFrame, label: str, features: Sequence[str], genres: Sequence[str] = ()
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """The rows of the chosen genres, their feature matrix and their labels (as str).
-
-    Raises
-    ------
-    DataError
-        For no feature, an unknown feature or genre, or fewer than two genres left.
-    """
-    if not features:
-        raise DataError("choose at least one feature column.")
-    missing = [f for f in features if f not in frame.columns]
-    if missing:
-        raise DataError(f"feature column(s) {', '.join(missing)} not in the table.")
-    table = select_genres(frame, label, list(genres)).reset_index(drop=True)
-    y = table[label].astype(str).to_numpy()
-    if len(np.unique(y)) < 2:
-        raise DataError("the chosen rows hold a single genre; classification needs at least two.")
-    return table, feature_matrix(table, features), y
-
-
-def kept_positions(frame: pd.DataFrame, label: str, genres: Sequence[str] = ()) -> np.ndarray:
-    """Positions in ``frame`` of the rows :func:`training_table` keeps, in its order."""
-    if not genres:
-        return np.arange(len(frame))
-    return np.flatnonzero(frame[label].isin(list(genres)).to_numpy())
-
-
-def model_inputs(
-    frame: pd.DataFrame, label: str, config: TrainConfig, callback: Callback | None = None
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Layout]:
-    """Like :func:`training_table`, for the config's feature set: the numeric features, the
-    title embeddings (computed once, then read from the shared cache) and the artist."""
-    if config.feature_set == "numeric" and not config.artist:
-        table, X, y = training_table(frame, label, config.features, config.genres)
-        return table, X, y, Layout(numeric=X.shape[1])
-    check_feature_set(config.feature_set, config.features, config.text)
-    table = select_genres(frame, label, list(config.genres)).reset_index(drop=True)
-    y = table[label].astype(str).to_numpy()
-    if len(np.unique(y)) < 2:
-        raise DataError("the chosen rows hold a single genre; classification needs at least two.")
-
-    def progress(done: int, total: int) -> None:
-        _emit(callback, stage="embed", done=done, total=total)
-
-    X, layout = build_matrix(
-        table,
-        feature_set=config.feature_set,
-        numeric=config.features,
-        text=config.text,
-        artist=config.artist,
-        progress=progress,
+OPTIONS = ParamSet(
+    (
+        Param(
+            "models",
+            "text",
+            "logreg",
+            label="Models",
+            help=f"comma-separated models of the zoo: {', '.join(MODELS)}",
+        ),
+        Param(
+            "feature_set",
+            "choice",
+            "numeric",
+            choices=FEATURE_SETS,
+            label="Feature set",
+            help="numeric features, title embeddings (text), or both",
+        ),
+        Param("artist", "bool", False, help="use the artist as a feature"),
+        Param(
+            "imputer", "choice", "median", choices=IMPUTERS, help="how missing values are filled"
+        ),
+        Param("scaler", "choice", "standard", choices=SCALERS, help="how features are scaled"),
+        Param(
+            "cv_folds",
+            "int",
+            0,
+            0,
+            20,
+            label="Cross-validation folds",
+            help="k-fold cross-validation of each model besides the test score (0: none; "
+            "grouped folds when the split is grouped)",
+        ),
     )
-    return table, X, y, layout
+)
 
 
-def train_model(
-    frame: pd.DataFrame,
-    label: str,
-    config: TrainConfig,
-    *,
-    callback: Callback | None = None,
-    n_boot: int = 1000,
-) -> TrainResult:
-    """Split, fit the pipeline on the training part, and evaluate on the test part.
+@dataclass(frozen=True)
+class ModelChoice:
+    """One model of a batch: its name, a preset of a seed report, and its own hyperparameters
+    (over the preset; in their engine form)."""
+
+    name: str
+    preset: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def resolved(self) -> dict:
+        """Every hyperparameter: defaults, then the preset, then ``params`` (checked)."""
+        return resolve_params(self.name, self.params, self.preset)
+
+
+@dataclass(frozen=True)
+class TrainSpec(Recipe):
+    """Train one or more classical models on one split, optionally cross-validate each.
 
     Parameters
     ----------
-    frame
-        The whole table (a :class:`~genre_core.data.dataset.Dataset`'s ``frame``).
-    label
-        The genre column.
-    config
-        Model, hyperparameters, preprocessing, features, genres, split and seed.
-    callback
-        Receives ``{"stage": "split"|"fit"|"evaluate"|"done", ...}`` events.
+    data, split
+        The table and how its rows are held out (``split.seed`` draws the split).
+    models
+        The models, each with its preset and hyperparameters.
+    feature_set
+        "numeric", "text" (title embeddings) or "numeric+text".
+    artist
+        Use the artist column as a feature (honest only with a split grouped by artist).
+    imputer, scaler
+        The preparation of the numeric features.
+    cv_folds
+        k-fold cross-validation of every model on the kept rows (0: none).
+    seed
+        The models' random state.
+    log
+        Log each trained model to the run history.
     """
-    params = resolve_params(config.model, config.params)
-    table, X, y, layout = model_inputs(frame, label, config, callback)
-    split: Split = split_rows(table, label, config.split)
-    _emit(callback, stage="split", model=config.model, **split.sizes())
-    pipeline = make_model(config.model, params, config.prep, config.seed, layout=layout)
-    started = time.perf_counter()
-    try:
-        pipeline.fit(X[split.train], y[split.train])
-    except ValueError as error:
-        raise DataError(f"{config.model} could not be fitted: {error}") from None
-    fit_seconds = time.perf_counter() - started
-    _emit(callback, stage="evaluate", model=config.model, fit_seconds=fit_seconds)
-    classes = [str(c) for c in pipeline.classes_]
-    missing = sorted(set(y[split.test]) - set(classes))
-    if missing:
-        raise DataError(
-            f"genre(s) {', '.join(missing)} are in the test part but not in training; "
-            "use a larger training share or a stratified split."
+
+    kind: ClassVar[str] = "train"
+    title: ClassVar[str] = "Train classical models"
+
+    data: DataSpec = DataSpec()
+    split: SplitSpec = SplitSpec()
+    models: tuple[ModelChoice, ...] = (ModelChoice("logreg"),)
+    feature_set: str = "numeric"
+    artist: bool = False
+    imputer: str = "median"
+    scaler: str = "standard"
+    cv_folds: int = 0
+    seed: int = 0
+    log: bool = True
+
+    def check(self) -> None:
+        if not self.models:
+            raise RecipeError("models: choose at least one model.")
+        for i, choice in enumerate(self.models):
+            where = f"models[{i}]"
+            try:
+                spec = get_model(choice.name)
+            except DataError as error:
+                raise field_error(f"{where}.name", error) from None
+            if choice.preset and choice.preset not in spec.presets:
+                known = ", ".join(spec.presets) or "none"
+                raise RecipeError(
+                    f"{where}.preset: {choice.name} has no preset '{choice.preset}'; "
+                    f"its presets are: {known}."
+                )
+            for key, value in choice.params.items():
+                try:
+                    spec.param(key).parse(value, choice.name)
+                except DataError as error:
+                    raise field_error(f"{where}.params.{key}", error) from None
+        for name in ("artist", "log"):
+            if not isinstance(getattr(self, name), bool):
+                raise RecipeError(f"{name}: expected true or false, not {getattr(self, name)!r}.")
+        for name in ("feature_set", "imputer", "scaler", "cv_folds"):
+            try:
+                OPTIONS.get(name).parse(getattr(self, name))
+            except DataError as error:
+                raise field_error(name, error) from None
+        if self.cv_folds == 1:
+            raise RecipeError("cv_folds: cross-validation needs at least 2 folds (0: none).")
+        if self.cv_folds and (self.feature_set != "numeric" or self.artist):
+            raise RecipeError(
+                "cv_folds: cross-validation uses numeric features only; set it to 0 (none) "
+                "or use the numeric feature set without the artist."
+            )
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise RecipeError(f"seed: must be a whole number of at least 0, not {self.seed!r}.")
+        if len(self.data.genres) == 1:
+            raise RecipeError("data.genres: choose at least two genres to classify (none: all).")
+
+    @classmethod
+    def options(cls) -> ParamSet:
+        """The settings of a batch besides the data and split; a model's own hyperparameters
+        are given as ``NAME=VALUE`` (every chosen model that has it) or ``MODEL.NAME=VALUE``."""
+        return OPTIONS
+
+    @classmethod
+    def default_split(cls) -> SplitSpec:
+        return SplitSpec()
+
+    @classmethod
+    def from_options(
+        cls,
+        data: DataSpec,
+        split: SplitSpec | None,
+        values: Mapping[str, Any],
+        preset: str | None = None,
+    ) -> TrainSpec:
+        """A batch from CLI texts: ``values`` keyed by the names of :meth:`options`, ``seed``,
+        and model hyperparameters (``C=0.5`` or ``svm.C=0.5``).
+
+        Raises
+        ------
+        RecipeError
+            Naming the option at fault.
+        """
+        values = dict(values)
+        split = split or cls.default_split()
+        seed = int(values.pop("seed", split.seed))
+        settings = {}
+        for param in OPTIONS:
+            if param.name in values or (param.flag and param.flag in values):
+                raw = values.pop(param.name, None) if param.name in values else None
+                raw = values.pop(param.flag) if raw is None and param.flag else raw
+                try:
+                    settings[param.name] = param.parse(raw)
+                except DataError as error:
+                    raise field_error(param.name, error) from None
+        names = [n.strip() for n in str(settings.pop("models", "logreg")).split(",") if n.strip()]
+        for i, name in enumerate(names):
+            try:
+                get_model(name)
+            except DataError as error:
+                raise field_error(f"models[{i}].name", error) from None
+        if preset and not any(preset in MODELS[n].presets for n in names):
+            raise RecipeError(f"preset: none of {', '.join(names)} has a preset '{preset}'.")
+        own: dict[str, dict[str, Any]] = {n: {} for n in names}
+        for key, raw in values.items():
+            model, _, name = str(key).rpartition(".")
+            targets = [model] if model else [n for n in names if _has_param(n, name)]
+            if model and model not in own:
+                raise RecipeError(f"{key}: {model} is not among the models ({', '.join(names)}).")
+            if not targets:
+                raise RecipeError(
+                    f"{key}: none of {', '.join(names)} has a parameter '{name}'; "
+                    f"the options are: {', '.join(OPTIONS.names)}."
+                )
+            for target in targets:
+                try:
+                    own[target][name] = MODELS[target].param(name).parse(raw, target)
+                except DataError as error:
+                    raise field_error(f"{key}", error) from None
+        models = tuple(
+            ModelChoice(n, preset if preset in MODELS[n].presets else None, own[n]) for n in names
         )
-    validation = None
-    if len(split.validation):
-        validation = (y[split.validation], pipeline.predict(X[split.validation]))
-    test_pred = np.asarray(pipeline.predict(X[split.test])).astype(str)
-    evaluation = evaluate(
-        y[split.test],
-        pipeline.predict_proba(X[split.test]),
-        classes,
-        y_pred=test_pred,
-        y_train=y[split.train],
-        train_pred=pipeline.predict(X[split.train]),
-        validation=validation,
-        n_boot=n_boot,
-        seed=config.seed,
-    )
-    result = TrainResult(
-        config,
-        params,
-        pipeline,
-        evaluation,
-        tuple(config.features),
-        len(split.train),
-        len(split.validation),
-        len(split.test),
-        fit_seconds,
-        HeldOut(
-            frame.index.to_numpy()[kept_positions(frame, label, config.genres)[split.test]],
-            y[split.test],
-            test_pred,
-        ),
-    )
-    _emit(callback, stage="done", model=config.model, accuracy=evaluation.metrics["accuracy"])
-    return result
+        spec = cls(data, split, models, seed=seed, **settings)
+        spec.check()
+        return spec
+
+    def configs(self, dataset: Dataset) -> list[TrainConfig]:
+        """One :class:`TrainConfig` per model, on ``dataset`` (its roles already applied)."""
+        roles = dataset.roles
+        artist = None
+        if self.artist:
+            artist = roles.artist_column
+            if artist is None:
+                raise RecipeError(f"artist: {dataset.name} has no artist column to use.")
+        features = tuple(roles.features) if "numeric" in self.feature_set else ()
+        return [
+            TrainConfig(
+                choice.name,
+                choice.resolved(),
+                PrepConfig(self.imputer, self.scaler),
+                features,
+                tuple(self.data.genres),
+                self.split,
+                self.seed,
+                feature_set=self.feature_set,
+                text=tuple(roles.text),
+                artist=artist,
+            )
+            for choice in self.models
+        ]
+
+
+Spec = TrainSpec
+
+
+def _has_param(model: str, name: str) -> bool:
+    return any(p.name == name for p in MODELS[model].params)
 
 
 @dataclass(frozen=True)
-class CVResult:
-    """Scores of each fold and their mean and standard deviation."""
+class ModelRun:
+    """One model of a batch: its result, its cross-validation summary and its run id."""
 
-    accuracy: np.ndarray
-    f1_macro: np.ndarray
-    grouped: bool
-
-    def summary(self) -> dict:
-        return {
-            "folds": len(self.accuracy),
-            "grouped": self.grouped,
-            "accuracy_mean": float(self.accuracy.mean()),
-            "accuracy_std": float(self.accuracy.std(ddof=1)) if len(self.accuracy) > 1 else 0.0,
-            "f1_macro_mean": float(self.f1_macro.mean()),
-            "f1_macro_std": float(self.f1_macro.std(ddof=1)) if len(self.f1_macro) > 1 else 0.0,
-        }
+    result: TrainResult
+    cv: dict | None = None
+    run_id: str | None = None
 
 
-def cv_folds(
-    y: np.ndarray, groups: np.ndarray | None, k: int = 5, seed: int = 0
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``k`` (train, test) position pairs, stratified; grouped when ``groups`` is given.
+@dataclass(frozen=True)
+class TrainBatch:
+    """What a "train" job gives the page: the models trained, on which data."""
 
-    With groups, :class:`~sklearn.model_selection.StratifiedGroupKFold` keeps every group in a
-    single fold, so no track or artist is trained on and tested on at once.
-    """
-    if k < 2:
-        raise DataError("cross-validation needs at least 2 folds.")
-    if groups is None:
-        smallest = int(pd.Series(y).value_counts().min())
-        if smallest < k:
-            raise DataError(f"the rarest genre has {smallest} rows, fewer than the {k} folds.")
-        splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-        return list(splitter.split(np.zeros(len(y)), y))
-    if len(np.unique(groups)) < k:
-        raise DataError(f"there are fewer groups than the {k} folds.")
-    splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-    return list(splitter.split(np.zeros(len(y)), y, groups))
+    runs: tuple[ModelRun, ...]
+    dataset: str
+    split: SplitSpec
 
 
-def cross_validate(
-    pipeline: Pipeline,
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    groups: np.ndarray | None = None,
-    k: int = 5,
-    seed: int = 0,
-    callback: Callback | None = None,
-    cancel: Event | None = None,
-) -> CVResult:
-    """k-fold cross-validation of an unfitted pipeline (refitted from scratch on each fold).
-
-    Raises
-    ------
-    Cancelled
-        When ``cancel`` is set; checked before each fold.
-    """
-    from sklearn.metrics import accuracy_score, f1_score
-
-    accuracy, f1 = [], []
-    folds = cv_folds(y, groups, k, seed)
-    for i, (train, test) in enumerate(folds):
-        _check(cancel)
-        model = clone(pipeline).fit(X[train], y[train])
-        predicted = model.predict(X[test])
-        accuracy.append(accuracy_score(y[test], predicted))
-        f1.append(f1_score(y[test], predicted, average="macro", zero_division=0))
-        _emit(callback, stage="cv", fold=i + 1, folds=len(folds), accuracy=accuracy[-1])
-    return CVResult(np.array(accuracy), np.array(f1), grouped=groups is not None)
-
-
-# The grids of "Development of a Neural Network-Based Music Genre Classification Tool" (5-fold).
-# The report names the searched parameters and the winning values; the other values are ours.
-BASELINE_GRIDS: dict[str, dict[str, list]] = {
-    "xgboost": {
-        "learning_rate": [0.01, 0.1],
-        "n_estimators": [100, 300],
-        "max_depth": [3, 6, 10],
-        "subsample": [0.8, 0.9],
-        "colsample_bytree": [0.8, 0.9],
-    },
-    "rf": {
-        "n_estimators": [100, 300],
-        "max_depth": [None, 10, 20],
-        "min_samples_split": [2, 5],
-        "min_samples_leaf": [1, 2],
-        "bootstrap": [True, False],
-    },
-}
-
-
-def grid_search(
-    model: str,
-    grid: Mapping[str, Sequence],
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    base: Mapping[str, Any] | None = None,
-    prep: PrepConfig | None = None,
-    groups: np.ndarray | None = None,
-    k: int = 5,
-    seed: int = 0,
-    callback: Callback | None = None,
-    cancel: Event | None = None,
-) -> pd.DataFrame:
-    """Cross-validated accuracy of every combination in ``grid``, best first.
-
-    Every value is checked against the model's parameter table before anything is fitted.
-    Emits ``{"stage": "grid", "done": i, "total": n, ...}`` after each fit and checks
-    ``cancel`` before each; a cancelled search returns the combinations finished so far.
-
-    Returns
-    -------
-    DataFrame
-        One row per combination: its parameters, ``accuracy_mean``, ``accuracy_std``,
-        ``f1_macro_mean``, and ``rank``.
-    """
-    names = list(grid)
-    combos = [dict(zip(names, values, strict=True)) for values in product(*grid.values())]
-    for combo in combos:
-        resolve_params(model, {**(base or {}), **combo})
-    folds = cv_folds(y, groups, k, seed)
-    total = len(combos) * len(folds)
-    rows, done = [], 0
-    from sklearn.metrics import accuracy_score, f1_score
-
-    try:
-        for combo in combos:
-            pipeline = make_model(model, {**(base or {}), **combo}, prep, seed)
-            accuracy, f1 = [], []
-            for train, test in folds:
-                _check(cancel)
-                fitted = clone(pipeline).fit(X[train], y[train])
-                predicted = fitted.predict(X[test])
-                accuracy.append(accuracy_score(y[test], predicted))
-                f1.append(f1_score(y[test], predicted, average="macro", zero_division=0))
-                done += 1
-                _emit(callback, stage="grid", done=done, total=total, params=combo)
-            rows.append(
-                {
-                    **combo,
-                    "accuracy_mean": np.mean(accuracy),
-                    "accuracy_std": np.std(accuracy, ddof=1),
-                    "f1_macro_mean": np.mean(f1),
-                }
-            )
-    except Cancelled:
-        _emit(callback, stage="cancelled", done=done, total=total)
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
-    table = table.sort_values("accuracy_mean", ascending=False, ignore_index=True)
-    table["rank"] = np.arange(1, len(table) + 1)
+def prepared(spec: Recipe, dataset: Dataset | None = None) -> Dataset:
+    """The recipe's table: ``dataset`` (loaded by a page) or the recipe's own source, with the
+    recipe's roles and merge map; the genres are kept by the training steps, which name a
+    genre that is not there. A split's group column may be "artist" or "id" (the detected
+    columns)."""
+    data = dataclasses.replace(spec.data, genres=())
+    table = data.load() if dataset is None else data.apply(dataset)
     return table
 
 
-def groups_for(frame: pd.DataFrame, split: SplitSpec) -> np.ndarray | None:
-    """Integer group codes for a grouped split's column, or None for a stratified one."""
+def resolve_split(split: SplitSpec, dataset: Dataset) -> SplitSpec:
+    """``split`` with "artist" / "id" turned into the detected columns, checked against the table.
+
+    Raises
+    ------
+    RecipeError
+        Naming ``split.group_column`` when the column is not in the table.
+    """
     if split.method != "group":
-        return None
-    return group_codes(frame[split.group_column])
+        return split
+    roles = dataset.roles
+    column = {"artist": roles.artist_column, "id": roles.id_column}.get(split.group_column)
+    column = column or split.group_column
+    if column not in dataset.frame.columns:
+        raise RecipeError(
+            f"split.group_column: group column '{split.group_column}' not in {dataset.name}; "
+            f"the grouping columns found are: {', '.join(roles.groups) or 'none'}."
+        )
+    return dataclasses.replace(split, group_column=column)
 
 
-def predict_table(pipeline: Pipeline, frame: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
-    """Predicted genre and the probability of each genre for every row of ``frame``.
+def run(
+    spec: TrainSpec,
+    progress: Callback | None = None,
+    cancel: CancelFlag | None = None,
+    *,
+    dataset: Dataset | None = None,
+    source: str = "recipe",
+    n_boot: int = 1000,
+) -> Outcome:
+    """Train every model of ``spec``, cross-validate each when asked, log each run.
+
+    Emits ``{"stage": "start", "model", "index", "total"}`` per model, then the steps' own
+    events (``split``, ``embed``, ``evaluate``, ``done``, ``cv``) and ``logged`` or
+    ``store-error``. A model that cannot be trained is skipped with a warning; when none can,
+    its error is raised. A stop request ends the batch after the current fit, keeping the
+    models already trained.
 
     Raises
     ------
     DataError
-        When a feature the model was trained on is missing, or holds text.
+        For data the recipe cannot use (unknown genre or column, one genre left, ...).
     """
-    missing = [f for f in features if f not in frame.columns]
-    if missing:
-        raise DataError(
-            f"the file lacks the feature column(s) the model was trained on: {', '.join(missing)}."
-        )
-    values = frame[list(features)].apply(pd.to_numeric, errors="coerce")
-    for column in features:
-        bad = frame[column].notna() & values[column].isna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(
-                f"column '{column}' should hold numbers but line {row + 2} holds "
-                f"'{str(frame[column].iloc[row])[:40]}'."
+    table = prepared(spec, dataset)
+    split = resolve_split(spec.split, table)
+    configs = dataclasses.replace(spec, split=split).configs(table)
+    check_feature_set(spec.feature_set, configs[0].features, configs[0].text)
+    if "numeric" in spec.feature_set:  # fail before the first fit, not after it
+        training_table(table.frame, table.roles.label, configs[0].features, spec.data.genres)
+    runs: list[ModelRun] = []
+    warnings: list[str] = []
+    if configs[0].artist and split.group_column != configs[0].artist:
+        warnings.append(ARTIST_WARNING)
+    errors: list[DataError] = []
+    for index, config in enumerate(configs):
+        if cancel is not None and cancel.is_set():
+            break
+        emit(progress, stage="start", model=config.model, index=index, total=len(configs))
+        try:
+            result = train_model(
+                table.frame, table.roles.label, config, callback=progress, n_boot=n_boot
             )
-    X = values.to_numpy(dtype=float, na_value=np.nan)
-    if np.isinf(X).any():
-        raise DataError("the file holds an infinite value in a feature column.")
-    proba = pipeline.predict_proba(X)
-    classes = [str(c) for c in pipeline.classes_]
-    out = pd.DataFrame(proba, columns=[f"p_{c}" for c in classes], index=frame.index)
-    out.insert(0, "predicted_genre", np.asarray(classes)[proba.argmax(axis=1)])
-    return out
+            cv = _cross_validation(table, config, spec.cv_folds, progress, cancel)
+        except Cancelled:
+            break
+        except DataError as error:
+            errors.append(error)
+            warnings.append(f"{config.model}: {error}")
+            emit(progress, stage="error", model=config.model, message=str(error))
+            continue
+        run_id = None
+        if spec.log:
+            event = log_run(result, source=source, dataset=table.name)
+            emit(progress, **event)
+            run_id = event.get("run_id")
+            if event["stage"] == "store-error":
+                warnings.append(event["message"])
+        runs.append(ModelRun(result, cv, run_id))
+    if errors and not runs:
+        raise errors[0]
+    batch = TrainBatch(tuple(runs), table.name, split)
+    summary = {
+        "kind": spec.kind,
+        "data": table.name,
+        "split": split.text,
+        "runs": [
+            {
+                "model": r.result.config.model,
+                "title": r.result.title,
+                **evaluation_summary(r.result.evaluation),
+                "params": r.result.params,
+                "fit_seconds": round(r.result.fit_seconds, 3),
+                "cv": r.cv,
+                "run_id": r.run_id,
+            }
+            for r in runs
+        ],
+    }
+    run_ids = tuple(r.run_id for r in runs if r.run_id)
+    return Outcome(spec, summary, batch, run_ids, tuple(warnings))
 
 
-def submission_table(predictions: pd.DataFrame, class_names: Mapping[int, str]) -> pd.DataFrame:
-    """The Kaggle/MachineHack music-genre-11 format: one probability column per class, named
-    ``<genre>_<id>`` in id order (``Acoustic/Folk_0``, …, ``Rock_10``).
-
-    Raises
-    ------
-    DataError
-        When the model was not trained on exactly these genres.
-    """
-    wanted = [class_names[i] for i in sorted(class_names)]
-    have = [c[2:] for c in predictions.columns if c.startswith("p_")]
-    if sorted(have) != sorted(wanted):
-        raise DataError(
-            "the submission format needs a model trained on all 11 genres of "
-            f"music-genre-11; this one knows {len(have)}: {', '.join(have)}."
-        )
-    return pd.DataFrame(
-        {
-            f"{name}_{i}": predictions[f"p_{name}"].to_numpy()
-            for i, name in sorted(class_names.items())
-        }
-    )
+def _cross_validation(
+    table: Dataset,
+    config: TrainConfig,
+    folds: int,
+    progress: Callback | None,
+    cancel: CancelFlag | None,
+) -> dict | None:
+    if not folds:
+        return None
+    rows, X, y = training_table(table.frame, table.roles.label, config.features, config.genres)
+    pipeline = make_model(config.model, config.params, config.prep, config.seed)
+    groups = groups_for(rows, config.split)
+    return cross_validate(
+        pipeline, X, y, groups=groups, k=folds, seed=config.seed, callback=progress, cancel=cancel
+    ).summary()
 
 
-def read_unlabeled(
-    raw: bytes, filename: str, spec: DatasetSpec | None = None, *, limit_mb: float | None = None
-) -> pd.DataFrame:
-    """A CSV of tracks to predict, with a known dataset's header fixes applied (``spec``).
+def log_run(result: TrainResult, *, source: str, dataset: str | None) -> dict:
+    """Log one trained model; the event ``logged`` (with ``run_id``) or ``store-error``."""
+    from genre_core.runs.history import log_event
 
-    Nothing in it is executed or unpickled: it is parsed as text by :mod:`genre_core.data.csvio`.
-    """
-    frame, _ = read_csv_bytes(raw, filename, limit_mb=limit_mb)
-    if spec is not None:
-        frame = normalise_known(frame, spec)
-    return frame
+    return log_event(result, source=source, dataset=dataset)
 
 
-def dataset_test_file(spec: DatasetSpec | None) -> tuple[bytes, str]:
-    """The bytes and name of a known dataset's unlabeled test file (music-genre-11's test.csv).
-
-    Raises
-    ------
-    DataError
-        When the dataset has no test file, or it cannot be found or downloaded.
-    """
-    if spec is None or "test" not in spec.extra_files:
-        raise DataError("this dataset has no unlabeled test file; give one with --input.")
-    found = locate(spec.directory, spec.extra_files["test"])
-    return found.path.read_bytes(), found.path.name
-
-
-def fit_all(frame: pd.DataFrame, label: str, config: TrainConfig) -> tuple[Pipeline, int, float]:
-    """Fit the configured pipeline on every row of the chosen genres (for predictions).
-
-    Returns
-    -------
-    tuple
-        The fitted pipeline, the number of training rows and the fit time in seconds.
-    """
-    params = resolve_params(config.model, config.params)
-    _, X, y, layout = model_inputs(frame, label, config)
-    pipeline = make_model(config.model, params, config.prep, config.seed, layout=layout)
-    started = time.perf_counter()
-    try:
-        pipeline.fit(X, y)
-    except ValueError as error:
-        raise DataError(f"{config.model} could not be fitted: {error}") from None
-    return pipeline, len(y), time.perf_counter() - started
+__all__ = [
+    "ModelChoice",
+    "ModelRun",
+    "Spec",
+    "TrainBatch",
+    "TrainSpec",
+    "prepared",
+    "resolve_split",
+    "run",
+]

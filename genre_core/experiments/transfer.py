@@ -1,380 +1,333 @@
-"""Transfer learning to one more genre ("Development of a Neural Network-Based...", §4.5).
+"""The kind "transfer": a recipe (:class:`TransferSpec`) for the comparison of
+:mod:`genre_core.experiments.transfer_protocol` (freeze, fine-tune or start from scratch when a
+network learns one more genre), and :func:`run`, which runs it and logs each option's run.
 
-A source network learns five genres; a six-genre network then reuses every layer of it but the
-output layer, in one of three ways compared side by side:
-
-``freeze``
-    the body keeps the source weights (and its batch-norm statistics; its dropout still acts
-    while training); only the new output layer trains;
-``fine-tune``
-    the body starts from the source weights and every layer trains;
-``scratch``
-    the same architecture from fresh weights, nothing reused (the baseline).
-
-Protocol (no leakage, a fair comparison)
------------------------------------------
-1. The rows of the six genres are split once into training, validation and test parts (at
-   random, stratified by genre, or grouped so that a track id or an artist sits on one side
-   only). The five-genre source task is the same split restricted to the five source genres:
-   the source network trains on the five-genre rows of the six-genre *training* part and
-   watches the five-genre rows of its *validation* part. No test row, of either task, is ever
-   seen by the source network, so the six-genre test set is as unseen for the transferred
-   networks as for the one trained from scratch.
-2. The feature preparation (imputer, scaler; the title-embedding scaler) is fitted once, on
-   the source training rows, and used unchanged by the source network and by every option:
-   the reused body sees inputs on the scale it learned, and all options get identical inputs.
-3. Every option trains on the same six-genre training rows, watches the same validation rows
-   each epoch (its curve and the "epochs to target" come from them), runs the same number of
-   epochs with the same seed (same shuffling and dropout masks; the new output layer even
-   starts from the same weights, because the reused layers are loaded over a fresh
-   initialisation), and is tested once on the same test rows. With "keep best weights" on, as
-   in every preset, each ends with the weights of its lowest validation loss.
-4. The times are each option's own training; the transferred options also needed the source
-   network, whose time is reported apart.
+>>> spec = TransferSpec(data=DataSpec("spotify-30k"), epochs=5)
+>>> outcome = run(spec)
+>>> [(r["option"], r["accuracy"], r["epochs_to_target"]) for r in outcome.summary["runs"]]
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from threading import Event
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
-import pandas as pd
-
-from genre_core.data.features import FEATURE_SETS, build_matrix, layout_preprocessor
-from genre_core.data.preprocess import PrepConfig, select_genres
-from genre_core.data.splits import SplitSpec, split_rows
+from genre_core.data.preprocess import PrepConfig
+from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
-from genre_core.metrics.evaluation import Evaluation, HeldOut, evaluate
-from genre_core.models.networks import NetClassifier, Sink, output_layer
+from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError, field_error
+from genre_core.experiments.transfer_protocol import (
+    OPTIONS,
+    SEED_FIGURES,
+    SEED_NEW_GENRE,
+    SEED_SOURCE_GENRES,
+    SOURCE,
+    RunResult,
+    TransferConfig,
+    TransferResult,
+    default_genres,
+    epochs_to_target,
+    run_transfer,
+    seconds_to_epoch,
+)
+from genre_core.metrics.evaluation import evaluation_summary
+from genre_core.models.presets import NET_PARAMS, PRESETS, RECURRENT
+from genre_core.params import Param, ParamSet
+from genre_core.runs.progress import Progress
 
-OPTIONS: dict[str, str] = {
-    "freeze": "Frozen body, new output layer",
-    "fine-tune": "Fine-tune all layers",
-    "scratch": "From scratch",
-}
-SOURCE = "source"
-# spotify-30k's genres in "Development of a Neural Network-Based...": its five-genre table has
-# no edm (26,790 rows; its 21,428 is 80% of them), and edm is the genre it adds in §4.5.
-SEED_SOURCE_GENRES = ("pop", "rap", "rock", "latin", "r&b")
-SEED_NEW_GENRE = "edm"
-# What §4.5 reports after transfer (six genres), for the bench's comparison.
-SEED_FIGURES = {"accuracy": 0.572, "precision": 0.571, "recall": 0.572, "f1": 0.561}
-
-
-def default_genres(genres: Sequence[str]) -> tuple[tuple[str, ...], str | None]:
-    """The seed's five genres and its sixth when ``genres`` holds them all, else the five
-    largest-first genres given and the one after them (``genres`` ordered by size)."""
-    present = [str(g) for g in genres]
-    if set(SEED_SOURCE_GENRES) | {SEED_NEW_GENRE} <= set(present):
-        return SEED_SOURCE_GENRES, SEED_NEW_GENRE
-    if len(present) < 3:
-        return tuple(present), None
-    source = tuple(present[: min(5, len(present) - 1)])
-    return source, present[len(source)]
+if TYPE_CHECKING:
+    from genre_core.data.dataset import Dataset
+    from genre_core.experiments import Outcome
 
 
-@dataclass(frozen=True)
-class TransferConfig:
-    """One comparison: the genres, the network (``NetClassifier`` settings), the data and the
-    options to run.
+# ---- the recipe -------------------------------------------------------------------------------
 
-    ``target`` is the validation accuracy whose first epoch is reported per option;
-    ``source_epochs`` the source network's epochs (``None``: the same as the options').
-    """
-
-    source_genres: tuple[str, ...]
-    new_genre: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    prep: PrepConfig = PrepConfig()
-    features: tuple[str, ...] = ()
-    split: SplitSpec = SplitSpec(train=0.6, validation=0.2, test=0.2)
-    options: tuple[str, ...] = tuple(OPTIONS)
-    target: float = 0.5
-    seed: int = 0
-    feature_set: str = "numeric"
-    text: tuple[str, ...] = ()
-    source_epochs: int | None = None
-
-    def check(self) -> None:
-        """Raise a :class:`DataError` for settings no comparison can run with."""
-        if len(set(self.source_genres)) < 2:
-            raise DataError("choose at least two source genres.")
-        if not self.new_genre:
-            raise DataError("choose the genre to add.")
-        if self.new_genre in self.source_genres:
-            raise DataError(f"'{self.new_genre}' is already a source genre; add another one.")
-        unknown = [o for o in self.options if o not in OPTIONS]
-        if unknown:
-            raise DataError(f"unknown option '{unknown[0]}'; choose from {', '.join(OPTIONS)}.")
-        if not self.options:
-            raise DataError("choose at least one option to compare.")
-        if not 0 < self.target <= 1:
-            raise DataError("the target accuracy must be above 0 and at most 1.")
-        if self.split.validation <= 0:
-            raise DataError("transfer needs a validation share: the curves are measured on it.")
-        if self.feature_set not in FEATURE_SETS:
-            raise DataError(f"unknown feature set '{self.feature_set}'.")
-        if self.source_epochs is not None and int(self.source_epochs) < 1:
-            raise DataError("the source network needs at least one epoch.")
-        NetClassifier(**self.network_params()).check_settings()
-
-    def network_params(self, **changes) -> dict:
-        return {**self.params, "random_state": int(self.seed), **changes}
+DEFAULT_PRESET = "development"
+EPOCHS_CAP = 20  # a preset's epochs are capped so that four networks train in minutes
+# The transfer network is an MLP (its body is reused layer by layer): the schema without the
+# architecture kind, the recurrent settings, and max_epochs (the recipe's ``epochs``).
+NETWORK_PARAMS = ParamSet(p for p in NET_PARAMS if p.name not in ("kind", "max_epochs", *RECURRENT))
+TRANSFER_PARAMS = ParamSet(
+    [
+        Param("source_genres", "text", ", ".join(SEED_SOURCE_GENRES), label="Source genres",
+              help="The genres the source network learns, comma-separated."),
+        Param("new_genre", "text", SEED_NEW_GENRE, label="Genre to add",
+              help="The adapted network learns the source genres and this one."),
+        Param("compare", "text", ", ".join(OPTIONS), label="Options",
+              help="Which of freeze, fine-tune and scratch to run, comma-separated."),
+        Param("epochs", "int", EPOCHS_CAP, 1, 2000, label="Epochs",
+              help="For the source network and for each option alike."),
+        Param("source_epochs", "int", None, 1, 2000, optional=True, label="Source epochs",
+              help="The source network's epochs; none: the same as the options'."),
+        Param("target", "float", 0.5, 0.01, 1.0, label="Target accuracy",
+              help="Validation accuracy whose first epoch is reported for each option."),
+        Param("feature_set", "choice", "numeric", choices=("numeric", "numeric+text"),
+              label="Feature set", help="numeric+text adds the titles' sentence embeddings."),
+    ]
+)  # fmt: skip
 
 
-@dataclass(frozen=True)
-class RunResult:
-    """One trained network of the comparison (the source, or an option)."""
-
-    name: str
-    history: list[dict]
-    evaluation: Evaluation
-    seconds: float
-    epochs_to_target: int | None
-    seconds_to_target: float | None
-    reused: tuple[str, ...]
-    frozen: tuple[str, ...]
-    trainable: int
-    total: int
-    stop_reason: str
-    kept_epoch: int
-    network: NetClassifier
-    held_out: HeldOut | None = None  # the test rows one by one (for the run history)
-
-    @property
-    def best_valid_acc(self) -> float:
-        values = [h["valid_acc"] for h in self.history if np.isfinite(h["valid_acc"])]
-        return max(values) if values else float("nan")
-
-
-@dataclass(frozen=True)
-class TransferResult:
-    """The source network, each option that ran, the sizes of the parts and the layer replaced.
-
-    ``stopped`` is true when the comparison was stopped early: ``runs`` then holds the options
-    that finished (an option stopped mid-way is kept, with its shorter curve). ``rows`` gives
-    the positions, in the six-genre table, of each part ("source_train", "source_validation",
-    "source_test", "train", "validation", "test").
-    """
-
-    config: TransferConfig
-    source: RunResult | None
-    runs: dict[str, RunResult]
-    sizes: dict[str, int]
-    output_layer: str
-    stopped: bool = False
-    rows: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def table(self) -> pd.DataFrame:
-        """One row per option: epochs to the target, best validation and final test accuracy
-        (with its bootstrap 95% interval), macro F1 and seconds."""
-        rows = []
-        for name, run in self.runs.items():
-            low, high = run.evaluation.intervals["accuracy"]
-            rows.append(
-                {
-                    "option": OPTIONS[name],
-                    "epochs to target": "not reached"
-                    if run.epochs_to_target is None
-                    else str(run.epochs_to_target),
-                    "seconds to target": None
-                    if run.seconds_to_target is None
-                    else round(run.seconds_to_target, 1),
-                    "epochs run": len(run.history),
-                    "best validation accuracy": round(run.best_valid_acc, 4),
-                    "test accuracy": round(run.evaluation.metrics["accuracy"], 4),
-                    "95% interval": f"{low:.1%} – {high:.1%}",
-                    "macro F1": round(run.evaluation.metrics["f1_macro"], 4),
-                    "trainable weights": run.trainable,
-                    "seconds": round(run.seconds, 1),
-                }
-            )
-        return pd.DataFrame(rows)
-
-    def curves(self) -> dict[str, list[dict]]:
-        """Per-epoch records by run name, the source first (what :func:`transfer_figure` takes)."""
-        out = {SOURCE: self.source.history} if self.source is not None else {}
-        return out | {name: run.history for name, run in self.runs.items()}
-
-
-def epochs_to_target(history: Sequence[dict], target: float, key: str = "valid_acc") -> int | None:
-    """The first epoch whose ``key`` reaches ``target``; ``None`` when none does."""
-    for record in history:
-        value = record.get(key)
-        if value is not None and np.isfinite(value) and value >= target:
-            return int(record["epoch"])
-    return None
-
-
-def seconds_to_epoch(history: Sequence[dict], epoch: int | None) -> float | None:
-    """Training seconds summed over epochs 1 to ``epoch``."""
-    if epoch is None:
-        return None
-    return float(sum(h["seconds"] for h in history if h["epoch"] <= epoch))
-
-
-def _tagged(sink: Sink | None, name: str) -> Sink | None:
-    if sink is None:
-        return None
-    return lambda event: sink({**event, "run": name})
-
-
-def _emit(sink: Sink | None, **event) -> None:
-    if sink is not None:
-        sink(event)
-
-
-def run_transfer(
-    frame: pd.DataFrame,
-    label: str,
-    config: TransferConfig,
-    *,
-    sink: Sink | None = None,
-    cancel: Event | None = None,
-    n_boot: int = 1000,
-) -> TransferResult:
-    """Train the source network, then each option, as the module's protocol says.
-
-    Parameters
-    ----------
-    sink
-        Receives ``{"stage": "start", ...sizes, "runs": [...]}``, then for each run
-        ``{"stage": "run", "run", "epochs"}`` and its epoch events (those of
-        :class:`~genre_core.models.networks.Monitor`, with ``"run"`` added); ``{"stage": "embed"}``
-        while titles are embedded.
-    cancel
-        Set it to stop: the network training now ends before its next batch (keeping its
-        best weights) and no further option starts.
+def preset_network(name: str) -> tuple[dict, int]:
+    """A preset's network settings (those of :data:`NETWORK_PARAMS`) and its epochs, capped at
+    :data:`EPOCHS_CAP`.
 
     Raises
     ------
-    DataError
-        For bad settings, genres absent from ``frame``, or a split impossible with its rows.
+    RecipeError
+        For an unknown preset or a recurrent one (transfer reuses an MLP's body).
     """
-    config.check()
-    genres = [*dict.fromkeys(config.source_genres), config.new_genre]
-    table = select_genres(frame, label, genres).reset_index(drop=True)
-    y = table[label].astype(str).to_numpy()
-    missing = [g for g in genres if g not in set(y)]
-    if missing:
-        raise DataError(f"genre '{missing[0]}' has no rows.")
-    if not config.features and "numeric" in config.feature_set:
-        raise DataError("choose at least one feature.")
-    X, layout = build_matrix(
-        table,
-        feature_set=config.feature_set,
-        numeric=config.features,
-        text=config.text,
-        progress=lambda done, total: _emit(sink, stage="embed", done=done, total=total),
-    )
-    split = split_rows(table, label, config.split)
-    is_new = y == config.new_genre
-    source_train = split.train[~is_new[split.train]]
-    source_valid = split.validation[~is_new[split.validation]]
-    source_test = split.test[~is_new[split.test]]
-    for part, rows, genre_set in (
-        ("training", split.train, genres),
-        ("validation", split.validation, genres),
-        ("test", split.test, genres),
-    ):
-        absent = sorted(set(genre_set) - set(y[rows]))
-        if absent:
-            raise DataError(
-                f"the {part} part holds no '{absent[0]}' row: give it a larger share or use "
-                "more rows."
+    if name not in PRESETS:
+        raise RecipeError(f"preset: unknown network preset '{name}'; choose one of: "
+                          f"{', '.join(mlp_presets())}.")  # fmt: skip
+    params = {**NET_PARAMS.defaults, **PRESETS[name].params}
+    if params["kind"] != "mlp":
+        raise RecipeError(f"preset: '{name}' is a recurrent network; transfer reuses an MLP's "
+                          f"body (choose one of: {', '.join(mlp_presets())}).")  # fmt: skip
+    settings = {k: v for k, v in params.items() if k in NETWORK_PARAMS.names}
+    return settings, min(int(params["max_epochs"]), EPOCHS_CAP)
+
+
+def mlp_presets() -> list[str]:
+    """The presets a transfer can start from (the MLPs)."""
+    return [n for n, p in PRESETS.items() if p.params.get("kind", "mlp") == "mlp"]
+
+
+FORM = ("epochs", "source_epochs", "target", "feature_set")
+
+
+def form_params(preset: str = DEFAULT_PRESET) -> ParamSet:
+    """The settings a form draws from the schema (epochs, source epochs, target, feature set,
+    then the network's), their defaults those of ``preset``."""
+    network, epochs = preset_network(preset)
+    values = {**network, "epochs": epochs}
+    params = [*TRANSFER_PARAMS.select(FORM), *NETWORK_PARAMS]
+    return ParamSet(replace(p, default=values.get(p.name, p.default)) for p in params)
+
+
+def event_curves(events: Sequence[dict]) -> dict[str, list[dict]]:
+    """The per-epoch records of a running comparison's events, by run (the source first)."""
+    curves: dict[str, list[dict]] = {}
+    for event in events:
+        if event.get("stage") == "epoch":
+            curves.setdefault(event["run"], []).append(event)
+    return curves
+
+
+def _genres(text: str) -> tuple[str, ...]:
+    return tuple(g.strip() for g in str(text).split(",") if g.strip())
+
+
+@dataclass(frozen=True)
+class TransferSpec(Recipe):
+    """A transfer comparison as a recipe (what the Transfer page and ``genre-lab run`` run).
+
+    ``params`` holds the network's settings in engine form (:data:`NETWORK_PARAMS`; missing
+    ones take the schema's defaults); ``epochs`` is every network's, ``source_epochs`` the
+    source network's when it differs; ``compare`` the options run; ``origin`` names where the
+    recipe was made (the run history's "source").
+    """
+
+    kind: ClassVar[str] = "transfer"
+    title: ClassVar[str] = "Transfer to one more genre"
+    data: DataSpec = DataSpec()
+    source_genres: tuple[str, ...] = SEED_SOURCE_GENRES
+    new_genre: str = SEED_NEW_GENRE
+    split: SplitSpec = SplitSpec(train=0.6, validation=0.2, test=0.2)
+    params: dict[str, Any] = field(default_factory=lambda: preset_network(DEFAULT_PRESET)[0])
+    compare: tuple[str, ...] = tuple(OPTIONS)
+    epochs: int = EPOCHS_CAP
+    source_epochs: int | None = None
+    target: float = 0.5
+    feature_set: str = "numeric"
+    seed: int = 0
+    log: bool = True
+    origin: str = "recipe"
+
+    def __post_init__(self) -> None:
+        # JSON has lists where the engine has tuples (hidden layers, per-layer values)
+        params = {k: tuple(v) if isinstance(v, list) else v for k, v in self.params.items()}
+        object.__setattr__(self, "params", params)
+
+    def check(self) -> None:
+        super().check()
+        for p in TRANSFER_PARAMS.select(FORM):
+            try:
+                p.parse(getattr(self, p.name))
+            except DataError as error:
+                raise field_error(p.name, error) from None
+        if len(set(self.source_genres)) < 2:
+            raise RecipeError("source_genres: choose at least two source genres.")
+        if not self.new_genre:
+            raise RecipeError("new_genre: choose the genre to add.")
+        if self.new_genre in self.source_genres:
+            raise RecipeError(
+                f"new_genre: '{self.new_genre}' is already a source genre; add another one."
             )
-    prep = layout_preprocessor(layout, config.prep).fit(X[source_train])
-    Xp = np.asarray(prep.transform(X), dtype=np.float32)
-    if not np.isfinite(Xp).all():
-        raise DataError("the features hold missing or infinite values: impute them first.")
-    sizes = {
-        "source_train": len(source_train),
-        "source_validation": len(source_valid),
-        "source_test": len(source_test),
-        "train": len(split.train),
-        "validation": len(split.validation),
-        "test": len(split.test),
-        "features": Xp.shape[1],
-    }
-    options = [o for o in OPTIONS if o in config.options]
-    _emit(sink, stage="start", runs=[SOURCE, *options], **sizes)
-    epochs = int(config.params.get("max_epochs", NetClassifier().max_epochs))
-    source_epochs = int(config.source_epochs or epochs)
+        unknown = [o for o in self.compare if o not in OPTIONS]
+        if unknown:
+            raise RecipeError(f"compare: unknown option '{unknown[0]}'; choose from "
+                              f"{', '.join(OPTIONS)}.")  # fmt: skip
+        if not self.compare:
+            raise RecipeError(f"compare: choose at least one option ({', '.join(OPTIONS)}).")
+        if self.split.validation <= 0:
+            raise RecipeError("split.validation: transfer needs a validation share (the curves "
+                              "and the epochs to target are measured on it).")  # fmt: skip
+        for name, value in self.params.items():
+            if name not in NETWORK_PARAMS.names:
+                raise RecipeError(
+                    f"params.{name}: not a setting of the transfer network (an MLP; its epochs "
+                    f"are 'epochs'); the settings are: {', '.join(NETWORK_PARAMS.names)}."
+                )
+            try:
+                NETWORK_PARAMS.get(name).parse(value, "network")
+            except DataError as error:
+                raise field_error(f"params.{name}", error) from None
+        try:
+            self.config().check()
+        except DataError as error:
+            raise field_error("params", error) from None
 
-    def train(name, train_rows, valid_rows, test_rows, initial=None, **changes) -> RunResult:
-        net = NetClassifier(**config.network_params(**changes))
-        _emit(sink, stage="run", run=name, epochs=int(net.max_epochs))
-        started = time.perf_counter()
-        net.fit(
-            Xp[train_rows],
-            y[train_rows],
-            Xp[valid_rows],
-            y[valid_rows],
-            sink=_tagged(sink, name),
-            cancel=cancel,
-            initial_state=initial,
-        )
-        seconds = time.perf_counter() - started
-        classes = [str(c) for c in net.classes_]
-        evaluation = evaluate(
-            y[test_rows],
-            net.predict_proba(Xp[test_rows]),
-            classes,
-            y_train=y[train_rows],
-            train_pred=net.predict(Xp[train_rows]),
-            validation=(y[valid_rows], net.predict(Xp[valid_rows])),
-            n_boot=n_boot,
-            seed=int(config.seed),
-        )
-        reached = epochs_to_target(net.history_, config.target)
-        params = list(net.module_.parameters())
-        held_out = HeldOut(
-            table.index.to_numpy()[test_rows], y[test_rows], net.predict(Xp[test_rows])
-        )
-        return RunResult(
-            name=name,
-            history=list(net.history_),
-            evaluation=evaluation,
-            seconds=seconds,
-            epochs_to_target=reached,
-            seconds_to_target=seconds_to_epoch(net.history_, reached),
-            reused=tuple(net.initial_loaded_),
-            frozen=tuple(net.frozen_),
-            trainable=sum(p.numel() for p in params if p.requires_grad),
-            total=sum(p.numel() for p in params),
-            stop_reason=net.stop_reason_,
-            kept_epoch=net.kept_epoch_,
-            network=net,
-            held_out=held_out,
-        )
+    def config(self, features: Sequence[str] = (), text: Sequence[str] = ()) -> TransferConfig:
+        """The engine's :class:`TransferConfig` for a table with these feature and title
+        columns."""
+        params = {**NETWORK_PARAMS.resolve(self.params, "network"), "max_epochs": self.epochs}
+        return TransferConfig(
+            tuple(self.source_genres), self.new_genre, params, PrepConfig("median", "standard"),
+            tuple(features), self.split, tuple(self.compare), float(self.target), int(self.seed),
+            self.feature_set, tuple(text), self.source_epochs,
+        )  # fmt: skip
 
-    source = train(SOURCE, source_train, source_valid, source_test, max_epochs=source_epochs)
-    stopped = cancel is not None and cancel.is_set()
-    state = {k: v.detach().clone() for k, v in source.network.module_.state_dict().items()}
-    runs: dict[str, RunResult] = {}
-    for name in options:
-        if stopped:
-            break
-        runs[name] = train(
-            name,
-            split.train,
-            split.validation,
-            split.test,
-            initial=None if name == "scratch" else state,
-            freeze_body=name == "freeze",
-        )
-        stopped = cancel is not None and cancel.is_set()
-    rows = {
-        "source_train": source_train,
-        "source_validation": source_valid,
-        "source_test": source_test,
-        "train": split.train,
-        "validation": split.validation,
-        "test": split.test,
-    }
-    head = output_layer(source.network.module_)
-    return TransferResult(config, source, runs, sizes, head, stopped, rows)
+    @classmethod
+    def options(cls) -> ParamSet:
+        # the defaults shown are the default preset's (what a recipe gets without --preset)
+        own = TRANSFER_PARAMS.select(["source_genres", "new_genre", "compare"])
+        return ParamSet([*own, *form_params()])
+
+    @classmethod
+    def default_split(cls) -> SplitSpec:
+        return cls.__dataclass_fields__["split"].default
+
+    @classmethod
+    def from_options(
+        cls,
+        data: DataSpec,
+        split: SplitSpec | None,
+        values: Mapping[str, str],
+        preset: str | None = None,
+    ) -> TransferSpec:
+        """A recipe from the CLI's texts: the preset's network (``development``), then
+        ``values`` (keyed by parameter name) parsed by the schema; ``seed`` seeds the split
+        and the networks."""
+        values = dict(values)
+        seed = values.pop("seed", None)
+        seed = int(seed) if seed is not None else (split.seed if split is not None else 0)
+        split = replace(split or cls.default_split(), seed=seed)
+        network, epochs = preset_network(preset or DEFAULT_PRESET)
+        own = {k: values.pop(k) for k in list(values) if k in TRANSFER_PARAMS.names}
+        try:
+            own = TRANSFER_PARAMS.resolve({"epochs": epochs, **own}, "transfer")
+            network |= NETWORK_PARAMS.parse(values, "network")
+        except DataError as error:
+            raise RecipeError(str(error)) from None
+        spec = cls(
+            data=data, source_genres=_genres(own["source_genres"]),
+            new_genre=own["new_genre"].strip(), split=split, params=network,
+            compare=_genres(own["compare"]), epochs=own["epochs"],
+            source_epochs=own["source_epochs"], target=own["target"],
+            feature_set=own["feature_set"], seed=seed,
+        )  # fmt: skip
+        spec.check()
+        return spec
+
+
+Spec = TransferSpec
+
+
+def summary(result: TransferResult, run_ids: Mapping[str, str] | None = None) -> dict:
+    """The comparison as plain JSON: per option its test accuracy with its interval, per-genre
+    scores, epochs to the target, seconds and run id; the source network apart."""
+    run_ids = run_ids or {}
+    source = result.source
+    return {
+        "kind": TransferSpec.kind,
+        "stopped": result.stopped,
+        "output_layer": result.output_layer,
+        "sizes": dict(result.sizes),
+        "source": None if source is None else {
+            "accuracy": round(float(source.evaluation.metrics["accuracy"]), 4),
+            "epochs": len(source.history), "seconds": round(source.seconds, 2),
+        },
+        "runs": [
+            {
+                "option": name, "title": OPTIONS[name], **evaluation_summary(run.evaluation),
+                "epochs_to_target": run.epochs_to_target, "epochs": len(run.history),
+                "seconds": round(run.seconds, 2), "run_id": run_ids.get(name),
+            }
+            for name, run in result.runs.items()
+        ],
+    }  # fmt: skip
+
+
+def run(
+    spec: TransferSpec,
+    progress: Progress | None = None,
+    cancel: Event | None = None,
+    *,
+    dataset: Dataset | None = None,
+) -> Outcome:
+    """Run the comparison of ``spec`` and log each finished option to the run history.
+
+    ``dataset`` is a table already loaded (before the recipe's roles, merges and genres);
+    without it the recipe loads its own. A stopped comparison returns what finished
+    (``result.stopped``) and logs it; a store that fails to log is a warning, not an error.
+    """
+    from genre_core.experiments import Outcome
+
+    spec.check()
+    dataset = spec.data.apply(dataset) if dataset is not None else spec.data.load(progress)
+    roles = dataset.roles
+    config = spec.config(roles.features, roles.text)
+    result = run_transfer(dataset.frame, roles.label, config, sink=progress, cancel=cancel)
+    run_ids: dict[str, str] = {}
+    warnings = []
+    if spec.log:
+        from genre_core.runs.history import log_event
+
+        for record in result.records():
+            event = log_event(record, source=spec.origin, dataset=dataset.name, recipe=spec)
+            if progress is not None:
+                progress(event)
+            if "run_id" in event:
+                run_ids[record.params["option"]] = event["run_id"]
+            else:
+                warnings.append(event["message"])
+    return Outcome(spec, summary(result, run_ids), result, tuple(run_ids.values()), tuple(warnings))
+
+
+__all__ = [
+    "EPOCHS_CAP",
+    "NETWORK_PARAMS",
+    "OPTIONS",
+    "SEED_FIGURES",
+    "SEED_NEW_GENRE",
+    "SEED_SOURCE_GENRES",
+    "SOURCE",
+    "TRANSFER_PARAMS",
+    "RunResult",
+    "Spec",
+    "TransferConfig",
+    "TransferResult",
+    "TransferSpec",
+    "default_genres",
+    "epochs_to_target",
+    "event_curves",
+    "form_params",
+    "mlp_presets",
+    "preset_network",
+    "run",
+    "run_transfer",
+    "seconds_to_epoch",
+    "summary",
+]

@@ -20,17 +20,15 @@ what ARD reads as the feature's relevance. β is parameterised as μβ + σβ·z
 (non-centred), which NUTS samples far better than the centred form.
 
 Work runs in the caller's thread; progress goes to an optional callback as event dicts and an
-optional ``threading.Event`` is checked at every SVI step and MCMC iteration.
+optional cancel flag (a ``threading.Event``) is checked at every SVI step and MCMC iteration.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from threading import Event
 
 import numpy as np
 import pandas as pd
@@ -41,13 +39,20 @@ import torch
 from pyro.infer import MCMC, NUTS, Predictive, Trace_ELBO
 from pyro.infer.autoguide import AutoNormal, init_to_feasible, init_to_sample
 from pyro.ops.stats import effective_sample_size, split_gelman_rubin
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline
 
-from genre_core.data.preprocess import PrepConfig, feature_matrix, make_preprocessor
 from genre_core.errors import DataError
 from genre_core.metrics.evaluation import scores
-from genre_core.runs.progress import Cancelled
+from genre_core.models.bayes_config import (
+    BAYES_PARAMS,
+    INFERENCE_TITLES,
+    INFERENCES,
+    MODEL_TITLES,
+    ROW_PARAMS,
+    USED_BY,
+    BayesConfig,
+)
+from genre_core.models.bayes_data import REPORT_PREP, Prepared, prepare, prepare_rows
+from genre_core.runs.progress import CancelFlag, check_cancel, emit
 
 # Guide parameters live in the guide, not in Pyro's global parameter store, so two fits in two
 # threads (two browser sessions) never share or overwrite each other's parameters.
@@ -67,199 +72,6 @@ def torch_threads(n: int = THREADS) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
-
-
-MODEL_TITLES = {
-    "logreg": "Model 1: logistic regression, α, β ~ N(0, 5)",
-    "hier-t": "Model 2: μβ ~ StudentT(ν), σβ ~ HalfCauchy(τ)",
-    "hier-normal": "Model 3: μβ ~ N(0, λ), σβ ~ HalfCauchy(τ)",
-    "ard": "Model 4: ARD, one σβ ~ HalfCauchy(τ) per feature",
-    "bnn": "Model 5: Bayesian feed-forward network",
-}
-INFERENCES = ("svi", "mcmc")
-REPORT_PREP = PrepConfig(
-    imputer="mean", scaler="standard"
-)  # the report's §5: means, StandardScaler
-
-
-@dataclass(frozen=True)
-class BayesConfig:
-    """One Bayesian model and how to infer its posterior.
-
-    Parameters
-    ----------
-    model
-        One of :data:`MODEL_TITLES`.
-    inference
-        "svi" (mean-field normal guide, Adam) or "mcmc" (NUTS).
-    nu, tau, lam
-        Degrees of freedom of μβ's StudentT, scale of σβ's HalfCauchy, scale of μβ's normal.
-    weight_scale
-        Scale of the N(0, s) priors on α and on Model 1's β (the report: 5).
-    hidden
-        Hidden units of the network (Model 5).
-    steps, learning_rate, tol
-        SVI: at most ``steps`` Adam steps; it stops earlier once the mean loss of the last
-        100 steps differs from that of the 100 before by less than ``tol`` (relative).
-    warmup, samples, chains
-        NUTS: warm-up and kept iterations per chain; chains run one after the other.
-    draws
-        Posterior draws used for predictions.
-    seed
-        Seeds Pyro, torch and numpy: the same config on the same data gives the same result.
-    """
-
-    model: str = "hier-t"
-    inference: str = "svi"
-    nu: float = 4.0
-    tau: float = 1.0
-    lam: float = 1.0
-    weight_scale: float = 5.0
-    hidden: int = 16
-    steps: int = 3000
-    learning_rate: float = 0.01
-    tol: float = 1e-3
-    warmup: int = 200
-    samples: int = 200
-    chains: int = 2
-    draws: int = 200
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.model not in MODEL_TITLES:
-            raise DataError(
-                f"unknown model '{self.model}'; choose one of {', '.join(MODEL_TITLES)}."
-            )
-        if self.inference not in INFERENCES:
-            raise DataError(f"unknown inference '{self.inference}'; choose svi or mcmc.")
-        for name in ("nu", "tau", "lam", "weight_scale", "learning_rate"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise DataError(f"{name} must be a positive number, not {value!r}.")
-        for name, low in (
-            ("hidden", 1),
-            ("steps", 1),
-            ("warmup", 1),
-            ("samples", 10),
-            ("chains", 1),
-            ("draws", 10),
-        ):
-            if int(getattr(self, name)) < low:
-                raise DataError(f"{name} must be at least {low}.")
-
-
-# ---- data ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """Training and test rows, imputed and scaled on the training rows only.
-
-    ``y_train``/``y_test`` are genre codes into ``classes``; ``train_rows``/``test_rows`` are
-    positions in the frame given to :func:`prepare`; ``raw_*`` keep the unscaled features
-    (with NaN) for the point-estimate comparison.
-    """
-
-    classes: tuple[str, ...]
-    features: tuple[str, ...]
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-    raw_train: np.ndarray
-    raw_test: np.ndarray
-    train_rows: np.ndarray
-    test_rows: np.ndarray
-    preprocessor: Pipeline
-
-
-def prepare(
-    frame: pd.DataFrame,
-    label: str,
-    features: Sequence[str],
-    *,
-    n_train: int,
-    n_test: int,
-    seed: int = 0,
-    prep: PrepConfig = REPORT_PREP,
-) -> Prepared:
-    """Draw ``n_train`` training and ``n_test`` test rows (stratified, disjoint) and scale them.
-
-    The report's protocol: a subset of the rows for training (100, 1,000 or 10,000) and a small
-    test set (100 or 200); missing values take the training mean, then StandardScaler.
-
-    Raises
-    ------
-    DataError
-        For no feature, a missing column, or more rows asked for than the table holds.
-    """
-    features = tuple(features)
-    if not features:
-        raise DataError("choose at least one feature column.")
-    missing = [f for f in features if f not in frame.columns]
-    if missing:
-        raise DataError(f"feature column(s) {', '.join(missing)} not in the table.")
-    labels = frame[label].astype(str).to_numpy()
-    classes = tuple(sorted(set(labels)))
-    if len(classes) < 2:
-        raise DataError("the table holds a single genre; classification needs at least two.")
-    n_train, n_test = int(n_train), int(n_test)
-    if n_train < len(classes) or n_test < len(classes):
-        raise DataError(
-            f"with {len(classes)} genres, training and test need at least {len(classes)} rows each."
-        )
-    if n_train + n_test > len(frame):
-        raise DataError(
-            f"{n_train:,} training + {n_test:,} test rows asked for, but the table has "
-            f"{len(frame):,}; choose fewer."
-        )
-    rows = np.arange(len(frame))
-    try:
-        train_rows, test_rows = train_test_split(
-            rows, train_size=n_train, test_size=n_test, stratify=labels, random_state=seed
-        )
-    except ValueError as error:
-        raise DataError(f"these sizes cannot be drawn per genre: {error}") from None
-    return prepare_rows(frame, label, features, train_rows, test_rows, prep=prep)
-
-
-def prepare_rows(
-    frame: pd.DataFrame,
-    label: str,
-    features: Sequence[str],
-    train_rows: np.ndarray,
-    test_rows: np.ndarray,
-    *,
-    prep: PrepConfig = REPORT_PREP,
-) -> Prepared:
-    """:func:`prepare` for given row positions (the genres are those of the whole frame)."""
-    labels = frame[label].astype(str).to_numpy()
-    classes = tuple(sorted(set(labels)))
-    train_rows, test_rows = np.sort(train_rows), np.sort(test_rows)
-    X = feature_matrix(frame, tuple(features))
-    codes = np.searchsorted(np.array(classes), labels)
-    empty = [
-        f for f, column in zip(features, X[train_rows].T, strict=True) if np.isnan(column).all()
-    ]
-    if empty:
-        raise DataError(
-            f"feature column(s) {', '.join(empty)} hold no value in the training "
-            "rows; leave them out."
-        )
-    preprocessor = make_preprocessor(prep).fit(X[train_rows])
-    return Prepared(
-        classes=classes,
-        features=tuple(features),
-        X_train=preprocessor.transform(X[train_rows]).astype(np.float32),
-        y_train=codes[train_rows],
-        X_test=preprocessor.transform(X[test_rows]).astype(np.float32),
-        y_test=codes[test_rows],
-        raw_train=X[train_rows],
-        raw_test=X[test_rows],
-        train_rows=train_rows,
-        test_rows=test_rows,
-        preprocessor=preprocessor,
-    )
 
 
 # ---- models ----------------------------------------------------------------------------------
@@ -357,16 +169,6 @@ class BayesFit:
         return self.config.model != "bnn"
 
 
-def _emit(callback: Callback | None, **event) -> None:
-    if callback is not None:
-        callback(event)
-
-
-def _check(cancel: Event | None) -> None:
-    if cancel is not None and cancel.is_set():
-        raise Cancelled()
-
-
 def fit(
     X: np.ndarray,
     y: np.ndarray,
@@ -375,7 +177,7 @@ def fit(
     classes: Sequence[str],
     features: Sequence[str],
     callback: Callback | None = None,
-    cancel: Event | None = None,
+    cancel: CancelFlag | None = None,
 ) -> BayesFit:
     """Infer the posterior of ``config.model`` given scaled features ``X`` and genre codes ``y``.
 
@@ -445,14 +247,14 @@ def _svi(model, X, y, config, callback, cancel):
     losses, converged, window = [], False, 100
     n = len(y)
     for step in range(1, config.steps + 1):
-        _check(cancel)
+        check_cancel(cancel)
         optimizer.zero_grad()
         loss = loss_fn(X, y)
         loss.backward()
         optimizer.step()
         losses.append(loss.item() / n)
         if step % 10 == 0 or step == config.steps:
-            _emit(callback, stage="svi", step=step, steps=config.steps, loss=losses[-1])
+            emit(callback, stage="svi", step=step, steps=config.steps, loss=losses[-1])
         if step >= 2 * window and step % 10 == 0:
             recent = np.mean(losses[-window:])
             before = np.mean(losses[-2 * window : -window])
@@ -475,10 +277,10 @@ def _mcmc(model, X, y, config, callback, cancel):
         counter = {"i": 0}
 
         def hook(kernel, params, stage, i, chain=chain, counter=counter):
-            _check(cancel)
+            check_cancel(cancel)
             counter["i"] += 1
             if counter["i"] % 10 == 0 or counter["i"] == total:
-                _emit(
+                emit(
                     callback,
                     stage="mcmc",
                     chain=chain + 1,
@@ -546,7 +348,8 @@ class Predictions:
         return np.clip(self.entropy - self.expected_entropy, 0, None)
 
 
-def _entropy(p: np.ndarray) -> np.ndarray:
+def entropy(p: np.ndarray) -> np.ndarray:
+    """The entropy (nats) of each row of probabilities ``p``."""
     return -(p * np.log(np.clip(p, 1e-12, None))).sum(axis=-1)
 
 
@@ -562,9 +365,9 @@ def predict(fitted: BayesFit, X: np.ndarray, chunk: int = 50) -> Predictions:
             sites = {k: torch.from_numpy(fitted.draws[k][start : start + chunk]) for k in names}
             p = torch.softmax(logits(fitted.config.model, sites, Xt), dim=-1).double().numpy()
             proba += p.sum(axis=0)
-            expected += _entropy(p).sum(axis=0)
+            expected += entropy(p).sum(axis=0)
     proba /= count
-    return Predictions(proba, _entropy(proba), expected / count)
+    return Predictions(proba, entropy(proba), expected / count)
 
 
 def sample_prior(
@@ -609,131 +412,28 @@ def metrics(y: np.ndarray, predictions: Predictions, classes: Sequence[str]) -> 
     }
 
 
-def forest_table(fitted: BayesFit, genre: str, level: float = 0.9) -> pd.DataFrame:
-    """One genre's coefficient posterior per feature: mean and central ``level`` interval.
-
-    Coefficients are shown relative to the average genre (β of this genre minus the mean β
-    over genres): adding a constant to a feature's β in every genre changes no prediction, so
-    only these differences are learned from the data.
-    """
-    if not fitted.linear:
-        raise DataError("a network has no per-feature coefficients; choose a linear model.")
-    if genre not in fitted.classes:
-        raise DataError(f"genre '{genre}' is not one the model was fitted on.")
-    beta = fitted.draws["beta"]
-    centred = beta[..., fitted.classes.index(genre)] - beta.mean(axis=-1)
-    tail = (1 - level) / 2
-    return pd.DataFrame(
-        {
-            "feature": fitted.features,
-            "mean": centred.mean(axis=0),
-            "low": np.quantile(centred, tail, axis=0),
-            "high": np.quantile(centred, 1 - tail, axis=0),
-        }
-    )
-
-
-def relevance_table(fitted: BayesFit, level: float = 0.9) -> pd.DataFrame:
-    """ARD relevances: the posterior of each feature's σβ (median and interval), largest first."""
-    if fitted.config.model != "ard":
-        raise DataError("feature relevances come from the ARD model (Model 4).")
-    sigma = fitted.draws["sigma_beta"]
-    tail = (1 - level) / 2
-    table = pd.DataFrame(
-        {
-            "feature": fitted.features,
-            "relevance": np.median(sigma, axis=0),
-            "low": np.quantile(sigma, tail, axis=0),
-            "high": np.quantile(sigma, 1 - tail, axis=0),
-        }
-    )
-    return table.sort_values("relevance", ascending=False, ignore_index=True)
-
-
-def uncertain_tracks(
-    frame: pd.DataFrame,
-    data: Prepared,
-    predictions: Predictions,
-    *,
-    columns: Sequence[str] = (),
-    top: int = 15,
-) -> pd.DataFrame:
-    """The ``top`` test tracks with the most uncertain prediction (highest entropy).
-
-    ``columns`` (titles, artists) are copied from ``frame``'s test rows to name the tracks.
-    """
-    names = np.asarray(data.classes)
-    best = predictions.proba.argmax(1)
-    table = frame.iloc[data.test_rows][[c for c in columns if c in frame.columns]].copy()
-    table = table.assign(
-        genre=names[data.y_test],
-        predicted=names[best],
-        probability=predictions.proba[np.arange(len(best)), best],
-        entropy=predictions.entropy,
-        model_uncertainty=predictions.mutual_information,
-    )
-    return table.sort_values("entropy", ascending=False).head(top).reset_index(drop=True)
-
-
-def point_estimate(data: Prepared, C: float = 25.0, seed: int = 0):
-    """The project's logistic regression (:mod:`genre_core.models.classical`) fitted on the same
-    rows.
-
-    ``C = 25`` makes its L2 penalty that of the N(0, 5) prior of Model 1, so it is Model 1's
-    maximum a posteriori estimate: one point where the posterior has a whole distribution.
-
-    Returns
-    -------
-    tuple
-        The fitted pipeline and its test probabilities (columns in ``data.classes`` order).
-    """
-    from genre_core.models.classical import make_model as make_classical
-
-    names = np.asarray(data.classes)
-    pipeline = make_classical("logreg", {"C": C}, REPORT_PREP, seed)
-    pipeline.fit(data.raw_train, names[data.y_train])
-    proba = np.zeros((len(data.y_test), len(names)))
-    known = [data.classes.index(str(c)) for c in pipeline.classes_]
-    proba[:, known] = pipeline.predict_proba(data.raw_test)
-    return pipeline, proba
-
-
-def comparison_table(
-    data: Prepared, fitted: BayesFit, predictions: Predictions, C: float = 25.0
-) -> pd.DataFrame:
-    """Posterior predictive against the point-estimate logistic regression on the same rows.
-
-    Returns
-    -------
-    DataFrame
-        One row per model: ``accuracy``, ``log_loss``, ``mean_entropy``, ``train_accuracy``.
-    """
-    pipeline, proba = point_estimate(data, C, fitted.config.seed)
-    point = Predictions(proba, _entropy(proba), _entropy(proba))
-    names = np.asarray(data.classes)
-    train_point = float((pipeline.predict(data.raw_train) == names[data.y_train]).mean())
-    train_bayes = float((predict(fitted, data.X_train).proba.argmax(1) == data.y_train).mean())
-    rows = [
-        {
-            "model": f"Bayesian: {MODEL_TITLES[fitted.config.model]} "
-            f"({fitted.config.inference.upper()})",
-            **metrics(data.y_test, predictions, data.classes),
-            "train_accuracy": train_bayes,
-        },
-        {
-            "model": f"point estimate: logistic regression (C={C:g})",
-            **metrics(data.y_test, point, data.classes),
-            "train_accuracy": train_point,
-        },
-    ]
-    return pd.DataFrame(rows)
-
-
-def point_coefficients(data: Prepared, C: float = 25.0, seed: int = 0) -> np.ndarray:
-    """The point-estimate logistic regression's coefficients (features × genres), centred."""
-    pipeline, _ = point_estimate(data, C, seed)
-    estimator = pipeline[-1]
-    coef = np.zeros((len(data.features), len(data.classes)))
-    for row, genre in zip(estimator.coef_, estimator.classes_, strict=True):
-        coef[:, data.classes.index(str(genre))] = row
-    return coef - coef.mean(axis=1, keepdims=True)
+__all__ = [
+    "BAYES_PARAMS",
+    "INFERENCES",
+    "INFERENCE_TITLES",
+    "MODEL_TITLES",
+    "REPORT_PREP",
+    "ROW_PARAMS",
+    "USED_BY",
+    "BayesConfig",
+    "BayesFit",
+    "Predictions",
+    "Prepared",
+    "coefficients",
+    "entropy",
+    "fit",
+    "latent_sites",
+    "logits",
+    "make_model",
+    "metrics",
+    "predict",
+    "prepare",
+    "prepare_rows",
+    "sample_prior",
+    "torch_threads",
+]

@@ -25,11 +25,11 @@ from genre_core.data.features import Layout, layout_preprocessor
 from genre_core.data.preprocess import PrepConfig, make_preprocessor
 from genre_core.errors import DataError
 from genre_core.params import Param
+from genre_core.runs.budget import threads
 
 TREE_MODELS = ("rf", "xgboost", "hgb")
 TREE_TEXT_COMPONENTS = 32  # principal components of the title embedding that trees see
 
-N_JOBS = 2  # the machine this runs on has two cores; more threads only contend
 
 # scikit-learn 1.9 deprecates SVC(probability=True); the "5-fold" calibration of
 # SVMClassifier keeps libsvm's own Platt scaling for exact reproductions until 1.11 removes it.
@@ -74,7 +74,7 @@ class XGBLabelClassifier(ClassifierMixin, BaseEstimator):
         colsample_bytree=1.0,
         min_child_weight=1.0,
         reg_lambda=1.0,
-        n_jobs=N_JOBS,
+        n_jobs=None,
         random_state=0,
     ):
         self.n_estimators = n_estimators
@@ -95,7 +95,7 @@ class XGBLabelClassifier(ClassifierMixin, BaseEstimator):
         self.booster_ = XGBClassifier(
             tree_method="hist",
             eval_metric="mlogloss",
-            **self.get_params(),
+            **{**self.get_params(), "n_jobs": self.n_jobs or threads()},
         ).fit(X, self.encoder_.transform(y))
         self.n_features_in_ = self.booster_.n_features_in_
         return self
@@ -177,7 +177,7 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
             sets.append((X_fit, y_fit))
         self.pairs_ = [(a, b) for i, a in enumerate(self.classes_) for b in self.classes_[i + 1 :]]
         jobs = [(s, a, b) for s in range(len(sets)) for a, b in self.pairs_]
-        fitted = Parallel(n_jobs=N_JOBS)(
+        fitted = Parallel(n_jobs=threads())(
             delayed(_fit_pair)(*sets[s], a, b, self.C, gamma, weights, self.random_state)
             for s, a, b in jobs
         )
@@ -257,7 +257,7 @@ def _svm(p: dict, seed: int) -> BaseEstimator:
 
 def _knn(p: dict, seed: int) -> BaseEstimator:
     return KNeighborsClassifier(
-        n_neighbors=p["n_neighbors"], weights=p["weights"], metric=p["metric"], n_jobs=N_JOBS
+        n_neighbors=p["n_neighbors"], weights=p["weights"], metric=p["metric"], n_jobs=threads()
     )
 
 
@@ -270,7 +270,7 @@ def _rf(p: dict, seed: int) -> BaseEstimator:
         max_features=p["max_features"],
         bootstrap=p["bootstrap"],
         class_weight=p["class_weight"],
-        n_jobs=N_JOBS,
+        n_jobs=threads(),
         random_state=seed,
     )
 
@@ -432,6 +432,13 @@ def get_model(name: str) -> ModelSpec:
         return MODELS[name]
     except KeyError:
         raise DataError(f"unknown model '{name}'; choose one of: {', '.join(MODELS)}.") from None
+
+
+def model_title(name: str, params: Mapping[str, Any]) -> str:
+    """The model and what differs from its defaults: ``"knn (n_neighbors=3)"``, ``"logreg"``."""
+    defaults = MODELS[name].defaults if name in MODELS else {}
+    changed = [f"{k}={v}" for k, v in params.items() if defaults.get(k) != v]
+    return f"{name} ({', '.join(changed)})" if changed else name
 
 
 def resolve_params(

@@ -1,9 +1,9 @@
 """Recurrent networks: the seeds' LSTMs over the feature sequence, and a title model.
 
-Three kinds of :class:`~genre_core.models.networks.NetClassifier` (its ``kind`` setting) live here;
-each
-reads the same float matrix an MLP reads, so skorch training, the live Monitor, Stop, early
-stopping, learning-rate schedules, clipping and safetensors checkpoints work unchanged.
+Three kinds of :class:`~genre_core.models.networks.NetClassifier` (its ``kind`` setting) live
+here; each reads the same float matrix an MLP reads, so skorch training, the live epoch
+records, Stop, early stopping, learning-rate schedules, clipping and safetensors checkpoints
+work unchanged.
 
 ``"feature_sequence"``
     Every prepared feature is one timestep of width 1, in the order of the feature list
@@ -43,16 +43,9 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from genre_core.errors import DataError
-from genre_core.models.networks import _activation, build_mlp
+from genre_core.models.layers import activation_layer, build_mlp
+from genre_core.models.presets import FEATURE_SETS, NET_KINDS, RNN_CELLS
 
-KINDS = {
-    "mlp": "MLP",
-    "feature_sequence": "LSTM over the feature sequence (one feature per step)",
-    "input_sequence": "LSTM over the whole input (one step)",
-    "title": "Title RNN + numeric MLP",
-}
-RNN_CELLS = ("lstm", "gru")
-TITLE_SETS = ("numeric", "numeric+text")  # what an MLP or a sequence model reads
 PAD, OOV = 0, 1
 _WORD = re.compile(r"[^\W_]+(?:['.][^\W_]+)*", re.UNICODE)
 
@@ -97,9 +90,8 @@ class SequenceNet(nn.Module):
     rnn_units
         Units of each stacked recurrent layer.
     head
-        Keyword arguments of :func:`~genre_core.models.networks.build_mlp` for the layers after the
-        last
-        hidden state (``hidden=()``: the output layer only).
+        Keyword arguments of :func:`~genre_core.models.layers.build_mlp` for the layers after the
+        last hidden state (``hidden=()``: the output layer only).
     """
 
     def __init__(
@@ -120,7 +112,7 @@ class SequenceNet(nn.Module):
         width = n_features if steps == "input" else 1
         if step_units:
             self.step = nn.Linear(width, int(step_units))
-            self.step_act = _activation(head["activation"], head["leaky_slope"])
+            self.step_act = activation_layer(head["activation"], head["leaky_slope"])
             width = int(step_units)
         else:
             self.step = None
@@ -203,22 +195,7 @@ def build_sequence_net(settings: Mapping[str, Any], n_features: int, n_classes: 
             body=mlp,
             **common,
         )
-    raise DataError(f"unknown network kind '{kind}'; choose one of {', '.join(KINDS)}.")
-
-
-def init_recurrent(module: nn.Module, generator: torch.Generator) -> None:
-    """PyTorch's default initialisation of recurrent and embedding layers, from ``generator``
-    (their constructors draw from the global generator, which threads share)."""
-    for layer in module.modules():
-        if isinstance(layer, nn.RNNBase):
-            bound = 1 / np.sqrt(layer.hidden_size)
-            for weight in layer.parameters():
-                nn.init.uniform_(weight, -bound, bound, generator=generator)
-        elif isinstance(layer, nn.Embedding):
-            nn.init.normal_(layer.weight, generator=generator)
-            if layer.padding_idx is not None:
-                with torch.no_grad():
-                    layer.weight[layer.padding_idx].fill_(0)
+    raise DataError(f"unknown network kind '{kind}'; choose one of {', '.join(NET_KINDS)}.")
 
 
 # ---- titles as words --------------------------------------------------------------------------
@@ -369,14 +346,15 @@ def title_inputs(
 
         block, rest = title_block(table, inputs, progress), "standard"
     else:
-        raise DataError(f"unknown feature set '{feature_set}'; use numeric or numeric+text.")
+        raise DataError(f"unknown feature set '{feature_set}'; use {' or '.join(FEATURE_SETS)}.")
     wide = np.hstack([X, block])
     return wide, BlockPrep(prep, X.shape[1], rest), params, inputs
 
 
 class WithTitles:
     """A fitted pipeline that reads numeric features, with the title block of ``frame``
-    appended (what :func:`genre_core.experiments.train.predict_table` needs to predict with it)."""
+    appended (what :func:`genre_core.experiments.predict.predict_table` needs to predict with
+    it)."""
 
     def __init__(self, pipeline, frame: pd.DataFrame, inputs: Mapping[str, Any]):
         self.pipeline = pipeline
@@ -385,26 +363,6 @@ class WithTitles:
 
     def predict_proba(self, X) -> np.ndarray:
         return self.pipeline.predict_proba(np.hstack([np.asarray(X, dtype=float), self.block]))
-
-
-def predict_frame(pipeline, frame: pd.DataFrame, features, inputs=None) -> pd.DataFrame:
-    """:func:`~genre_core.experiments.train.predict_table` for any network, titles included.
-
-    Raises
-    ------
-    DataError
-        When a numeric feature or a title column the network reads is missing.
-    """
-    from genre_core.experiments.train import predict_table
-
-    if inputs:
-        missing = [c for c in inputs["text"] if c not in frame.columns]
-        if missing:
-            raise DataError(
-                f"the network reads the title column(s) {', '.join(missing)}; the file lacks them."
-            )
-        pipeline = WithTitles(pipeline, frame, inputs)
-    return predict_table(pipeline, frame, features)
 
 
 def check_inputs(inputs: Any, name: str = "the file") -> dict | None:

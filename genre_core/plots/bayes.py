@@ -46,7 +46,7 @@ def elbo_figure(
 def forest_figure(table: pd.DataFrame, genre: str, point: np.ndarray | None = None) -> go.Figure:
     """A forest plot: each feature's coefficient for ``genre`` with its interval.
 
-    ``table`` comes from :func:`genre_core.models.bayes.forest_table`; ``point`` (one value per
+    ``table`` comes from :func:`genre_core.models.posterior.forest_table`; ``point`` (one value per
     feature, same order) adds the point-estimate logistic regression's coefficients.
     """
     order = np.argsort(table["mean"].to_numpy())

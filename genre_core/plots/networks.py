@@ -10,6 +10,34 @@ from plotly.subplots import make_subplots
 TRAIN, VALID, LR = "#1DB954", "#E4572E", "#4C6EF5"
 
 
+def training_progress(events: Sequence[dict], elapsed: float) -> tuple[list[dict], float, str]:
+    """A running training's epochs so far, the share done and a progress sentence.
+
+    Parameters
+    ----------
+    events
+        The job's progress events: ``start`` (planned ``epochs``), ``embed`` (titles embedded),
+        one ``epoch`` record per epoch.
+    elapsed
+        Seconds since the job started.
+    """
+    history = [e for e in events if e.get("stage") == "epoch"]
+    planned = next((e["epochs"] for e in events if e.get("stage") == "start"), 0)
+    done = len(history)
+    text = f"Epoch {done} of {planned or '…'}"
+    if done:
+        left = elapsed / done * max(planned - done, 0)
+        text += f" · {elapsed:.0f} s elapsed · about {left:.0f} s left"
+    else:
+        embedded = [e for e in events if e.get("stage") == "embed"]
+        text += (
+            f" · embedding titles {embedded[-1]['done']:,} of {embedded[-1]['total']:,}"
+            if embedded and embedded[-1]["done"] < embedded[-1]["total"]
+            else " · preparing the data and the first epoch"
+        )
+    return history, (done / planned if planned else 0.0), text
+
+
 def training_figure(history: Sequence[dict]) -> go.Figure:
     """Loss, accuracy and learning rate per epoch, training and validation side by side.
 
@@ -17,7 +45,7 @@ def training_figure(history: Sequence[dict]) -> go.Figure:
     ----------
     history
         One dict per epoch with ``epoch``, ``train_loss``, ``valid_loss``, ``train_acc``,
-        ``valid_acc`` and ``lr`` (what :class:`~genre_core.models.networks.Monitor` emits).
+        ``valid_acc`` and ``lr`` (what :class:`~genre_core.models.callbacks.EpochRecorder` emits).
     """
     fig = make_subplots(
         rows=1,
@@ -83,9 +111,8 @@ def transfer_figure(curves: Mapping[str, Sequence[dict]], target: float | None =
     Parameters
     ----------
     curves
-        Per-epoch records (as :class:`~genre_core.models.networks.Monitor` emits) by run name:
-        "source",
-        "freeze", "fine-tune", "scratch" (others get plotly's colours).
+        Per-epoch records (as :class:`~genre_core.models.callbacks.EpochRecorder` emits) by
+        run name: "source", "freeze", "fine-tune", "scratch" (others get plotly's colours).
     target
         A validation accuracy drawn as a dashed horizontal line on the accuracy panel.
     """

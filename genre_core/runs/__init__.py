@@ -1,0 +1,10 @@
+"""Running jobs and keeping what they produced.
+
+- :mod:`~genre_core.runs.progress`: progress events, ``Cancelled``, cooperative cancellation
+- :mod:`~genre_core.runs.budget`: one thread budget per job (torch, XGBoost, OpenMP, BLAS)
+- :mod:`~genre_core.runs.engine`: the job engine on Dask (``Engine``, ``run_job``)
+- :mod:`~genre_core.runs.records`, :mod:`~genre_core.runs.store`,
+  :mod:`~genre_core.runs.history`: the run history on MLflow
+- :mod:`~genre_core.runs.checkpoints`: networks as safetensors + JSON, never pickles
+- :mod:`~genre_core.runs.studies`: where Optuna studies live
+"""

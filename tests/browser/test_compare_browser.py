@@ -24,7 +24,7 @@ def _train(page: Page, run: str) -> None:
     page.get_by_test_id("stButton").get_by_role("button", name="Train").click()
     cell = page.get_by_test_id("stDataFrame").locator("td", has_text=run)  # the leaderboard
     expect(cell.first).to_be_attached(timeout=240_000)
-    expect(page.get_by_text("Last job finished")).to_be_visible()
+    wait_drawn(page)  # the job panel's rerun after the job has drawn the page again
 
 
 def test_trained_models_appear_on_the_compare_page(page: Page, app_url: str):

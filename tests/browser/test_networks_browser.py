@@ -41,7 +41,7 @@ def test_watch_a_network_learn_stop_it_and_predict_with_its_file(
     expect(page.get_by_text("Stopped by you after")).to_be_visible(timeout=30_000)
     expect(page.get_by_test_id("stProgress")).to_have_count(0)  # the live panel is gone
     wait_drawn(page)
-    accuracy = page.get_by_test_id("stMetric").filter(has_text="Test accuracy").first
+    accuracy = page.get_by_test_id("stMetric").filter(has_text="Accuracy").first
     value = float(accuracy.get_by_test_id("stMetricValue").inner_text().rstrip("%"))
     assert 25 < value < 80  # six genres: guessing scores about 18%
     page.screenshot(path=ARTIFACTS / "page-networks-stopped.png", full_page=True)

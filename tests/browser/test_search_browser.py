@@ -34,7 +34,10 @@ def test_run_a_small_study_and_see_its_trials(page: Page, app_url: str, tmp_path
     command = page.get_by_test_id("stCode").filter(has_text="--study browser-study")
     expect(command).to_be_visible()
     _set_number(page, "Trials", "60")
-    _set_number(page, "Rows sampled (0: all)", "1500")
+    rows = page.get_by_role("textbox", name="Rows sampled")
+    rows.fill("1500")
+    rows.press("Enter")
+    wait_drawn(page)
     page.screenshot(path=ARTIFACTS / "page-search-setup.png", full_page=True)
     page.get_by_role("button", name="Start search").click()
     expect(page.get_by_text("of 60 trials")).to_be_visible(timeout=60_000)
@@ -44,9 +47,7 @@ def test_run_a_small_study_and_see_its_trials(page: Page, app_url: str, tmp_path
     wait_drawn(page)
     page.screenshot(path=ARTIFACTS / "page-search-running.png", full_page=True)
     page.get_by_role("button", name="Stop", exact=True).click()
-    expect(page.get_by_text("Stopped. The finished trials are stored.")).to_be_visible(
-        timeout=60_000
-    )
+    expect(page.get_by_text("Stopped after")).to_be_visible(timeout=60_000)
     wait_drawn(page)
     completed = page.get_by_test_id("stMetric").filter(has_text="Completed").first
     value = int(completed.get_by_test_id("stMetricValue").inner_text())
@@ -64,4 +65,6 @@ def test_run_a_small_study_and_see_its_trials(page: Page, app_url: str, tmp_path
         expect(chart).to_be_visible()
         chart.screenshot(path=ARTIFACTS / f"{shot}.png")
     expect(page.get_by_role("button", name="Train the best into the run history")).to_be_visible()
+    page.get_by_text("Recipe", exact=True).click()
+    expect(page.get_by_test_id("stCode").filter(has_text='"kind": "search"')).to_be_visible()
     assert page.get_by_test_id("stException").count() == 0

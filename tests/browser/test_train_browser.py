@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import Page, expect
 
+from browser_helpers import wait_drawn
 from conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdata]
@@ -16,15 +17,17 @@ def test_train_one_model_from_the_train_page(page: Page, app_url: str):
     page.get_by_test_id("stButton").get_by_role("button", name="Train").click()
     expect(page.get_by_role("heading", name="Evaluation")).to_be_visible(timeout=90_000)
     accuracy = page.get_by_test_id("stMetric").filter(has_text="Accuracy").first
-    expect(accuracy).to_contain_text("%")
+    expect(accuracy).to_contain_text("%", timeout=60_000)
     value = float(accuracy.get_by_test_id("stMetricValue").inner_text().rstrip("%"))
     assert 30 < value < 80  # logistic regression on spotify-30k's six genres: about 47%
     charts = page.get_by_test_id("stPlotlyChart")
-    expect(charts).to_have_count(4)  # confusion matrix, PR curves, ROC curves, leaderboard
+    # confusion matrix, PR curves, ROC curves, leaderboard: they arrive after the metrics, later
+    # still on a busy machine, so wait for them rather than for expect's default 5 s
+    expect(charts).to_have_count(4, timeout=60_000)
     charts.first.scroll_into_view_if_needed()
     expect(charts.first).to_contain_text("Confusion matrix (rows)")
     expect(page.get_by_role("heading", name="Leaderboard")).to_be_visible()
     expect(page.get_by_text("#1 logreg (defaults)").first).to_be_visible()
     assert page.get_by_test_id("stException").count() == 0
-    page.wait_for_timeout(500)  # let plotly finish drawing before the screenshot
+    wait_drawn(page)  # every chart has its SVG before the screenshot
     page.screenshot(path=ARTIFACTS / "page-train.png", full_page=True)

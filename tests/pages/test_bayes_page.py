@@ -85,7 +85,7 @@ def test_too_many_rows_gets_a_specific_message():
 
 def test_stop_ends_a_long_nuts_run():
     at = _bayes_page()
-    at.radio(key="bayes.inference").set_value("mcmc").run()
+    at.selectbox(key="bayes.inference").set_value("mcmc").run()
     at.number_input(key="bayes.n_train").set_value(200)
     at.number_input(key="bayes.n_test").set_value(90)
     at.number_input(key="bayes.warmup").set_value(5000)
@@ -95,7 +95,41 @@ def test_stop_ends_a_long_nuts_run():
     at.button(key="bayes.stop").click().run()
     _wait_until_idle(at, "bayes.job")
     assert job.status == "stopped"
-    assert at.session_state["bayes.result"] is None
-    assert "was stopped" in at.caption[-1].value or any(
-        "was stopped" in c.value for c in at.caption
-    )
+    assert at.session_state["bayes.outcome"] is None
+    assert any(i.value.startswith("Stopped after") for i in at.info)
+
+
+def test_the_recipe_shown_runs_unchanged_to_the_pages_accuracy():
+    from genre_core import experiments
+
+    at = _bayes_page()
+    at.selectbox(key="bayes.model").set_value("logreg")
+    at.number_input(key="bayes.n_train").set_value(150)
+    at.number_input(key="bayes.n_test").set_value(90)
+    at.number_input(key="bayes.steps").set_value(150)
+    at.number_input(key="bayes.learning_rate").set_value(0.05)
+    at.number_input(key="bayes.seed").set_value(2)
+    at.button(key="bayes.start").click().run()
+    _wait_until_idle(at, "bayes.job")
+    shown = next(c.value for c in at.code if '"kind": "bayes"' in c.value)
+    recipe = experiments.load_recipe(shown)
+    assert recipe.params["steps"] == 150 and recipe.seed == 2 and recipe.n_test == 90
+    assert recipe == at.session_state["bayes.outcome"].recipe
+    page = {m.label: m.value for m in at.metric}["Accuracy (posterior predictive)"]
+    again = experiments.run(recipe).summary["runs"][0]["accuracy"]
+    assert f"{again:.1%}" == page
+
+
+def test_the_recipe_follows_the_form_and_a_grouped_split():
+    from genre_core import experiments
+
+    at = _bayes_page()
+    shown = [c.value for c in at.code if '"kind": "bayes"' in c.value]
+    assert experiments.load_recipe(shown[0]).split is None  # the report's protocol
+    at.selectbox(key="bayes.model").set_value("bnn").run()
+    at.number_input(key="bayes.hidden").set_value(8)
+    at.selectbox(key="bayes.rows_from").set_value("track_artist").run()
+    recipe = experiments.load_recipe(next(c.value for c in at.code if '"kind"' in c.value))
+    assert recipe.params["model"] == "bnn" and recipe.params["hidden"] == 8
+    assert recipe.split.method == "group" and recipe.split.group_column == "track_artist"
+    assert recipe.data.sha256 and recipe.data.features == ("danceability", "energy", "tempo")

@@ -10,9 +10,10 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, app_with_upload, make_tracks
 from genre_core.data.splits import SplitSpec
-from genre_core.experiments.train import TrainConfig, train_model
+from genre_core.experiments.fitting import TrainConfig, train_model
+from genre_core.experiments.net import NetConfig, train_network
 from genre_core.metrics import compare
-from genre_core.models.networks import NetConfig, configure_threads, train_network
+from genre_core.models.networks import configure_threads
 from genre_core.runs import history
 
 FEATURES = ("danceability", "energy", "tempo")
@@ -163,10 +164,10 @@ def _wait_job(at: AppTest, key: str, timeout: float = 120) -> None:
 
 def test_the_networks_and_bayesian_pages_log_their_runs(store):  # noqa: F811
     at = app_with_upload(make_tracks(150, seed=5), "networks")
-    at.number_input(key="nets.epochs").set_value(3)
+    at.number_input(key="nets.max_epochs").set_value(3)
     at.button(key="nets.start").click().run()
     _wait_job(at, "nets.job")
-    assert at.session_state["nets.result"] is not None
+    assert at.session_state["nets.outcome"] is not None
     at.switch_page("../pages/bayes.py").run()
     at.selectbox(key="bayes.model").set_value("logreg")
     at.number_input(key="bayes.n_train").set_value(60)

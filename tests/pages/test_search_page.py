@@ -4,6 +4,7 @@ and importances appear, Stop ends it, and the best configuration is trained into
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -36,7 +37,7 @@ def search_page(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     at = app_with_upload(make_tracks(150, seed=6), "search")
     at.text_input(key="search.storage").set_value(f"sqlite:///{tmp_path / 'studies.db'}")
-    at.text_input(key="search.name").set_value("page-study")
+    at.text_input(key="search.study").set_value("page-study")
     at.run()
     assert not at.exception
     return at
@@ -45,9 +46,9 @@ def search_page(tmp_path, monkeypatch):
 def test_a_study_streams_its_trials_then_shows_figures_and_trains_the_best(search_page):
     at = search_page
     assert "No study yet" in " ".join(c.value for c in at.caption)
-    at.number_input(key="search.trials").set_value(6)
+    at.number_input(key="search.n_trials").set_value(6)
     at.number_input(key="search.folds").set_value(2)
-    at.number_input(key="search.rows").set_value(0)
+    at.text_input(key="search.rows").set_value("none")
     at.selectbox(key="search.objective").set_value("genre_factor").run()
     at.button(key="search.start").click().run()
     assert not at.exception and not at.error
@@ -70,7 +71,7 @@ def test_a_study_streams_its_trials_then_shows_figures_and_trains_the_best(searc
     table = at.dataframe[-1].value
     assert len(table) == 6 and {"C", "value", "acc_train", "state"} <= set(table.columns)
     at.button(key="search.train_best").click().run()
-    train_job = at.session_state["search.train_job"]
+    train_job = at.session_state["search.train.job"]
     _poll(at, lambda: not train_job.running)
     at.run()
     assert train_job.status == "done", train_job.error
@@ -79,12 +80,53 @@ def test_a_study_streams_its_trials_then_shows_figures_and_trains_the_best(searc
     assert any("saved to the run history" in s.value for s in at.success)
 
 
+def _shown_recipe(at):
+    from genre_core import experiments
+
+    (text,) = [c.value for c in at.code if '"kind": "search"' in c.value]
+    return experiments.load_recipe(text)
+
+
+def test_the_recipe_the_page_shows_runs_unchanged_to_the_same_results(search_page):
+    from dataclasses import replace
+
+    from genre_core import experiments
+
+    at = search_page
+    at.number_input(key="search.n_trials").set_value(4)
+    at.number_input(key="search.folds").set_value(2)
+    at.text_input(key="search.rows").set_value("none")
+    at.run()
+    recipe = _shown_recipe(at)
+    assert recipe.study == "page-study" and recipe.n_trials == 4 and recipe.rows is None
+    at.button(key="search.start").click().run()
+    job = at.session_state["search.job"]
+    _poll(at, lambda: not job.running)
+    at.run()
+    assert job.status == "done", job.error
+    shown = next(c.value for c in at.caption if c.value.startswith("Trial "))
+    page_best = float(re.search(r"^Trial \d+: (\d+\\?\.\d+)", shown).group(1).replace("\\", ""))
+    # The recipe run elsewhere (a new study of the same recipe): the same best value.
+    copy = experiments.run(replace(recipe, study="cli-copy"))
+    assert round(copy.summary["best_value"], 4) == page_best
+    at.button(key="search.train_best").click().run()
+    train_job = at.session_state["search.train.job"]
+    _poll(at, lambda: not train_job.running)
+    at.run()
+    trained = at.session_state["search.train.outcome"]
+    shown = next(s.value for s in at.success if s.value.startswith("Test accuracy"))
+    again = experiments.run(replace(experiments.load_recipe(trained.recipe.to_json()), log=False))
+    accuracy = again.summary["runs"][0]["accuracy"]
+    assert accuracy == trained.summary["runs"][0]["accuracy"]
+    assert f"Test accuracy {accuracy:.1%}" in shown
+
+
 def test_stop_ends_a_network_search_and_keeps_the_finished_trials(search_page):
     at = search_page
     at.selectbox(key="search.model").set_value("net").run()
-    at.number_input(key="search.trials").set_value(50)
+    at.number_input(key="search.n_trials").set_value(50)
     at.number_input(key="search.folds").set_value(1)
-    at.number_input(key="search.rows").set_value(0)
+    at.text_input(key="search.rows").set_value("none")
     at.button(key="search.start").click().run()
     job = at.session_state["search.job"]
     _poll(at, lambda: any(e.get("stage") == "trial" for e in job.events))

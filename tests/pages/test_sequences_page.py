@@ -3,7 +3,7 @@ model trains, saves and predicts again, and a dataset without titles gets a clea
 
 from __future__ import annotations
 
-from test_networks_page import _live_epochs, _poll
+from test_networks_page import _live_epochs, _poll, _result
 
 from conftest import app_with_upload, make_tracks
 from genre_core.runs.checkpoints import network_bytes
@@ -29,7 +29,7 @@ def test_a_seed_lstm_trains_live_and_stop_keeps_the_best_weights():
     assert at.text_input(key="nets.rnn_units").value == "80, 150"
     preview = at.code[0].value
     assert "LSTM(1, 80, batch_first=True)" in preview and "LSTM(80, 150" in preview
-    at.number_input(key="nets.epochs").set_value(500)
+    at.number_input(key="nets.max_epochs").set_value(500)
     at.number_input(key="nets.batch_size").set_value(8)
     at.button(key="nets.start").click().run()
     assert not at.exception and not at.error
@@ -40,7 +40,7 @@ def test_a_seed_lstm_trains_live_and_stop_keeps_the_best_weights():
     at.button(key="nets.stop").click().run()
     _poll(at, lambda: not job.running, timeout=20)
     at.run()
-    result = at.session_state["nets.result"]
+    result = _result(at)
     assert result.stop_reason == "stopped" and len(result.history) < 500
     assert result.network.kind == "feature_sequence"
     assert "Stopped by you after" in at.success[0].value
@@ -53,11 +53,11 @@ def test_the_title_model_trains_saves_and_predicts_again():
     assert at.selectbox(key="nets.kind").value == "title"
     captions = [c.value.replace("\\", "") for c in at.caption]
     assert any("Titles: track_name + track_album_name" in c for c in captions)
-    at.number_input(key="nets.epochs").set_value(3)
+    at.number_input(key="nets.max_epochs").set_value(3)
     at.button(key="nets.start").click().run()
     assert not at.error
-    _poll(at, lambda: at.session_state["nets.result"] is not None)
-    result = at.session_state["nets.result"]
+    _poll(at, lambda: _result(at) is not None)
+    result = _result(at)
     assert result.inputs["titles"] == "tokens" and "greatest" in result.inputs["words"]
     assert "Trained all 3 epochs" in at.success[0].value
     raw = network_bytes(result.pipeline, result.features, inputs=result.inputs)

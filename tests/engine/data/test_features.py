@@ -8,7 +8,7 @@ from conftest import make_tracks
 from genre_core.data.features import Layout, build_matrix, layout_preprocessor
 from genre_core.data.preprocess import PrepConfig
 from genre_core.errors import DataError
-from genre_core.experiments.train import TrainConfig, train_model
+from genre_core.experiments.fitting import TrainConfig, train_model
 
 NUMERIC = ("danceability", "energy", "tempo")
 

@@ -106,35 +106,3 @@ def test_built_in_maps_from_the_real_data(real_data_dir):
     assert len({t for t in broad.values() if t}) == 27
     assert {t for t in six.values() if t} == set(GENRE_FACTOR_SIX)
     assert broad["Not Found"] is None and broad["hip hop music"] == "hip hop"
-
-
-def test_merge_curve_merges_the_confused_pair_and_gains_accuracy():
-    from conftest import make_tracks
-    from genre_core.data.merging import merge_curve
-    from genre_core.experiments.train import TrainConfig
-
-    frame = make_tracks(400, genres=("pop", "rock", "rap", "edm"))
-    # rap and edm share one distribution: a model cannot tell them apart.
-    twin = frame["genre"] == "edm"
-    for column in ("danceability", "energy", "tempo"):
-        frame.loc[twin, column] = frame.loc[frame["genre"] == "rap", column].to_numpy()
-    steps = merge_curve(
-        frame, "genre", TrainConfig("logreg", features=("danceability", "energy", "tempo"))
-    )
-    assert [s.n_classes for s in steps] == [4, 3, 2]
-    assert steps[0].merged is None and set(steps[1].merged) == {"rap", "edm"}
-    assert steps[1].accuracy > steps[0].accuracy + 0.15
-    assert "edm + rap" in steps[1].classes or "rap + edm" in steps[1].classes
-
-
-def test_merge_curve_figure_shows_the_majority_baseline():
-    from genre_core.data.merging import MergeStep
-    from genre_core.plots.explore import merge_curve_figure
-
-    steps = [
-        MergeStep(("a", "b", "c"), None, 0.5, 0.45, np.eye(3), 0.4),
-        MergeStep(("a + b", "c"), ("a", "b"), 0.8, 0.7, np.eye(2), 0.67),
-    ]
-    fig = merge_curve_figure(steps)
-    assert [t.name for t in fig.data] == ["accuracy", "macro-F1", "always the majority genre"]
-    assert list(fig.data[2].y) == [0.4, 0.67] and list(fig.data[0].x) == [3, 2]

@@ -10,9 +10,13 @@ import optuna
 import pytest
 
 from conftest import make_tracks
+from genre_core.data.dataset import from_user_frame
+from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import search
+from genre_core.experiments.recipe import DataSpec
 from genre_core.models.networks import configure_threads
+from genre_core.runs import studies
 
 configure_threads(1)
 
@@ -21,14 +25,22 @@ FEATURES = ("danceability", "energy", "tempo")
 
 def spec_for(model="logreg", **changes) -> search.SearchSpec:
     base = dict(
-        dataset="unused",
+        data=DataSpec("unused", features=FEATURES),
         model=model,
         space=search.default_space(model),
-        features=FEATURES,
         folds=3,
         n_trials=4,
     )
     return search.SearchSpec(**{**base, **changes})
+
+
+def dataset_of(frame):
+    """A table as the page holds it (the recipe's data choices not applied yet)."""
+    return from_user_frame(frame, "tracks.csv", label="genre")
+
+
+def grouped(column: str) -> SplitSpec:
+    return SplitSpec.of("group", column, test=0.2, validation=0.2)
 
 
 def small_net_space(**extra) -> tuple:
@@ -81,9 +93,9 @@ def test_bad_spaces_and_specs_are_refused_with_a_sentence():
         spec_for(space=(search.Dim("C", "float", 1e-9, 1.0, log=True),)).check()
     with pytest.raises(DataError, match="lowest value"):
         search.Dim("C", "float", 2.0, 1.0)
-    with pytest.raises(DataError, match="unknown sampler"):
+    with pytest.raises(DataError, match="^sampler: .*must be one of tpe, random, grid"):
         spec_for(sampler="bayes").check()
-    with pytest.raises(DataError, match="network has no setting"):
+    with pytest.raises(DataError, match="network has no parameter 'depth'"):
         spec_for(search.NETWORK, space=(search.Dim("depth", "choice", choices=(1,)),)).check()
 
 
@@ -96,15 +108,17 @@ def test_genre_factor_score_is_equation_1():
 
 def test_grouped_folds_keep_every_group_on_one_side():
     frame = make_tracks(n=180)
-    spec = spec_for(group_column="track_artist", folds=3)
-    data = search.prepare_data(spec, frame, "genre")
+    spec = spec_for(split=grouped("track_artist"), folds=3)
+    data = search.prepare_data(spec, dataset_of(frame))
     artists = frame["track_artist"].to_numpy()
     assert len(data.folds) == 3
     for train, valid in data.folds:
         assert not set(artists[train]) & set(artists[valid])
-    holdout = search.prepare_data(spec_for(folds=1, rows=90), frame, "genre")
+    holdout = search.prepare_data(spec_for(folds=1, rows=90), dataset_of(frame))
     ((train, valid),) = holdout.folds
     assert len(holdout.y) == 90 and len(valid) == pytest.approx(18, abs=1)
+    wider = search.prepare_data(spec_for(folds=1, rows=90, holdout=0.3), dataset_of(frame))
+    assert len(wider.folds[0][1]) == pytest.approx(27, abs=1)  # the hold-out share is a field
 
 
 def test_a_classical_study_runs_scores_and_is_stored(tmp_path):
@@ -112,7 +126,7 @@ def test_a_classical_study_runs_scores_and_is_stored(tmp_path):
     spec = spec_for(objective="genre_factor", weights=(0.5, 1.0), n_trials=5, pruner="median")
     study = search.create_study(spec, "logreg", url)
     events = []
-    table = search.run_study(study, spec, search.prepare_data(spec, make_tracks(), "genre"),
+    table = search.run_study(study, spec, search.prepare_data(spec, dataset_of(make_tracks())),
                              emit=events.append)  # fmt: skip
     assert len(table) == 5 and set(table["state"]) == {"complete"}
     assert [e["number"] for e in events] == [0, 1, 2, 3, 4]
@@ -123,7 +137,8 @@ def test_a_classical_study_runs_scores_and_is_stored(tmp_path):
     assert stored == spec and len(again.trials) == 5
     assert search.best_params(again, stored)["C"] == again.best_params["C"]
     # A finished study runs nothing more; a new name is needed for another recipe.
-    assert len(search.run_study(again, stored, search.prepare_data(spec, make_tracks(), "genre")))
+    data = search.prepare_data(spec, dataset_of(make_tracks()))
+    assert len(search.run_study(again, stored, data))
     assert len(again.trials) == 5
     with pytest.raises(DataError, match="another recipe"):
         search.create_study(spec_for(n_trials=9), "logreg", url)
@@ -146,7 +161,7 @@ def test_a_network_reports_each_epoch_and_a_bad_one_is_pruned(tmp_path):
         study.enqueue_trial({"hidden": "8", "lr": 1e-2, "dropout": dropout})
     study.enqueue_trial({"hidden": "8", "lr": 1e-6, "dropout": 0.0})
     study.enqueue_trial({"hidden": "8", "lr": 1e-2, "dropout": 0.0})  # a repeat
-    table = search.run_study(study, spec, search.prepare_data(spec, frame, "genre"))
+    table = search.run_study(study, spec, search.prepare_data(spec, dataset_of(frame)))
     first = study.trials[0]
     assert sorted(first.intermediate_values) == [1, 2, 3, 4]
     assert table.loc[0, "epochs"] == 4
@@ -170,7 +185,7 @@ def test_hyperband_and_grid_and_random_run(tmp_path):
             pruner=pruner,
         )
         study = search.create_study(spec, sampler, f"sqlite:///{tmp_path / 'h.db'}")
-        table = search.run_study(study, spec, search.prepare_data(spec, frame, "genre"))
+        table = search.run_study(study, spec, search.prepare_data(spec, dataset_of(frame)))
         assert len(table) == 3
         params = {tuple(sorted(t.params.items())) for t in study.trials}
         assert len(params) == 3 or sampler == "random"
@@ -184,7 +199,7 @@ def test_importances_need_two_completed_trials(tmp_path):
     study = search.create_study(spec, "imp", f"sqlite:///{tmp_path / 'i.db'}")
     with pytest.raises(DataError, match="at least 2 completed trials; this study has 0"):
         search.importances(study)
-    search.run_study(study, spec, search.prepare_data(spec, make_tracks(), "genre"))
+    search.run_study(study, spec, search.prepare_data(spec, dataset_of(make_tracks())))
     values = search.importances(study)
     assert set(values) == {"C"}
     assert sum(values.values()) == pytest.approx(1.0)
@@ -194,11 +209,11 @@ def test_a_corrupted_store_gets_a_clear_message(tmp_path):
     bad = tmp_path / "bad.db"
     bad.write_bytes(b"this is not a database" * 100)
     with pytest.raises(DataError, match="not a SQLite database.*move it aside"):
-        search.open_storage(f"sqlite:///{bad}")
+        studies.open_storage(f"sqlite:///{bad}")
     half = tmp_path / "half.db"
     half.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 20)
     with pytest.raises(DataError, match="is corrupted .*sqlite3 FILE .recover"):
-        search.study_names(f"sqlite:///{half}")
+        studies.study_names(f"sqlite:///{half}")
 
 
 def test_a_locked_store_gets_a_clear_message_and_loses_no_trial(tmp_path, monkeypatch):
@@ -206,9 +221,9 @@ def test_a_locked_store_gets_a_clear_message_and_loses_no_trial(tmp_path, monkey
     url = f"sqlite:///{path}"
     spec = spec_for(n_trials=3)
     study = search.create_study(spec, "kept", url)
-    data = search.prepare_data(spec, make_tracks(), "genre")
+    data = search.prepare_data(spec, dataset_of(make_tracks()))
     search.run_study(study, spec, data)
-    monkeypatch.setattr(search, "SQLITE_TIMEOUT", 0.2)
+    monkeypatch.setattr(studies, "SQLITE_TIMEOUT", 0.2)
     holder = sqlite3.connect(path)
     holder.execute("BEGIN EXCLUSIVE")
     try:
@@ -224,7 +239,7 @@ def test_a_locked_store_gets_a_clear_message_and_loses_no_trial(tmp_path, monkey
 
 
 def test_storage_url_password_is_never_shown():
-    message = search.storage_message(
+    message = studies.storage_message(
         "postgresql+psycopg://genre:secret@db.example:5432/lab", RuntimeError("refused")
     )
     assert "secret" not in message and "genre:***@db.example" in message
@@ -253,11 +268,11 @@ def test_the_cli_refuses_bad_input_with_one_line(tmp_path, capsys):
     make_tracks(n=90).to_csv(csv, index=False)
     base = ["search", "--data", str(csv), "--study", "s", "--storage", url, "--create-only"]
     assert main([*base, "--model", "lasso"]) == 2
-    assert "unknown model 'lasso'" in capsys.readouterr().err
+    assert "model: 'model' must be one of logreg" in capsys.readouterr().err
     assert main([*base, "--model", "knn", "--choices", "weights=uniform|far"]) == 2
     assert "must be one of uniform, distance" in capsys.readouterr().err
     assert main([*base, "--model", "knn", "--sampler", "annealing"]) == 2
-    assert "unknown sampler 'annealing'" in capsys.readouterr().err
+    assert "sampler: 'sampler' must be one of tpe" in capsys.readouterr().err
     assert main([*base, "--model", "knn", "--range", "n_neighbors=3:9"]) == 0
     created = json.loads(capsys.readouterr().out)
     assert created["study"] == "s" and created["ran_here"] == 0
@@ -296,20 +311,21 @@ def test_figures_mark_the_best_and_climb():
 
 
 def test_the_best_configuration_trains_with_the_usual_engine(tmp_path):
-    from genre_core.experiments.train import TrainResult
-    from genre_core.models.networks import NetResult
+    from genre_core.experiments.fitting import TrainResult
+    from genre_core.experiments.net import NetResult
 
     frame = make_tracks(n=150)
     spec = spec_for(search.NETWORK, space=small_net_space(), base={"max_epochs": 2}, folds=1,
                     n_trials=2)  # fmt: skip
     study = search.create_study(spec, "best-net", f"sqlite:///{tmp_path / 'b.db'}")
-    search.run_study(study, spec, search.prepare_data(spec, frame, "genre"))
+    search.run_study(study, spec, search.prepare_data(spec, dataset_of(frame)))
     params = search.best_params(study, spec)
     assert params["hidden"] == (8,) and params["max_epochs"] == 2
-    result = search.train_best(spec, params, frame, "genre")
+    table = spec.data.apply(dataset_of(frame))
+    result = search.train_best(spec, params, table)
     assert isinstance(result, NetResult) and len(result.history) == 2
     assert result.n_test == 30 and result.features == FEATURES
-    classical = search.train_best(spec_for(), {"C": 0.5}, frame, "genre")
+    classical = search.train_best(spec_for(), {"C": 0.5}, table)
     assert isinstance(classical, TrainResult) and classical.params["C"] == 0.5
 
 
@@ -318,7 +334,7 @@ def test_a_poor_classical_trial_is_pruned_after_its_first_fold(tmp_path):
     study = search.create_study(spec, "folds", f"sqlite:///{tmp_path / 'f.db'}")
     for c in (1.0, 2.0, 3.0, 4.0, 5.0, 1e-4):
         study.enqueue_trial({"C": c})
-    table = search.run_study(study, spec, search.prepare_data(spec, make_tracks(), "genre"))
+    table = search.run_study(study, spec, search.prepare_data(spec, dataset_of(make_tracks())))
     assert list(table["state"]) == ["complete"] * 5 + ["pruned"]
     assert list(study.trials[5].intermediate_values) == [0]  # scored on one fold of three
 
@@ -329,7 +345,7 @@ def test_a_configuration_that_cannot_be_fitted_fails_with_its_reason(tmp_path):
     study.enqueue_trial({"C": 1e-9})  # outside the model's own range: refused by the model
     events = []
     table = search.run_study(
-        study, spec, search.prepare_data(spec, make_tracks(), "genre"), emit=events.append
+        study, spec, search.prepare_data(spec, dataset_of(make_tracks())), emit=events.append
     )
     assert list(table["state"]) == ["fail", "complete", "complete"]
     assert "must be between" in events[0]["error"] and events[1]["error"] is None

@@ -21,7 +21,8 @@ from genre_core.experiments.transfer import (
     run_transfer,
     seconds_to_epoch,
 )
-from genre_core.models.networks import NetClassifier, configure_threads, freeze_body, output_layer
+from genre_core.models.layers import freeze_body, output_layer
+from genre_core.models.networks import NetClassifier, configure_threads
 from genre_core.plots.networks import transfer_figure
 
 FEATURES = ("danceability", "energy", "tempo")

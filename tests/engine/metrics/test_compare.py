@@ -10,6 +10,7 @@ import pytest
 
 from genre_core.errors import DataError
 from genre_core.metrics import compare
+from genre_core.plots import compare as compare_plots
 
 
 def _predictions(both_right: int, only_a: int, only_b: int, both_wrong: int):
@@ -109,7 +110,7 @@ def test_figures_hold_one_trace_per_run():
     table = pd.DataFrame(
         {"accuracy": [0.5, 0.6], "f1_macro": [0.4, 0.55]}, index=["run a", "run b"]
     )
-    bars = compare.metrics_figure(table, ["accuracy", "f1_macro"])
+    bars = compare_plots.metrics_figure(table, ["accuracy", "f1_macro"])
     assert [t.name for t in bars.data] == ["run a", "run b"]
     assert list(bars.data[1].y) == [0.6, 0.55]
     curves = {
@@ -117,6 +118,6 @@ def test_figures_hold_one_trace_per_run():
         "net 2": pd.DataFrame({"epoch": [1, 2], "valid_acc": [0.2, 0.6]}),
         "no such": pd.DataFrame({"epoch": [1], "elbo": [3.0]}),
     }
-    lines = compare.curves_figure(curves, "valid_acc")
+    lines = compare_plots.curves_figure(curves, "valid_acc")
     assert [t.name for t in lines.data] == ["net 1", "net 2"]
     assert list(lines.data[0].y) == [0.3, 0.4, 0.5]

@@ -10,7 +10,7 @@ import pytest
 
 from genre_core.errors import DataError
 from genre_core.experiments.bayes_tables import Experiment, run_table2, size_curve
-from genre_core.models import bayes
+from genre_core.models import bayes, posterior
 from genre_core.plots import bayes as bayes_plots
 from genre_core.runs.progress import Cancelled
 
@@ -76,7 +76,7 @@ def test_nuts_posterior_recovers_known_coefficients_with_diagnostics():
 def test_ard_shrinks_the_irrelevant_feature(data):
     X, y = data
     fitted = fit(X, y, model="ard", learning_rate=0.05)
-    table = bayes.relevance_table(fitted).set_index("feature")
+    table = posterior.relevance_table(fitted).set_index("feature")
     assert table["relevance"].idxmin() == "noise"
     assert table.loc["noise", "relevance"] < 0.3 * table.loc[["x1", "x2"], "relevance"].min()
     assert bayes_plots.relevance_figure(table.reset_index()).data[0].x[0] == pytest.approx(
@@ -162,7 +162,7 @@ def test_predictions_uncertainty_and_comparison(svi_fit, data):
     # wrong predictions are, on average, the uncertain ones
     wrong = predictions.proba.argmax(1) != y
     assert predictions.entropy[wrong].mean() > predictions.entropy[~wrong].mean()
-    forest = bayes.forest_table(svi_fit, "a")
+    forest = posterior.forest_table(svi_fit, "a")
     assert list(forest["feature"]) == list(FEATURES)
     assert (forest["low"] <= forest["mean"]).all() and (forest["mean"] <= forest["high"]).all()
     assert forest.loc[0, "mean"] == pytest.approx(TRUE_BETA[0, 0], abs=0.4)
@@ -203,31 +203,32 @@ def test_uncertain_tracks_and_point_estimate_side_by_side(data):
         features=prepared.features,
     )
     predictions = bayes.predict(fitted, prepared.X_test)
-    top = bayes.uncertain_tracks(frame, prepared, predictions, columns=["title"], top=5)
+    top = posterior.uncertain_tracks(frame, prepared, predictions, columns=["title"], top=5)
     assert len(top) == 5 and top["entropy"].is_monotonic_decreasing
     assert top["entropy"].iloc[0] == pytest.approx(predictions.entropy.max())
     assert set(top["title"]) <= set(frame["title"].iloc[prepared.test_rows])
-    table = bayes.comparison_table(prepared, fitted, predictions)
+    table = posterior.comparison_table(prepared, fitted, predictions)
     assert len(table) == 2
     # the same model and prior: the posterior predictive and the MAP estimate agree closely
     assert abs(table["accuracy"].iloc[0] - table["accuracy"].iloc[1]) < 0.05
-    point = bayes.point_coefficients(prepared)
-    posterior = centred(fitted).mean(0)
-    assert np.corrcoef(point.ravel(), posterior.ravel())[0, 1] > 0.95
+    point = posterior.point_coefficients(prepared)
+    mean = centred(fitted).mean(0)
+    assert np.corrcoef(point.ravel(), mean.ravel())[0, 1] > 0.95
+    np.testing.assert_allclose(posterior.centred_coefficients(fitted).mean(0), mean)
 
 
 def test_bad_configs_say_what_is_wrong(data):
     X, y = data
-    with pytest.raises(DataError, match="unknown model"):
+    with pytest.raises(DataError, match="'model' must be one of logreg, hier-t"):
         bayes.BayesConfig("svm")
-    with pytest.raises(DataError, match="tau must be a positive number"):
+    with pytest.raises(DataError, match="'tau' must be between 0.01 and 100"):
         bayes.BayesConfig(tau=0)
     with pytest.raises(DataError, match="missing or infinite"):
         bad = X.copy()
         bad[0, 0] = np.nan
         fit(bad, y)
     with pytest.raises(DataError, match="network has no per-feature coefficients"):
-        bayes.forest_table(fit(X[:60], y[:60], model="bnn", steps=20, hidden=3), "a")
+        posterior.forest_table(fit(X[:60], y[:60], model="bnn", steps=20, hidden=3), "a")
 
 
 def test_table2_runner_and_size_curve_on_small_data(data):
@@ -243,3 +244,31 @@ def test_table2_runner_and_size_curve_on_small_data(data):
     assert len(curve) == 4
     figure = bayes_plots.size_curve_figure(curve)
     assert len(figure.data) == 2
+
+
+def test_the_schema_declares_every_config_field_and_refuses_its_invalid_values():
+    fields = list(bayes.BayesConfig.__dataclass_fields__)
+    assert bayes.BAYES_PARAMS.names == fields
+    assert bayes.BayesConfig() == bayes.BayesConfig(**bayes.BAYES_PARAMS.defaults)
+    for param in bayes.BAYES_PARAMS:
+        for bad in param.invalid_values():
+            with pytest.raises(DataError, match=f"'{param.name}'"):
+                bayes.BayesConfig(**{param.name: bad})
+    # texts, as the CLI and a recipe give them, are parsed by the same schema
+    config = bayes.BayesConfig.of({"steps": "500", "model": "ARD", "learning_rate": "0.05"})
+    assert (config.steps, config.model, config.learning_rate) == (500, "ard", 0.05)
+    with pytest.raises(DataError, match="no parameter 'depth'"):
+        bayes.BayesConfig.of({"depth": "3"})
+
+
+def test_prepare_from_a_grouped_split_keeps_every_group_on_one_side(data):
+    from genre_core.data.splits import SplitSpec
+
+    frame = frame_of(*data).assign(artist=[f"a{i % 40}" for i in range(len(data[1]))])
+    split = SplitSpec.of("group", "artist", test=0.3, seed=1)
+    prepared = bayes.prepare(frame, "genre", FEATURES, n_train=200, n_test=80, split=split)
+    assert len(prepared.train_rows) == 200 and len(prepared.test_rows) == 80
+    train_artists = set(frame["artist"].iloc[prepared.train_rows])
+    assert not train_artists & set(frame["artist"].iloc[prepared.test_rows])
+    with pytest.raises(DataError, match="the split's test part holds"):
+        bayes.prepare(frame, "genre", FEATURES, n_train=100, n_test=300, split=split)

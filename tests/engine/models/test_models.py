@@ -14,17 +14,15 @@ from conftest import make_tracks
 from genre_core.data.preprocess import PrepConfig
 from genre_core.data.splits import SplitSpec, group_codes
 from genre_core.errors import DataError
-from genre_core.experiments.train import (
-    BASELINE_GRIDS,
+from genre_core.experiments.fitting import (
     TrainConfig,
     cross_validate,
     cv_folds,
-    grid_search,
-    predict_table,
-    submission_table,
     train_model,
     training_table,
 )
+from genre_core.experiments.grid import BASELINE_GRIDS, grid_search
+from genre_core.experiments.predict import predict_table, submission_table
 from genre_core.models.classical import MODELS, make_model, resolve_params
 from genre_core.params import parse_assignments
 

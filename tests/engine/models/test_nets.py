@@ -17,17 +17,10 @@ from sklearn.preprocessing import StandardScaler
 
 from conftest import make_tracks
 from genre_core.errors import DataError
-from genre_core.models.networks import (
-    PRESETS,
-    NetClassifier,
-    NetConfig,
-    build_mlp,
-    init_weights,
-    load_matching,
-    parse_layer_values,
-    preset_params,
-    train_network,
-)
+from genre_core.experiments.net import NetConfig, train_network
+from genre_core.models.layers import build_mlp, init_weights, load_matching
+from genre_core.models.networks import NetClassifier
+from genre_core.models.presets import NET_PARAMS, PRESETS, preset_params
 from genre_core.runs.checkpoints import (
     load_network_bytes,
     network_bytes,
@@ -277,10 +270,10 @@ def test_bad_settings_get_one_sentence():
         NetClassifier(dropout=1.0, hidden=(4,)).fit(X, y)
     with pytest.raises(DataError, match="missing or infinite"):
         NetClassifier().fit(np.where(X > 1, np.nan, X), y)
-    assert parse_layer_values("64, 32;16") == (64, 32, 16)
-    assert parse_layer_values("no, yes", "bool") == (False, True)
-    with pytest.raises(DataError, match="'3x' is not a whole number"):
-        parse_layer_values("64, 3x")
+    assert NET_PARAMS.get("hidden").parse("64, 32;16") == (64, 32, 16)
+    assert NET_PARAMS.get("batch_norm").parse("no, yes") == (False, True)
+    with pytest.raises(DataError, match="'hidden' must be a number, not '3x'"):
+        NET_PARAMS.get("hidden").parse("64, 3x")
 
 
 def _trained(n=240, **params):

@@ -11,9 +11,11 @@ from sklearn.base import clone
 
 from conftest import make_tracks
 from genre_core.errors import DataError
-from genre_core.models.networks import NetClassifier, NetConfig, configure_threads, preset_params
-from genre_core.models.networks import train_network as train
-from genre_core.models.sequences import TitleVocabulary, predict_frame, words
+from genre_core.experiments.net import NetConfig, predict_frame
+from genre_core.experiments.net import train_network as train
+from genre_core.models.networks import NetClassifier, configure_threads
+from genre_core.models.presets import preset_params
+from genre_core.models.sequences import TitleVocabulary, words
 from genre_core.runs.checkpoints import load_network_bytes, network_bytes
 
 NUMERIC = ("danceability", "energy", "tempo")

@@ -9,6 +9,8 @@ import sqlite3
 import subprocess
 import sys
 import zipfile
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -16,9 +18,10 @@ import pytest
 from conftest import ROOT, make_tracks
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
-from genre_core.experiments.train import TrainConfig, train_model
-from genre_core.models.networks import NetConfig, configure_threads, train_network
+from genre_core.experiments.fitting import TrainConfig, train_model
+from genre_core.experiments.recipe import DataSpec, Recipe
 from genre_core.runs import history
+from genre_core.runs import store as store_module
 
 FEATURES = ("danceability", "energy", "tempo")
 
@@ -35,6 +38,9 @@ def classical(tracks):
 
 @pytest.fixture(scope="module")
 def network(tracks):
+    from genre_core.experiments.net import NetConfig, train_network
+    from genre_core.models.networks import configure_threads
+
     configure_threads(1)
     config = NetConfig(
         {"hidden": (8,), "max_epochs": 4, "lr": 1e-2},
@@ -75,6 +81,7 @@ def test_a_classical_run_keeps_params_metrics_confusion_predictions_and_model(
     assert (held.true == tracks["genre"].to_numpy()[held.rows]).all()  # rows are the frame's
     assert details.test_hash == history.test_hash(held.rows, held.true, "synthetic")
     assert details.curves.empty
+    assert details.recipe is None and "recipe_kind" not in details.tags
 
     # the model file is skops (a zip of JSON and arrays), not a pickle, and predicts the same
     artifacts = next(store.glob("artifacts/*/artifacts/model/model.skops"))
@@ -126,6 +133,49 @@ def test_every_classical_model_is_stored_with_skops_and_reloads(store, tracks, n
     assert np.allclose(loaded.predict_proba(X), result.pipeline.predict_proba(X))
 
 
+@dataclass(frozen=True)
+class TinySpec(Recipe):
+    """A recipe of the tests' own (the history stores any recipe the same way)."""
+
+    kind: ClassVar[str] = "tiny"
+    data: DataSpec = DataSpec(source="synthetic.csv")
+    split: SplitSpec = SplitSpec(test=0.3, train=0.7, seed=4)
+    params: dict = field(default_factory=lambda: {"C": 0.5})
+
+
+def test_a_run_logged_with_its_recipe_reads_it_back(store, classical):
+    recipe = TinySpec()
+    run_id = history.log_result(classical, source="recipe", dataset="d", recipe=recipe)
+    details = history.load_run(run_id)
+    assert details.tags["recipe_kind"] == "tiny"
+    assert details.recipe == json.loads(recipe.to_json())
+    assert TinySpec.from_dict(details.recipe) == recipe
+    assert list(store.glob("artifacts/*/artifacts/recipe.json"))
+    event = history.log_event(classical, source="t", recipe={"kind": "tiny", "seed": 3})
+    assert history.load_run(event["run_id"]).recipe == {"kind": "tiny", "seed": 3}
+
+
+class OwnRecord:
+    """A result that says what to store (and also looks like a TrainResult)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.pipeline, self.config = inner.pipeline, inner.config
+
+    def record(self):
+        return replace(self.inner.record(), model="own-model", title="own title")
+
+
+def test_record_of_asks_the_result_first_and_refuses_what_is_not_a_result(store, classical):
+    assert history.record_of(OwnRecord(classical)).model == "own-model"
+    run_id = history.log_result(OwnRecord(classical), source="t")
+    details = history.load_run(run_id)
+    assert details.tags["model"] == "own-model" and details.name.startswith("own title")
+    assert history.record_of(classical).model == "logreg"
+    with pytest.raises(DataError, match="cannot log a dict"):
+        history.record_of({"accuracy": 0.5})
+
+
 class Untrusted:
     """A type no stored model may contain."""
 
@@ -143,16 +193,21 @@ def test_loading_refuses_types_outside_the_trusted_list():
         history.load_skops(b"\x80\x04not a zip")
 
 
-def test_a_bayesian_fit_is_logged_with_its_posterior(store, tracks):
-    from genre_core.models import bayes
+def test_a_bayesian_fit_is_logged_with_its_posterior(store, tracks, tmp_path):
+    from genre_core import experiments
+    from genre_core.experiments.bayes import BayesSpec
+    from genre_core.experiments.recipe import DataSpec
 
-    data = bayes.prepare(tracks, "genre", FEATURES, n_train=60, n_test=30, seed=0)
-    config = bayes.BayesConfig(model="hier-t", steps=60, draws=20)
-    fitted = bayes.fit(
-        data.X_train, data.y_train, config, classes=data.classes, features=data.features
+    path = tmp_path / "tracks.csv"
+    tracks.to_csv(path, index=False)
+    spec = BayesSpec(
+        data=DataSpec(str(path), label="genre", features=FEATURES),
+        n_train=60,
+        n_test=30,
+        params={"model": "hier-t", "steps": 60, "draws": 20},
+        log=False,
     )
-    predictions = bayes.predict(fitted, data.X_test)
-    found = {"fit": fitted, "data": data, "predictions": predictions}
+    found = experiments.run(spec).result
     run_id = history.log_result(found, source="bayes", dataset="synthetic")
     details = history.load_run(run_id)
     assert details.tags["kind"] == "bayes"
@@ -171,7 +226,7 @@ import sys
 sys.path.insert(0, {str(ROOT / "tests")!r})
 from conftest import make_tracks
 from genre_core.runs.history import log_result
-from genre_core.experiments.train import TrainConfig, train_model
+from genre_core.experiments.fitting import TrainConfig, train_model
 result = train_model(make_tracks(90), "genre", TrainConfig("logreg", features={FEATURES!r}),
                      n_boot=10)
 print(log_result(result, source="writer", dataset="synthetic"))
@@ -232,7 +287,7 @@ def test_a_failure_half_way_marks_that_run_failed_and_keeps_the_others(
     store, classical, monkeypatch
 ):
     first = history.log_result(classical, source="t")
-    client = history._client("logged")[0]
+    client = store_module.client("logged")[0]
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
@@ -242,7 +297,7 @@ def test_a_failure_half_way_marks_that_run_failed_and_keeps_the_others(
         with pytest.raises(history.RunStoreError, match="could not be logged: disk full"):
             history.log_result(classical, source="t")
     assert history.list_runs()["run_id"].tolist() == [first]
-    failed = client.search_runs([history._client("read")[1]], "attributes.status = 'FAILED'")
+    failed = client.search_runs([store_module.client("read")[1]], "attributes.status = 'FAILED'")
     assert len(failed) == 1
 
 

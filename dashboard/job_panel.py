@@ -1,0 +1,197 @@
+"""The one job panel every page uses: start a recipe, watch it, stop it, collect its outcome.
+
+A page builds a recipe (:mod:`genre_core.experiments`), calls :func:`start`, and draws
+:func:`panel` where the job's progress belongs. The panel owns the queue place, Stop, the
+error of a failed job, the warnings of a finished one, and the one full rerun that follows a
+finished job; the page only says how to draw its own progress (``live``) and what to do with
+the :class:`~genre_core.experiments.Outcome`. :func:`recipe_box` shows the recipe (copy,
+download) and loads one from a file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import streamlit as st
+
+from dashboard import jobs
+from dashboard.state import live_fragment, plain, show_error, stop_bar
+from genre_core import experiments
+from genre_core.data.dataset import Dataset, keep_upload
+from genre_core.errors import DataError
+from genre_core.experiments.recipe import DataSpec, Recipe
+
+RECIPE_LIMIT = 1_000_000  # bytes of a recipe file; a recipe is a few kB
+
+
+def start(key: str, recipe: Recipe, *, dataset: Dataset | None = None, **options) -> jobs.Job:
+    """Run ``recipe`` in the background; the job is kept in ``st.session_state[key + ".job"]``.
+
+    ``dataset`` is the page's loaded table before the recipe's roles, merge map and genres
+    (the recipe applies them itself, as it does when the CLI runs it).
+    """
+
+    def work(emit, cancel):
+        return experiments.run(recipe, emit, cancel, dataset=dataset, **options)
+
+    job = jobs.start(recipe.title or recipe.kind, work)
+    st.session_state[f"{key}.job"] = job
+    st.session_state[f"{key}.outcome"] = None
+    return job
+
+
+def current(key: str) -> jobs.Job | None:
+    return st.session_state.get(f"{key}.job")
+
+
+def running(key: str) -> bool:
+    job = current(key)
+    return job is not None and job.running
+
+
+def outcome(key: str):
+    """The last finished job's :class:`~genre_core.experiments.Outcome`, or ``None``."""
+    return st.session_state.get(f"{key}.outcome")
+
+
+def elapsed(job: jobs.Job) -> float:
+    return (job.finished or time.monotonic()) - job.started
+
+
+def panel(
+    key: str,
+    live: Callable[[jobs.Job], None] | None = None,
+    stop_help: str = "Stops at the next step; what is finished is kept.",
+    stopped_text: str = "",
+):
+    """Draw the job of ``key``: queue place and Stop while it waits or runs, ``live(job)`` for
+    its progress (redrawn every second), then its error or warnings (``stopped_text`` after
+    "Stopped after N s." for a stopped job). Returns the outcome of the last finished job (also
+    kept in ``st.session_state[key + ".outcome"]``), or ``None``.
+    """
+
+    def draw() -> None:
+        job = current(key)
+        if job is None:
+            return
+        job.drain()
+        if job.running:
+            column = stop_bar(job, f"{key}.stop", stop_help)
+            if column is not None and live is not None:
+                with column:
+                    live(job)
+            return
+        if not job.collected:
+            job.collected = True
+            if job.result is not None:  # done, or stopped with what it finished
+                st.session_state[f"{key}.outcome"] = job.result
+            st.rerun(scope="app")  # re-enable the page's buttons and draw the outcome
+
+    job = current(key)
+    live_fragment(draw, job is not None and job.running)
+    if job is None or job.running:
+        return outcome(key)
+    if job.error:
+        show_error(job.error)
+    elif job.status == "stopped":
+        st.info(
+            f"Stopped after {elapsed(job):.1f} s. {stopped_text}".strip(),
+            icon=":material/stop_circle:",
+        )
+    found = outcome(key)
+    for event in job.events:
+        if event.get("stage") == "store-error":
+            st.warning(plain(event["message"]), icon=":material/warning:")
+    if found is not None:
+        for warning in found.warnings:
+            st.warning(plain(warning), icon=":material/warning:")
+    return found
+
+
+def current_data_spec(dataset: Dataset) -> DataSpec:
+    """The data choice of the Data and Merge pages as a recipe's :class:`DataSpec`.
+
+    An upload is kept on the server by its hash (``data/uploads/``), so the recipe runs again
+    from the CLI on this machine.
+    """
+    state = st.session_state
+    sha = None
+    if state.get("data.source") == "upload" and state.get("data.upload"):
+        sha = keep_upload(state["data.upload"]["bytes"])
+        source = state["data.upload"]["name"]
+    else:
+        source = state.get("data.source") or dataset.name
+    roles = dataset.roles
+    return DataSpec(
+        source=source,
+        sha256=sha,
+        label=roles.label,
+        features=tuple(roles.features),
+        text=tuple(roles.text),
+        genres=tuple(state.get("data.genres") or ()),
+        merge=dict(state["data.merge"]) if state.get("data.merge") else None,
+    )
+
+
+def recipe_box(
+    key: str,
+    recipe: Recipe | None,
+    on_load: Callable[[Recipe], None],
+    *,
+    kind: str | None = None,
+) -> None:
+    """The recipe of the page's current settings: shown, copied, downloaded, or loaded.
+
+    ``on_load(recipe)`` puts a loaded recipe's values into the page's widgets; a recipe of
+    another kind than ``kind`` (default: the shown recipe's) is refused with a message.
+    """
+    with st.expander("Recipe", icon=":material/receipt_long:"):
+        if recipe is None:
+            st.caption("The settings above are not complete yet; fix them to see the recipe.")
+        else:
+            text = recipe.to_json()
+            st.caption(
+                "These settings as a recipe: `genre-lab run recipe.json` runs the same job "
+                "from the command line (same seed, same accuracy)."
+            )
+            st.code(text, language="json")
+            st.download_button(
+                "Download recipe",
+                text,
+                file_name=f"{recipe.kind}-recipe.json",
+                mime="application/json",
+                key=f"{key}.recipe_download",
+                icon=":material/download:",
+            )
+        st.file_uploader(
+            "Load a recipe",
+            type=["json"],
+            key=f"{key}.recipe_upload",
+            max_upload_size=1,
+            on_change=_load_recipe,
+            args=(key, on_load, kind or (recipe.kind if recipe is not None else None)),
+            help="A recipe file from this page's download or from `genre-lab spec`: its "
+            "settings replace the ones above.",
+        )
+        problem = st.session_state.pop(f"{key}.recipe_error", None)
+        if problem:
+            show_error(problem)
+
+
+def _load_recipe(key: str, on_load: Callable[[Recipe], None], kind: str | None) -> None:
+    """The uploader's callback: it runs before the page is drawn again, so ``on_load`` may set
+    the values of the page's widgets."""
+    upload = st.session_state.get(f"{key}.recipe_upload")
+    if upload is None:
+        return
+    try:
+        raw = upload.getvalue()
+        if len(raw) > RECIPE_LIMIT:
+            raise DataError("this recipe file is larger than 1 MB; a recipe is a few kB.")
+        loaded = experiments.load_recipe(raw)
+        if kind and loaded.kind != kind:
+            raise DataError(f"this is a '{loaded.kind}' recipe; this page runs '{kind}' recipes.")
+        on_load(loaded)
+    except DataError as error:
+        st.session_state[f"{key}.recipe_error"] = f"{upload.name}: {error}"

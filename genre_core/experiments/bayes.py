@@ -1,0 +1,430 @@
+"""Kind "bayes": fit one of the report's five Bayesian models and score its posterior predictive.
+
+>>> spec = BayesSpec(data=DataSpec("music-genre-11"), n_train=1000, n_test=200,
+...                  params={"model": "hier-t", "nu": 4.0, "tau": 1.0})
+>>> outcome = experiments.run(spec)
+>>> outcome.summary["runs"][0]["accuracy"]
+
+The report's protocol draws ``n_test`` test rows and ``n_train`` training rows from the table
+(stratified, disjoint), imputes and scales on the training rows, infers the posterior (SVI or
+NUTS) and predicts with the posterior predictive. The finished run goes to the run history
+inside :func:`run`, before the page learns that the job is done.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from genre_core.data.dataset import Dataset
+from genre_core.data.splits import SplitSpec
+from genre_core.errors import DataError
+from genre_core.experiments import Outcome
+from genre_core.experiments.bayes_tables import TABLE2, experiment
+from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError, field_error
+from genre_core.metrics.evaluation import Evaluation, evaluate, evaluation_summary
+from genre_core.models import bayes, posterior
+from genre_core.models.bayes import (
+    BAYES_PARAMS,
+    MODEL_TITLES,
+    ROW_PARAMS,
+    BayesConfig,
+    BayesFit,
+    Predictions,
+    Prepared,
+)
+from genre_core.params import ParamSet
+from genre_core.runs.history import log_event
+from genre_core.runs.progress import CancelFlag, Progress, check_cancel, emit
+from genre_core.runs.records import Record, evaluation_metrics, finite_metrics
+
+PRIOR_ROWS, PRIOR_DRAWS = 500, 50  # ancestral sampling: test rows used, models drawn
+UNCERTAIN_TOP = 15
+
+
+@dataclass(frozen=True)
+class BayesSpec(Recipe):
+    """One Bayesian fit: the data, the rows, the model and its inference.
+
+    Parameters
+    ----------
+    data
+        The table, its columns (``features``: the model's inputs) and genres.
+    split
+        ``None`` (the default): the report's protocol, ``n_test`` test and ``n_train`` training
+        rows drawn from the whole table, stratified by genre. A :class:`SplitSpec` (grouped by
+        an artist, say): the table is split by it first, then ``n_test`` rows are drawn from its
+        test part and ``n_train`` from its training part (its validation part is unused).
+    n_train, n_test
+        Rows to train and test on (:data:`~genre_core.models.bayes.ROW_PARAMS`).
+    params
+        Values of :data:`~genre_core.models.bayes.BAYES_PARAMS` (model, inference, priors, SVI
+        and NUTS settings); missing ones take their defaults. The seed is the field ``seed``.
+    seed
+        Seeds the row draw, the inference and the bootstrap intervals.
+    log
+        Log the finished run to the run history.
+    """
+
+    kind: ClassVar[str] = "bayes"
+    title: ClassVar[str] = "Fit a Bayesian model"
+
+    data: DataSpec = DataSpec()
+    split: SplitSpec | None = None
+    n_train: int = ROW_PARAMS.defaults["n_train"]
+    n_test: int = ROW_PARAMS.defaults["n_test"]
+    params: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    log: bool = True
+
+    def check(self) -> None:
+        super().check()
+        for name in ROW_PARAMS.names:
+            _parse(ROW_PARAMS, name, getattr(self, name), name)
+        _parse(BAYES_PARAMS, "seed", self.seed, "seed")
+        for key, value in self.params.items():
+            if key == "seed":
+                raise RecipeError("params.seed: the seed is the recipe's own field 'seed'.")
+            if key not in BAYES_PARAMS.names:
+                known = ", ".join(n for n in BAYES_PARAMS.names if n != "seed")
+                raise RecipeError(f"params.{key}: no such parameter; the parameters are: {known}.")
+            _parse(BAYES_PARAMS, key, value, f"params.{key}")
+
+    def config(self) -> BayesConfig:
+        """The model and inference settings, with this recipe's seed."""
+        return BayesConfig(**{**BAYES_PARAMS.resolve(self.params), "seed": self.seed})
+
+    @classmethod
+    def options(cls) -> ParamSet:
+        """What the CLI can set (``--model``, ``--steps``, ``--n-train``, ...)."""
+        return ParamSet((*(p for p in BAYES_PARAMS if p.name != "seed"), *ROW_PARAMS))
+
+    @classmethod
+    def default_split(cls) -> SplitSpec:
+        """The shares of a split asked for without them (``--split group:COLUMN``): 70/30.
+
+        A recipe without a split (``split=None``, what :meth:`from_options` gets when no split
+        is asked for) follows the report's protocol instead.
+        """
+        return SplitSpec.of("stratified", test=0.3)
+
+    @classmethod
+    def from_options(
+        cls,
+        data: DataSpec,
+        split: SplitSpec | None,
+        values: dict[str, str],
+        preset: str | None = None,
+    ) -> BayesSpec:
+        """A recipe from CLI texts keyed by parameter name.
+
+        ``preset`` is an experiment of the report's Table 2 ("1" to "10"): its model, priors,
+        inference and row counts, under any ``values``. The seed is ``values["seed"]`` when
+        given, else the split's.
+        """
+        params: dict[str, Any] = {}
+        rows = dict(ROW_PARAMS.defaults)
+        if preset is not None:
+            try:
+                found = preset_values(int(str(preset).strip()))
+            except (ValueError, DataError) as error:
+                raise RecipeError(f"preset: {error}") from None
+            rows = {name: found.pop(name) for name in ROW_PARAMS.names}
+            params = found
+        seed = split.seed if split is not None else 0
+        for key, text in values.items():
+            if key in ROW_PARAMS.names:
+                rows[key] = _parse(ROW_PARAMS, key, text, key)
+            elif key == "seed":
+                seed = _parse(BAYES_PARAMS, key, text, key)
+            else:
+                try:
+                    param = BAYES_PARAMS.get(key, "bayes")
+                except DataError as error:
+                    raise RecipeError(f"params.{key}: {error}") from None
+                params[param.name] = _parse(BAYES_PARAMS, param.name, text, f"params.{key}")
+        spec = cls(data=data, split=split, params=params, seed=seed, **rows)
+        spec.check()
+        return spec
+
+
+def _parse(params: ParamSet, name: str, value: Any, where: str) -> Any:
+    try:
+        return params.get(name).parse(value)
+    except DataError as error:
+        raise field_error(where, error) from None
+
+
+def preset_values(number: int) -> dict[str, Any]:
+    """Table 2's experiment ``number`` as recipe values: every parameter but the seed, and
+    ``n_train`` and ``n_test``."""
+    item = experiment(number)
+    values = {k: v for k, v in dataclasses.asdict(item.config).items() if k != "seed"}
+    return {**values, "n_train": item.n_train, "n_test": item.n_test}
+
+
+def preset_title(number: int) -> str:
+    """A preset's name in words, e.g. "Experiment 5: Model 2, 1,000 rows, SVI"."""
+    item = experiment(number)
+    return (
+        f"Experiment {number}: {MODEL_TITLES[item.config.model].split(':')[0]}, "
+        f"{item.n_train:,} rows, {item.config.inference.upper()} "
+        f"(report: {item.report_test:g}% test)"
+    )
+
+
+PRESETS: tuple[int, ...] = tuple(item.id for item in TABLE2)
+
+
+# ---- the result --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BayesResult:
+    """A finished Bayesian fit and what its posterior shows.
+
+    Attributes
+    ----------
+    fit, data, predictions
+        The posterior, the rows it was fitted and tested on, its test predictions.
+    evaluation
+        The posterior predictive scored like any classifier (accuracy with its interval,
+        per-genre scores, confusion).
+    comparison
+        The posterior predictive against the point-estimate logistic regression.
+    point
+        The point estimate's centred coefficients (features × genres).
+    uncertain
+        The most uncertain test tracks.
+    prior_accuracy
+        Accuracy of each model drawn from the prior (ancestral sampling, the report's §6.1).
+    dataset
+        The dataset's name.
+    """
+
+    fit: BayesFit
+    data: Prepared
+    predictions: Predictions
+    evaluation: Evaluation
+    comparison: pd.DataFrame
+    point: np.ndarray
+    uncertain: pd.DataFrame
+    prior_accuracy: np.ndarray
+    dataset: str = ""
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """Accuracy, log loss and mean entropy of the posterior predictive on the test rows."""
+        return bayes.metrics(self.data.y_test, self.predictions, self.data.classes)
+
+    @property
+    def title(self) -> str:
+        config = self.fit.config
+        return f"{config.model} ({config.inference})"
+
+    def record(self) -> Record:
+        """What the run history stores of this fit: parameters, metrics, the SVI loss curve,
+        test predictions row by row and the posterior draws (safetensors)."""
+        from safetensors.numpy import save
+
+        fitted, evaluation = self.fit, self.evaluation
+        classes = tuple(fitted.classes)
+        names = np.asarray(classes)
+        true = names[np.asarray(self.data.y_test)]
+        pred = names[np.asarray(self.predictions.proba).argmax(axis=1)]
+        metrics = {**evaluation_metrics(evaluation), **self.metrics, "fit_seconds": fitted.seconds}
+        params: dict[str, Any] = dataclasses.asdict(fitted.config)
+        params["features"] = list(fitted.features)
+        params["n_train"] = fitted.n_train
+        elbo = np.asarray(fitted.elbo)
+        every = max(1, len(elbo) // 500)
+        curves = [{"epoch": i + 1, "elbo": float(elbo[i])} for i in range(0, len(elbo), every)]
+        meta = {
+            "config": dataclasses.asdict(fitted.config),
+            "classes": list(classes),
+            "features": params["features"],
+        }
+        draws = {k: np.ascontiguousarray(v) for k, v in fitted.draws.items()}
+        return Record(
+            "bayes",
+            self.title,
+            params,
+            finite_metrics(metrics),
+            curves,
+            classes,
+            np.asarray(evaluation.confusion),
+            np.asarray(self.data.test_rows),
+            true.astype(str),
+            pred.astype(str),
+            {"posterior.safetensors": save(draws, metadata={"genre_lab": json.dumps(meta)})},
+        )
+
+    def summary(self, run_id: str | None = None) -> dict:
+        """One run's JSON summary: accuracy with its interval, per-genre scores, run id."""
+        config = self.fit.config
+        return {
+            "model": config.model,
+            "title": self.title,
+            "inference": config.inference,
+            "n_train": int(self.fit.n_train),
+            **evaluation_summary(self.evaluation),
+            "mean_entropy": round(float(self.predictions.entropy.mean()), 4),
+            "fit_seconds": round(float(self.fit.seconds), 2),
+            "converged": self.fit.converged,
+            "run_id": run_id,
+        }
+
+
+# ---- running -----------------------------------------------------------------------------------
+
+
+def prepare_data(spec: BayesSpec, dataset: Dataset) -> Prepared:
+    """The rows ``spec`` trains and tests on, from a table with ``spec.data`` applied.
+
+    Raises
+    ------
+    DataError
+        When the table cannot give these rows (too few, a missing feature...): a page calls
+        this before starting the job, to say so at once.
+    """
+    roles = dataset.roles
+    return bayes.prepare(
+        dataset.frame,
+        roles.label,
+        roles.features,
+        n_train=spec.n_train,
+        n_test=spec.n_test,
+        seed=spec.seed,
+        split=spec.split,
+    )
+
+
+def run(
+    spec: BayesSpec,
+    progress: Progress | None = None,
+    cancel: CancelFlag | None = None,
+    *,
+    dataset: Dataset | None = None,
+    source: str = "recipe",
+) -> Outcome:
+    """Prepare the rows, infer the posterior, predict, score, and log the run.
+
+    Parameters
+    ----------
+    spec
+        The recipe.
+    progress
+        Receives ``{"stage": "prepare"}``, the fit's ``"svi"``/``"mcmc"`` events,
+        ``{"stage": "predict"}`` and ``{"stage": "logged", "run_id"}``.
+    cancel
+        Checked at every SVI step and NUTS iteration.
+    dataset
+        The page's loaded table, before ``spec.data`` is applied; else ``spec.data`` is loaded.
+    source
+        Where the run comes from, as the run history shows it ("bayes" for the page).
+    """
+    spec.check()
+    table = spec.data.apply(dataset) if dataset is not None else spec.data.load(progress)
+    emit(progress, stage="prepare")
+    data = prepare_data(spec, table)
+    check_cancel(cancel)
+    config = spec.config()
+    fitted = bayes.fit(
+        data.X_train,
+        data.y_train,
+        config,
+        classes=data.classes,
+        features=data.features,
+        callback=progress,
+        cancel=cancel,
+    )
+    emit(progress, stage="predict")
+    result = analyse(fitted, data, table)
+    run_ids: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    if spec.log:
+        event = log_event(result.record(), source=source, dataset=table.name)
+        if event["stage"] == "logged":
+            run_ids = (event["run_id"],)
+            emit(progress, **event)
+        else:
+            warnings = (event["message"],)
+    summary = {
+        "kind": spec.kind,
+        "dataset": table.name,
+        "runs": [result.summary(run_ids[0] if run_ids else None)],
+    }
+    return Outcome(spec, summary, result, run_ids, warnings)
+
+
+def analyse(fitted: BayesFit, data: Prepared, table: Dataset) -> BayesResult:
+    """Predict on the test rows and gather what the posterior shows."""
+    predictions = bayes.predict(fitted, data.X_test)
+    names = np.asarray(data.classes)
+    train_pred = bayes.predict(fitted, data.X_train).proba.argmax(1)
+    config = fitted.config
+    evaluation = evaluate(
+        names[data.y_test],
+        predictions.proba,
+        data.classes,
+        y_train=names[data.y_train],
+        train_pred=names[train_pred],
+        seed=config.seed,
+    )
+    prior = bayes.sample_prior(config, data.X_test[:PRIOR_ROWS], len(data.classes), PRIOR_DRAWS)
+    roles = table.roles
+    titles = [c for c in (*roles.text, roles.artist_column) if c]
+    return BayesResult(
+        fit=fitted,
+        data=data,
+        predictions=predictions,
+        evaluation=evaluation,
+        comparison=posterior.comparison_table(data, fitted, predictions),
+        point=posterior.point_coefficients(data, seed=config.seed),
+        uncertain=posterior.uncertain_tracks(
+            table.frame, data, predictions, columns=titles, top=UNCERTAIN_TOP
+        ),
+        prior_accuracy=(prior["predicted"] == data.y_test[:PRIOR_ROWS]).mean(axis=1),
+        dataset=table.name,
+    )
+
+
+def live_status(events: list[dict]) -> tuple[str, float]:
+    """A running fit's progress from its events: a sentence and the share done (0 to 1)."""
+    if events and events[-1].get("stage") == "predict":
+        return "predicting on the test rows…", 1.0
+    for event in reversed(events):
+        if event.get("stage") == "svi":
+            return (
+                f"SVI step {event['step']:,} of at most {event['steps']:,}",
+                event["step"] / event["steps"],
+            )
+        if event.get("stage") == "mcmc":
+            done = (event["chain"] - 1) * event["total"] + event["iteration"]
+            return (
+                f"NUTS chain {event['chain']} of {event['chains']}: {event['phase']}, "
+                f"iteration {event['iteration']} of {event['total']}",
+                done / (event["chains"] * event["total"]),
+            )
+    return "starting…", 0.0
+
+
+Spec = BayesSpec
+
+__all__ = [
+    "PRESETS",
+    "BayesResult",
+    "BayesSpec",
+    "Spec",
+    "analyse",
+    "live_status",
+    "prepare_data",
+    "preset_title",
+    "preset_values",
+    "run",
+]

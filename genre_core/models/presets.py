@@ -1,0 +1,353 @@
+"""Every network setting declared once (:data:`NET_PARAMS`), and the seed reports' networks.
+
+:data:`NET_PARAMS` is the schema of :class:`~genre_core.models.networks.NetClassifier`'s
+settings: the Networks and Transfer pages draw their widgets from it, the ``net`` recipe checks
+its values with it, the CLI offers one option per parameter, and the presets below hold values
+in the same (engine) form. It imports no torch, so reading it is cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from genre_core.errors import DataError
+from genre_core.params import Param, ParamSet
+
+ACTIVATIONS = ("relu", "gelu", "leaky_relu", "tanh")
+OPTIMIZER_NAMES = ("adam", "adamw", "sgd", "nadam")
+NET_KINDS = {
+    "mlp": "MLP",
+    "feature_sequence": "LSTM over the feature sequence (one feature per step)",
+    "input_sequence": "LSTM over the whole input (one step)",
+    "title": "Title RNN + numeric MLP",
+}
+RNN_CELLS = ("lstm", "gru")
+FEATURE_SETS = ("numeric", "numeric+text")  # what an MLP or a sequence model reads
+# The network's scalers are affine, so a checkpoint carries them as three vectors.
+NET_SCALERS = ("standard", "minmax", "none")
+NET_IMPUTERS = ("median", "mean")
+
+NET_PARAMS = ParamSet(
+    [
+        # ---- the layers
+        Param(
+            "kind", "choice", "mlp", choices=tuple(NET_KINDS), label="Architecture",
+            help="An MLP, or a recurrent network (over the features, the whole input, or the "
+            "titles' words).",
+        ),
+        Param(
+            "hidden", "ints", (64, 32, 16), 1, 4096, label="Hidden layers",
+            help="Units per hidden layer, e.g. 64, 32, 16; empty: softmax regression. For a "
+            "recurrent network, the layers after its summary (or the title model's numeric body).",
+        ),
+        Param("activation", "choice", "relu", choices=ACTIVATIONS, label="Activation"),
+        Param(
+            "batch_norm", "bool", False, per_layer=True, label="Batch norm",
+            help="yes or no for every hidden layer, or one per layer.",
+        ),
+        Param(
+            "dropout", "float", 0.0, 0.0, 0.95, per_layer=True, label="Dropout",
+            help="One rate for every hidden layer, or one per layer (0.2, 0, 0.2).",
+        ),
+        Param(
+            "dropout_first", "bool", False, label="Dropout right after each Linear",
+            help="As in MLP_MODIF (Fig. 4); otherwise after the activation.",
+        ),
+        Param(
+            "leaky_slope", "float", 0.01, 0.0, 1.0, label="LeakyReLU slope",
+            help="The negative slope of leaky_relu.",
+        ),
+        # ---- recurrent networks
+        Param(
+            "rnn_cell", "choice", "lstm", choices=RNN_CELLS, label="Recurrent cell",
+            help="LSTM or GRU.",
+        ),
+        Param(
+            "rnn_units", "ints", (64,), 1, 2048, label="Recurrent layers",
+            help="Units per stacked recurrent layer, e.g. 80, 150.",
+        ),
+        Param(
+            "step_units", "int", 0, 0, 2048, label="Dense units on every step",
+            help="A Dense layer applied to each timestep before the recurrent layers; 0: none.",
+        ),
+        Param(
+            "embed_dim", "int", 32, 1, 512, label="Word vector size",
+            help="The title model's word vectors.",
+        ),
+        Param(
+            "vocab_size", "int", 5002, 3, 100_002, label="Vocabulary size",
+            help="The title model's vocabulary: the most frequent training words plus two ids "
+            "(padding and unknown); set to the real size when trained.",
+        ),
+        Param(
+            "title_length", "int", 16, 1, 128, label="Words read per title",
+            help="Longer titles are cut.",
+        ),
+        # ---- training
+        Param("optimizer", "choice", "adam", choices=OPTIMIZER_NAMES, label="Optimizer"),
+        Param("lr", "float", 1e-3, 1e-6, 10.0, log=True, label="Learning rate"),
+        Param(
+            "weight_decay", "float", 0.0, 0.0, 1.0, label="Weight decay",
+            help="L2 penalty of the optimizer.",
+        ),
+        Param(
+            "momentum", "float", 0.9, 0.0, 0.999, label="Momentum (SGD)",
+            help="Used by the sgd optimizer only.",
+        ),
+        Param("batch_size", "int", 32, 1, 8192, label="Batch size"),
+        Param(
+            "max_epochs", "int", 20, 1, 2000, label="Epochs", flag="epochs",
+            help="The most epochs to train.",
+        ),
+        Param(
+            "clip_value", "float", None, 1e-6, 1000.0, optional=True,
+            label="Clip gradients by value", help="Clamp every gradient element.",
+        ),
+        Param(
+            "clip_norm", "float", None, 1e-6, 1000.0, optional=True,
+            label="Clip gradient norm", help="Scale the gradients down to this global L2 norm.",
+        ),
+        Param(
+            "patience", "int", None, 1, 1000, optional=True, label="Early-stopping patience",
+            help="Epochs without a lower validation loss before stopping.",
+        ),
+        Param(
+            "restore_best", "bool", True, label="Keep best weights",
+            help="End with the weights of the epoch with the lowest validation loss.",
+        ),
+        Param(
+            "lr_factor", "float", None, 0.01, 0.99, optional=True,
+            label="Reduce LR on plateau: factor",
+            help="Multiply the learning rate by this when the validation loss stalls.",
+        ),
+        Param(
+            "lr_patience", "int", 5, 0, 1000, label="… after epochs",
+            help="Epochs of a stalled validation loss before the learning rate drops.",
+        ),
+        Param(
+            "lr_min", "float", 0.0, 0.0, 1.0, label="… down to",
+            help="The lowest learning rate the plateau schedule reaches.",
+        ),
+        Param(
+            "class_weight", "choice", None, choices=("balanced",), optional=True,
+            label="Class weights", help="balanced: rare genres weigh more in the loss.",
+        ),
+    ]
+)  # fmt: skip
+
+RECURRENT = ("rnn_cell", "rnn_units", "step_units", "embed_dim", "vocab_size", "title_length")
+
+
+def net_params(values=None, owner: str = "network") -> dict:
+    """The network settings: the defaults with ``values`` (texts or engine values) parsed over
+    them by :data:`NET_PARAMS`.
+
+    Raises
+    ------
+    DataError
+        Naming the setting that is unknown or wrong.
+    """
+    return NET_PARAMS.resolve(values, owner)
+
+
+# ---- the seeds' networks ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A network from a seed report: its settings and what the report left open."""
+
+    title: str
+    source: str
+    params: dict
+    note: str = ""
+    feature_set: str = "numeric"  # "numeric+text": the preset reads title embeddings too
+
+
+PRESETS: dict[str, Preset] = {
+    "cas-mlp-base": Preset(
+        "MLP_BASE",
+        "Deep Learning - Cas d'étude, Fig. 3",
+        dict(hidden=(32,), activation="relu", batch_size=64, lr=1e-3, clip_norm=1.0, max_epochs=50),
+        "Linear(13, 32), ReLU, Linear(32, 5) then Softmax. The report feeds that softmax to "
+        "CrossEntropyLoss (a softmax applied twice); here it is applied once. It names gradient "
+        "clipping without a value: 1.0 by norm, and 50 epochs, are ours.",
+    ),
+    "cas-mlp-modif": Preset(
+        "MLP_MODIF",
+        "Deep Learning - Cas d'étude, Fig. 4",
+        dict(
+            hidden=(32, 10, 32),
+            activation="gelu",
+            batch_norm=(False, True, False),
+            dropout=(0.2, 0.0, 0.2),
+            dropout_first=True,
+            batch_size=64,
+            lr=1e-3,
+            clip_norm=1.0,
+            max_epochs=50,
+        ),
+        "fc1 32, Dropout(0.2), GELU; fc2 10, BatchNorm1d(10), GELU; fc3 32, Dropout(0.2), GELU; "
+        "fc4. Clip value and epochs are ours (1.0 by norm, 50).",
+    ),
+    "development": Preset(
+        "Development: [64, 32, 16]",
+        "Development of a Neural Network-Based Music Genre Classification Tool, Table 3",
+        dict(
+            hidden=(64, 32, 16),
+            batch_norm=True,
+            dropout=0.5,
+            lr=1e-3,
+            weight_decay=1e-4,
+            batch_size=32,
+            max_epochs=100,
+            clip_norm=1.0,
+        ),
+        "Linear, BatchNorm1d, ReLU, Dropout(0.5) per hidden layer; clipping 'normalizes the "
+        "gradients to a maximum value', so by norm.",
+    ),
+    "development-grid": Preset(
+        "Development: grid winner [128, 16]",
+        "Development of a Neural Network-Based Music Genre Classification Tool, Table 4",
+        dict(
+            hidden=(128, 16),
+            dropout=0.3,
+            lr=1e-3,
+            batch_size=32,
+            max_epochs=20,
+            clip_norm=1.5,
+        ),
+        "No batch norm, dropout 0.3, Adam 1e-3, batch 32, 20 epochs, clip 1.5.",
+    ),
+    "genre-factor": Preset(
+        "The Genre Factor: 256-512-512",
+        "The Genre Factor, Fig. 2",
+        dict(
+            hidden=(256, 512, 512),
+            activation="leaky_relu",
+            leaky_slope=0.3,
+            dropout=0.4,
+            optimizer="nadam",
+            lr=1e-3,
+            batch_size=512,
+            max_epochs=60,
+            patience=20,
+            lr_factor=0.1,
+            lr_patience=5,
+            lr_min=0.0,
+        ),
+        "Dense + LeakyReLU then Dropout(0.4) per layer, softmax output, Nadam. Keras defaults "
+        "the report relies on: LeakyReLU slope 0.3, Nadam learning rate 1e-3.",
+    ),
+    "rnn-softmax": Preset(
+        "Softmax regression",
+        "Using RNN To Predict Music Track Genre (previous exercise)",
+        dict(hidden=(), lr=1e-2, batch_size=64, max_epochs=50),
+        "One Linear layer and a softmax. Learning rate, batch and epochs are ours.",
+    ),
+    "rnn-mlp": Preset(
+        "MLP 100-150-150-150",
+        "Using RNN To Predict Music Track Genre (previous exercise)",
+        dict(hidden=(100, 150, 150, 150), lr=1e-3, batch_size=64, max_epochs=50),
+        "Four hidden layers of 100, 150, 150, 150 units. Activation (ReLU), optimizer, batch "
+        "and epochs are ours: the report does not give them.",
+    ),
+    "cas-mlp-modif-text": Preset(
+        "MLP_MODIF_TEXT (LSTM)",
+        "Deep Learning - Cas d'étude, Fig. 5",
+        dict(
+            kind="input_sequence",
+            rnn_cell="lstm",
+            rnn_units=(64,),
+            hidden=(32, 10, 32),
+            activation="gelu",
+            batch_norm=(False, True, False),
+            batch_size=64,
+            lr=1e-3,
+            clip_norm=1.0,
+            max_epochs=50,
+        ),
+        "LSTM(397, 64, batch_first=True) over the 13 numeric features + the 384-d title "
+        "embedding as a single timestep (397 = 13 + 384), then fc1 32, GELU; fc2 10, "
+        "BatchNorm1d, GELU; fc3 32, GELU; fc4. No dropout (Fig. 5 has none). Clipping value "
+        "and epochs are ours (1.0 by norm, 50).",
+        feature_set="numeric+text",
+    ),
+    "rnn-dense-lstm": Preset(
+        "Dense(250) → LSTM(80)",
+        "Using RNN To Predict Music Track Genre (first model)",
+        dict(
+            kind="feature_sequence",
+            step_units=250,
+            rnn_units=(80,),
+            hidden=(),
+            activation="relu",
+            lr=1e-3,
+            batch_size=64,
+            max_epochs=50,
+        ),
+        "Each prepared feature is one timestep; Dense(250) on every step, then LSTM(80), its "
+        "last state to the softmax layer. The report gives neither the input shape, the Dense "
+        "activation (ReLU here), the optimizer (Adam 1e-3), the batch (64) nor the 1000 "
+        "epochs' budget we can afford (50).",
+    ),
+    "rnn-lstm-lstm": Preset(
+        "LSTM(80) → LSTM(150)",
+        "Using RNN To Predict Music Track Genre (second model)",
+        dict(
+            kind="feature_sequence",
+            rnn_units=(80, 150),
+            hidden=(),
+            lr=1e-3,
+            batch_size=64,
+            max_epochs=50,
+        ),
+        "Each prepared feature is one timestep; LSTM(80) returning its sequence, LSTM(150), "
+        "its last state to the softmax layer. Optimizer, batch and epochs are ours.",
+    ),
+    "title-lstm": Preset(
+        "Title LSTM + numeric MLP",
+        "Genre Lab (issue 5): the titles as words",
+        dict(
+            kind="title",
+            rnn_cell="lstm",
+            rnn_units=(64,),
+            embed_dim=32,
+            vocab_size=5002,
+            title_length=16,
+            hidden=(64, 32),
+            dropout=0.2,
+            lr=1e-3,
+            batch_size=64,
+            max_epochs=30,
+            patience=5,
+        ),
+        "Track and album name as words (the training titles' 5,000 commonest, the others "
+        "unknown), an LSTM(64) over their 32-d vectors; the numeric features through 64-32 "
+        "ReLU layers; both concatenated before the output layer.",
+    ),
+}
+
+
+def preset_params(name: str) -> dict:
+    """A preset's settings over the schema's defaults (a new dict, engine values)."""
+    if name not in PRESETS:
+        raise DataError(f"unknown network preset '{name}'; choose one of: {', '.join(PRESETS)}.")
+    return {**NET_PARAMS.defaults, **PRESETS[name].params}
+
+
+__all__ = [
+    "ACTIVATIONS",
+    "FEATURE_SETS",
+    "NET_IMPUTERS",
+    "NET_KINDS",
+    "NET_PARAMS",
+    "NET_SCALERS",
+    "OPTIMIZER_NAMES",
+    "PRESETS",
+    "RECURRENT",
+    "RNN_CELLS",
+    "Preset",
+    "net_params",
+    "preset_params",
+]

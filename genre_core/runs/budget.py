@@ -1,0 +1,75 @@
+"""One thread budget per job: torch, XGBoost, OpenMP, BLAS and joblib use the threads the job
+was given, never a constant.
+
+A Dask worker runs its job inside :func:`thread_budget` with the worker's own thread count; the
+CLI and tests run in-process with the machine's cores (or ``$GENRE_THREADS``). Models ask
+:func:`threads` for their ``n_jobs``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+
+_BUDGET: list[int] = []
+
+
+def default_threads() -> int:
+    """``$GENRE_THREADS``, else the cores this process may use."""
+    value = os.environ.get("GENRE_THREADS", "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def threads() -> int:
+    """The thread budget of the job running now (the innermost :func:`thread_budget`)."""
+    return _BUDGET[-1] if _BUDGET else default_threads()
+
+
+@contextlib.contextmanager
+def thread_budget(n: int | None = None) -> Iterator[int]:
+    """Run the block with at most ``n`` threads in every native pool (and in :func:`threads`).
+
+    More threads than cores only contend: on two shared cores, two jobs of two OpenMP threads
+    each spin against each other (a 3-second XGBoost fit took minutes that way).
+    """
+    from threadpoolctl import threadpool_limits
+
+    n = max(1, int(n or default_threads()))
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else None
+    _BUDGET.append(n)
+    try:
+        with threadpool_limits(limits=n):
+            if torch is not None:
+                torch.set_num_threads(n)
+            yield n
+    finally:
+        _BUDGET.pop()
+        if torch is not None and before is not None:
+            torch.set_num_threads(before)
+
+
+def limit_torch(n: int | None = None) -> None:
+    """Set torch's intra-op threads to the budget (torch may be imported after the budget)."""
+    import torch
+
+    torch.set_num_threads(max(1, int(n or threads())))
+
+
+def torch_device(force_cpu: bool | None = None) -> str:
+    """ "cuda" when torch sees a GPU and ``$GENRE_DEVICE`` (or ``force_cpu``) does not say
+    "cpu"; else "cpu"."""
+    if force_cpu is None:
+        force_cpu = os.environ.get("GENRE_DEVICE", "").strip().lower() == "cpu"
+    if force_cpu:
+        return "cpu"
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
