@@ -148,6 +148,7 @@ class Recipe:
     kind: ClassVar[str] = ""
     title: ClassVar[str] = ""
     OPTIONS: ClassVar[ParamSet] = ParamSet()  # the kind's settings besides data and split
+    DEFAULT_SPLIT: ClassVar[SplitSpec] = SplitSpec()  # when a recipe of the kind names none
 
     def check(self) -> None:
         """Raise :class:`RecipeError` naming the first field that is wrong."""
@@ -160,7 +161,7 @@ class Recipe:
     @classmethod
     def default_split(cls) -> SplitSpec:
         """The split a recipe of this kind gets when none is given."""
-        return SplitSpec()
+        return cls.DEFAULT_SPLIT
 
     @classmethod
     def from_options(
