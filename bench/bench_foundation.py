@@ -12,14 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "browser")]
 
 from genre_core.cli.main import describe  # noqa: E402
 from genre_core.data.dataset import load_dataset  # noqa: E402
@@ -47,39 +45,6 @@ def bench_load(repeats: int) -> None:
     report("warm load + describe of spotify-30k", warm, 1.0)
 
 
-def start_server(port: int) -> tuple[subprocess.Popen, float]:
-    """Start `streamlit run`; return the process and the seconds until /_stcore/health answers."""
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "dashboard/app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=os.environ.copy(),
-    )
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1):
-                return process, time.perf_counter() - start
-        except OSError:
-            if time.perf_counter() - start > 60:
-                process.kill()
-                raise SystemExit("streamlit did not start within 60 s") from None
-            time.sleep(0.05)
-
-
 def drawn_at(page) -> float:
     """Wait until the page is drawn; the page-clock time (ms) of its last change."""
     from browser_helpers import wait_drawn
@@ -91,7 +56,7 @@ def drawn_at(page) -> float:
 def bench_browser(repeats: int) -> None:
     from playwright.sync_api import sync_playwright
 
-    from conftest import BROWSER_ARGS, CHROMIUM
+    from conftest import BROWSER_ARGS, CHROMIUM, start_app, stop_app
 
     served, explore = [], []
     with sync_playwright() as playwright:
@@ -99,7 +64,11 @@ def bench_browser(repeats: int) -> None:
         for attempt in range(repeats):
             port = 8700 + attempt
             launched = time.perf_counter()
-            process, healthy = start_server(port)
+            try:
+                process = start_app(port)
+            except (RuntimeError, TimeoutError) as error:
+                raise SystemExit(str(error)) from None
+            healthy = time.perf_counter() - launched
             try:
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.goto(f"http://127.0.0.1:{port}/")
@@ -112,8 +81,7 @@ def bench_browser(repeats: int) -> None:
                 explore.append((drawn_at(page) - click) / 1000)
                 page.close()
             finally:
-                process.terminate()
-                process.wait(timeout=10)
+                stop_app(process)
             print(f"  run {attempt + 1}: health after {healthy:.2f} s")
         browser.close()
     report("first page served after `streamlit run`", served, 5.0)

@@ -10,7 +10,6 @@ download) and loads one from a file.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import streamlit as st
@@ -26,23 +25,31 @@ RECIPE_LIMIT = 1_000_000  # bytes of a recipe file; a recipe is a few kB
 
 
 def start(key: str, recipe: Recipe, *, dataset: Dataset | None = None, **options) -> jobs.Job:
-    """Run ``recipe`` in the background; the job is kept in ``st.session_state[key + ".job"]``.
+    """Send ``recipe`` to the job engine; the job is kept in ``st.session_state[key + ".job"]``
+    and its id in the page's URL (``?<key>=<id>``), so a reload or a second tab finds it.
 
-    ``dataset`` is the page's loaded table before the recipe's roles, merge map and genres
-    (the recipe applies them itself, as it does when the CLI runs it).
+    The job runs in a worker process, which reads the data from the recipe itself (an upload
+    is kept on the server by its hash); ``dataset`` is accepted for the pages' convenience and
+    not sent. ``options`` go to the kind's ``run`` (``source=`` names the page in the history).
     """
-
-    def work(emit, cancel):
-        return experiments.run(recipe, emit, cancel, dataset=dataset, **options)
-
-    job = jobs.start(recipe.title or recipe.kind, work)
+    job = jobs.submit(recipe, **options)
     st.session_state[f"{key}.job"] = job
     st.session_state[f"{key}.outcome"] = None
+    st.query_params[key] = job.id
     return job
 
 
 def current(key: str) -> jobs.Job | None:
-    return st.session_state.get(f"{key}.job")
+    """This page's job: the session's own, or the one whose id the URL carries (a reload, a
+    second tab, a shared link). A session sees no other job."""
+    job = st.session_state.get(f"{key}.job")
+    wanted = st.query_params.get(key)
+    if wanted and (job is None or job.id != wanted):
+        found = jobs.find(wanted)
+        if found is not None:
+            st.session_state[f"{key}.job"] = job = found
+            st.session_state[f"{key}.outcome"] = None if found.running else found.result
+    return job
 
 
 def running(key: str) -> bool:
@@ -56,7 +63,7 @@ def outcome(key: str):
 
 
 def elapsed(job: jobs.Job) -> float:
-    return (job.finished or time.monotonic()) - job.started
+    return job.job.elapsed
 
 
 def panel(
@@ -75,7 +82,6 @@ def panel(
         job = current(key)
         if job is None:
             return
-        job.drain()
         if job.running:
             column = stop_bar(job, f"{key}.stop", stop_help)
             if column is not None and live is not None:

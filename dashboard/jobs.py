@@ -1,180 +1,101 @@
-"""Background jobs for the pages: a worker thread runs engine code and only puts events on a
-queue; the page drains the queue from an ``st.fragment(run_every=...)`` and draws them.
+"""The dashboard's side of the job engine (:mod:`genre_core.runs.engine`).
 
-Nothing here calls ``st.*`` from the worker thread. A server-wide cap (``[jobs]
-max_concurrent`` in ``.streamlit/genre_lab.toml``, or ``$GENRE_MAX_JOBS``) limits how many
-jobs of all sessions run at once; the others wait in a first-come queue and know their place.
+One engine per server (``st.cache_resource``): an embedded Dask cluster of worker processes, or
+the cluster named by the settings (``[jobs] scheduler`` in ``.streamlit/genre_lab.toml`` or
+``$GENRE_SCHEDULER``). Nothing heavy runs in the Streamlit process: a page submits a recipe and
+follows its job through a :class:`JobView`, which reads what the engine's watcher collected.
+A job's id is unguessable; a session finds its own jobs (and any job whose id it is given, as
+in a link) and never lists another's.
 """
 
 from __future__ import annotations
 
-import os
-import queue
-import threading
+import secrets
 import time
-import tomllib
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-from genre_core.errors import DataError
-from genre_core.runs.progress import Cancelled
+import streamlit as st
 
-Work = Callable[[Callable[[dict], None], threading.Event], Any]
-SETTINGS = Path(__file__).resolve().parent.parent / ".streamlit" / "genre_lab.toml"
+from genre_core.runs import engine as engines
+from genre_core.settings import lab_settings
 
 
-def max_jobs() -> int:
-    """The server-wide cap on jobs running at once (at least 1; 2 when unset)."""
-    value = os.environ.get("GENRE_MAX_JOBS", "").strip()
-    if not value:
-        try:
-            with SETTINGS.open("rb") as handle:
-                value = tomllib.load(handle)["jobs"]["max_concurrent"]
-        except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError):
-            value = 2
-    try:
-        return max(1, int(value))
-    except ValueError:
-        return 2
+@st.cache_resource(show_spinner="Starting the job engine (worker processes)…")
+def engine() -> engines.Engine:
+    """The server's one engine, started on first use."""
+    settings = lab_settings()
+    return engines.Engine(
+        settings["scheduler"] or None,
+        workers=settings["workers"],
+        memory_limit=settings["memory_limit"],
+        per_session=settings["per_session"],
+        queue_limit=settings["queue_per_session"],
+    )
 
 
-@dataclass
-class Job:
-    """A queued, running or finished job, kept in session state.
+def session_owner() -> str:
+    """This browser session's id: its jobs are its own (quotas, queue order)."""
+    state = st.session_state
+    if "session.owner" not in state:
+        state["session.owner"] = secrets.token_hex(8)
+    return state["session.owner"]
 
-    ``status`` is "queued", "running", "done", "stopped" or "failed"; ``events`` is every
-    event drained so far, ``result`` what the work function returned, ``error`` the message of
-    a failure. ``running`` is true while queued too: the job is not finished.
+
+class JobView:
+    """A page's handle on an engine job.
+
+    It reads through to the engine's :class:`~genre_core.runs.engine.Job` (``id``, ``title``,
+    ``running``, ``queued``, ``error``, ``elapsed`` ...); ``collected`` is this session's own
+    (whether this session has drawn the job's end).
     """
 
-    title: str
-    inbox: queue.Queue = field(default_factory=queue.Queue)
-    cancel: threading.Event = field(default_factory=threading.Event)
-    status: str = "running"
-    events: list[dict] = field(default_factory=list)
-    result: Any = None
-    error: str | None = None
-    started: float = field(default_factory=time.monotonic)
-    finished: float | None = None
-    thread: threading.Thread | None = None
-    collected: bool = False  # the page has taken the result
-    work: Work | None = None
+    def __init__(self, job: engines.Job) -> None:
+        self.job = job
+        self.collected = not job.running  # a job found finished is drawn, not re-announced
+
+    def __getattr__(self, name: str):
+        if name == "job":  # not set yet (a copy being made): no recursion
+            raise AttributeError(name)
+        return getattr(self.job, name)
 
     @property
-    def running(self) -> bool:
-        return self.status in ("queued", "running")
+    def status(self) -> str:
+        return "queued" if self.job.queued else self.job.status
 
     @property
-    def queued(self) -> bool:
-        return self.status == "queued"
+    def events(self) -> list[dict]:
+        """The job's progress events so far (the engine's own markers left out)."""
+        return [e for e in list(self.job.events) if not str(e.get("stage", "")).startswith("_")]
+
+    @property
+    def result(self):
+        return self.job.outcome
 
     @property
     def place(self) -> int | None:
-        """1 for the next job to start, 2 for the one after...; None once started."""
-        return _SLOTS.place(self)
+        return engine().place(self.job)
+
+    @property
+    def started(self) -> float:
+        """When it started (or was submitted), on the ``time.monotonic`` clock."""
+        return time.monotonic() - (time.time() - (self.job.started or self.job.submitted))
 
     def stop(self) -> None:
-        """Ask the work to stop at its next check; a queued job ends at once."""
-        self.cancel.set()
-        if _SLOTS.withdraw(self):
-            self.inbox.put({"stage": "_end", "status": "stopped", "result": None, "error": None})
-
-    def drain(self) -> list[dict]:
-        """Move the queued events into ``events`` and update the status; return the new ones."""
-        new = []
-        while True:
-            try:
-                event = self.inbox.get_nowait()
-            except queue.Empty:
-                break
-            if event.get("stage") == "_end":
-                self.status, self.result, self.error = (
-                    event["status"],
-                    event["result"],
-                    event["error"],
-                )
-                self.finished = time.monotonic()
-                continue
-            new.append(event)
-        self.events.extend(new)
-        return new
+        engine().stop(self.job)
 
 
-def start(title: str, work: Work) -> Job:
-    """Run ``work(emit, cancel)`` in a daemon thread; it reports through ``emit(event)``.
-
-    When :func:`max_jobs` jobs already run, the job waits (status "queued") and starts as
-    soon as one of them ends.
-    """
-    job = Job(title, work=work)
-    _SLOTS.submit(job)
-    return job
+# pages annotate their job handles as ``jobs.Job``
+Job = JobView
 
 
-def _launch(job: Job) -> None:
-    def run() -> None:
-        status, result, error = "done", None, None
-        try:
-            result = job.work(job.inbox.put, job.cancel)
-        except Cancelled:
-            status = "stopped"
-        except DataError as exc:
-            status, error = "failed", str(exc)
-        except Exception as exc:  # a bug: keep the page alive and say what happened
-            status, error = "failed", f"internal error ({type(exc).__name__}: {exc})"
-            traceback.print_exc()
-        finally:
-            _SLOTS.release()
-        if status == "done" and job.cancel.is_set():
-            status = "stopped"
-        job.inbox.put({"stage": "_end", "status": status, "result": result, "error": error})
-
-    job.status, job.started = "running", time.monotonic()
-    job.thread = threading.Thread(target=run, name=f"genre-lab job: {job.title}", daemon=True)
-    job.thread.start()
+def submit(recipe, **options) -> JobView:
+    """Queue ``recipe`` for this session; ``options`` go to the kind's ``run`` (``source=``)."""
+    return JobView(engine().submit(recipe, session_owner(), options=options))
 
 
-class _Slots:
-    """The server-wide count of running jobs and the queue of those waiting, first come first."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.active = 0
-        self.waiting: list[Job] = []
-
-    def submit(self, job: Job) -> None:
-        with self.lock:
-            if self.active >= max_jobs():
-                job.status = "queued"
-                self.waiting.append(job)
-                return
-            self.active += 1
-        _launch(job)
-
-    def release(self) -> None:
-        with self.lock:
-            self.active -= 1
-            if not self.waiting or self.active >= max_jobs():
-                return
-            self.active += 1
-            job = self.waiting.pop(0)
-        _launch(job)
-
-    def withdraw(self, job: Job) -> bool:
-        with self.lock:
-            for i, waiting in enumerate(self.waiting):
-                if waiting is job:
-                    del self.waiting[i]
-                    job.status = "stopped"
-                    return True
-            return False
-
-    def place(self, job: Job) -> int | None:
-        with self.lock:
-            return next((i + 1 for i, w in enumerate(self.waiting) if w is job), None)
+def find(job_id: str) -> JobView | None:
+    job = engine().job(job_id) if job_id else None
+    return JobView(job) if job is not None else None
 
 
-_SLOTS = _Slots()
+def workers() -> int:
+    return engine().workers

@@ -8,7 +8,7 @@ boxes holding ``Param.format(value)``, read back by ``Param.parse``: one form, o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import streamlit as st
@@ -70,6 +70,29 @@ def param_widget(param: Param, key: str, container=st, **kwargs) -> Any:
             **kwargs,
         },
     )
+
+
+def form_widget(prefix: str, params: ParamSet, name: str, container=st, **kwargs) -> Any:
+    """:func:`param_widget` of the setting ``name`` of ``params``, keyed ``"<prefix>.<name>"``."""
+    return param_widget(params.get(name), f"{prefix}.{name}", container, **kwargs)
+
+
+def param_grid(
+    prefix: str,
+    params: ParamSet,
+    names: Sequence[str],
+    *,
+    per_row: int = 4,
+    disabled: Mapping[str, bool] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> None:
+    """The widgets of the settings ``names``, ``per_row`` columns a row; ``disabled`` greys
+    out the settings that do nothing with the current choices, ``labels`` renames some."""
+    disabled, labels = disabled or {}, labels or {}
+    for start in range(0, len(names), per_row):
+        for name, column in zip(names[start : start + per_row], st.columns(per_row), strict=False):
+            extra = {"label": labels[name]} if name in labels else {}
+            form_widget(prefix, params, name, column, disabled=disabled.get(name, False), **extra)
 
 
 def _float_step(param: Param) -> float:

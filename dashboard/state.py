@@ -297,14 +297,15 @@ def stop_bar(job, key: str, help: str):
 
     Returns the column left of Stop, for the job's progress, or ``None`` while it is queued.
     """
-    from dashboard.jobs import max_jobs
+    from dashboard.jobs import workers
 
     left, right = st.columns([5, 1], vertical_alignment="center")
     right.button("Stop", key=key, icon=":material/stop:", on_click=job.stop, help=help)
     if job.queued:
+        count = workers()
         left.info(
-            f"Waiting for a free slot: place {job.place} in the queue (this server runs "
-            f"{max_jobs()} jobs at once).",
+            f"Waiting for a free worker: place {job.place} in the queue (this server runs "
+            f"{count} job{'s' if count != 1 else ''} at once, one per worker).",
             icon=":material/hourglass_top:",
         )
         return None

@@ -5,9 +5,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dashboard import job_panel, jobs
-from dashboard.params import param_widget, read_params, set_params
-from dashboard.state import dataset_key, plain, require_dataset, show_error
+from dashboard import forms, job_panel, jobs
+from dashboard.params import form_widget, param_grid, read_params, set_params
+from dashboard.state import plain, require_dataset, show_error
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import bayes as recipes
@@ -19,20 +19,15 @@ KEY = "bayes"
 FORM = bayes.BAYES_PARAMS.select([p.name for p in bayes.BAYES_PARAMS if p.name != "seed"])
 dataset = require_dataset()
 frame, roles = dataset.frame, dataset.roles
-data_key = dataset_key(dataset)
 state = st.session_state
-n_genres = int(frame[roles.label].nunique())
+data_key = forms.follow_dataset(KEY, dataset, features=list(roles.features))
 
-if state["bayes.dataset"] != data_key:
-    state["bayes.dataset"] = data_key
-    state["bayes.features"] = list(roles.features)
-state.setdefault("bayes.features", list(roles.features))
-
-st.title("Bayesian models")
-st.caption(
-    f"{plain(dataset.name)}: {len(frame):,} rows, {n_genres} genres. The five models of "
-    "'Music Genre Classification using Model-Based Machine Learning': a posterior gives every "
-    "coefficient and every prediction a spread, not just a value. Fits run in the background."
+forms.page_header(
+    "Bayesian models",
+    dataset,
+    "The five models of 'Music Genre Classification using Model-Based Machine Learning': a "
+    "posterior gives every coefficient and every prediction a spread, not just a value. Fits "
+    "run in the background.",
 )
 
 
@@ -54,31 +49,19 @@ def load_recipe(recipe: recipes.BayesSpec) -> None:
     state["bayes.rows_from"] = group if group in roles.groups else ""
 
 
-left, right = st.columns([3, 1], vertical_alignment="bottom")
-left.selectbox(
-    "Preset from the report's Table 2",
+forms.preset_picker(
+    "bayes.preset",
     recipes.PRESETS,
-    key="bayes.preset",
-    format_func=recipes.preset_title,
+    recipes.preset_title,
+    apply_preset,
+    apply_key="bayes.apply",
+    label="Preset from the report's Table 2",
     help="Fills in the model, inference, priors and training size of one experiment.",
+    icon=":material/playlist_add_check:",
 )
-right.button(
-    "Apply preset", key="bayes.apply", on_click=apply_preset, icon=":material/playlist_add_check:"
-)
-
 a, b = st.columns([2, 1])
-
-
-def choice(name: str, column, names: dict):
-    """A choice from the schema, shown by its name in words."""
-    param = FORM.get(name)
-    return column.selectbox(
-        param.title, param.choices, key=f"bayes.{name}", format_func=names.get, help=param.help
-    )
-
-
-model = choice("model", a, bayes.MODEL_TITLES)
-inference = choice("inference", b, bayes.INFERENCE_TITLES)
+model = form_widget(KEY, FORM, "model", a, format_func=bayes.MODEL_TITLES.get)
+inference = form_widget(KEY, FORM, "inference", b, format_func=bayes.INFERENCE_TITLES.get)
 features = st.multiselect(
     "Features",
     dataset.numeric_columns,
@@ -86,9 +69,9 @@ features = st.multiselect(
     help="Missing values take the training mean; then StandardScaler.",
 )
 a, b, c, d = st.columns(4)
-param_widget(bayes.ROW_PARAMS.get("n_train"), "bayes.n_train", a)
-param_widget(bayes.ROW_PARAMS.get("n_test"), "bayes.n_test", b)
-param_widget(bayes.BAYES_PARAMS.get("seed"), "bayes.seed", c)
+form_widget(KEY, bayes.ROW_PARAMS, "n_train", a)
+form_widget(KEY, bayes.ROW_PARAMS, "n_test", b)
+form_widget(KEY, bayes.BAYES_PARAMS, "seed", c)
 d.selectbox(
     "Rows drawn from",
     ["", *roles.groups],
@@ -99,12 +82,9 @@ d.selectbox(
 )
 
 with st.expander("Priors and inference settings", icon=":material/tune:"):
-    columns = st.columns(4)
-    for i, param in enumerate(p for p in FORM if p.name in bayes.USED_BY):
-        used = bayes.USED_BY[param.name]
-        param_widget(
-            param, f"bayes.{param.name}", columns[i % 4], disabled=not {model, inference} & {*used}
-        )
+    settings = [p.name for p in FORM if p.name in bayes.USED_BY]
+    unused = {n: not {model, inference} & {*bayes.USED_BY[n]} for n in settings}
+    param_grid(KEY, FORM, settings, disabled=unused)
 
 
 def build_spec() -> recipes.BayesSpec:
@@ -123,32 +103,27 @@ def build_spec() -> recipes.BayesSpec:
     ).with_changes()
 
 
-try:
-    spec = build_spec()
-except DataError as error:
-    spec, problem = None, str(error)
-else:
-    problem = None
+spec, problem = forms.built(build_spec)
 job_panel.recipe_box(KEY, spec, load_recipe, kind="bayes")
 
+
+def checked(spec: recipes.BayesSpec) -> recipes.BayesSpec:
+    recipes.prepare_data(spec, spec.data.apply(dataset))  # too few rows: say so now, not later
+    return spec
+
+
 go_col, note_col = st.columns([1, 4], vertical_alignment="center")
-if go_col.button(
+forms.start_button(
+    KEY,
     "Fit",
-    type="primary",
-    key="bayes.start",
-    disabled=job_panel.running(KEY),
-    icon=":material/play_arrow:",
-):
-    try:
-        if spec is None:
-            raise DataError(problem)
-        recipes.prepare_data(spec, spec.data.apply(dataset))  # too few rows: say so now, not later
-    except DataError as error:
-        show_error(str(error))
-    else:
-        job_panel.start(KEY, spec, dataset=dataset, source="bayes")
-        state["bayes.fitted_on"] = data_key
-        st.rerun()
+    spec,
+    problem,
+    prepare=checked,
+    container=go_col,
+    then=lambda _: state.update({"bayes.fitted_on": data_key}),
+    dataset=dataset,
+    source="bayes",
+)
 note_col.caption(
     "NUTS on 1,000 rows takes minutes on a shared CPU; SVI on 10,000 rows well under one."
 )

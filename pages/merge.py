@@ -6,7 +6,7 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from dashboard import job_panel
+from dashboard import forms, job_panel
 from dashboard.params import param_widget, read_params, set_params
 from dashboard.state import current_dataset, plain, show_error
 from genre_core.data import merging
@@ -29,9 +29,7 @@ def put_recipe(spec: MergeCurveSpec) -> None:
     state["data.genres"] = list(spec.data.genres) or None
 
 
-if state["merge.loaded"] is not None:  # from the recipe box of the last run
-    put_recipe(state["merge.loaded"])
-    state["merge.loaded"] = None
+forms.put_loaded(KEY, put_recipe)  # from the recipe box of the last run
 st.title("Merge genres")
 st.caption(
     "Close genres (pop and Latin pop, rap and trap) blur a classifier. Merge them through a map, "
@@ -170,7 +168,7 @@ try:
     spec.check()
 except DataError as error:
     problem = str(error)
-job_panel.recipe_box(KEY, spec, lambda loaded: state.update({"merge.loaded": loaded}))
+job_panel.recipe_box(KEY, spec, forms.load_later(KEY))
 
 columns[3].write("")
 if columns[3].button(

@@ -3,26 +3,23 @@ it learn, stop it, keep it as a file and predict with it again."""
 
 import time
 from dataclasses import replace
+from functools import partial
 
 import streamlit as st
 
-from dashboard import job_panel
-from dashboard.params import param_widget, read_params, set_params
+from dashboard import forms, job_panel
+from dashboard.params import form_widget, param_grid, read_params, set_params
 from dashboard.results import metric_row
-from dashboard.state import base_dataset, dataset_key, plain, require_dataset, show_error
+from dashboard.state import base_dataset, plain, require_dataset, show_error
 from genre_core.data.dataset import keep_upload
-from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments.net import NET_OPTIONS, NetSpec, predict_tracks
 from genre_core.experiments.predict import read_unlabeled
-from genre_core.models.networks import configure_threads
 from genre_core.models.presets import NET_KINDS, NET_PARAMS, PRESETS, preset_params
 from genre_core.plots import models as model_plots
 from genre_core.plots.networks import training_figure, training_progress
 from genre_core.runs.checkpoints import network_bytes
 from genre_core.settings import upload_limit_mb
-
-configure_threads(1)  # one core per training; the other serves pages and a second job
 
 KEY = "nets"
 FORM = NET_OPTIONS.select(["feature_set", "imputer", "scaler"])
@@ -31,12 +28,9 @@ SETTINGS = NetSpec.options()
 dataset = require_dataset()
 frame, roles = dataset.frame, dataset.roles
 state = st.session_state
-if state["nets.dataset"] != dataset_key(dataset):
-    state["nets.dataset"] = dataset_key(dataset)
-    state["nets.features"] = list(roles.features)
+forms.follow_dataset(KEY, dataset, features=list(roles.features))
 groups = list(roles.groups) or [c for c in frame.columns if c != roles.label]
-if state["nets.group_column"] not in groups:
-    state["nets.group_column"] = groups[0] if groups else None
+widget = partial(form_widget, KEY, SETTINGS)
 
 
 def put_recipe(spec: NetSpec) -> None:
@@ -47,10 +41,7 @@ def put_recipe(spec: NetSpec) -> None:
         state["nets.preset"] = spec.preset
     if spec.data.features:
         state["nets.features"] = [f for f in spec.data.features if f in dataset.numeric_columns]
-    state["nets.split"] = spec.split.method
-    if spec.split.group_column in groups:
-        state["nets.group_column"] = spec.split.group_column
-    state["nets.validation"], state["nets.test_size"] = spec.split.validation, spec.split.test
+    forms.put_split(KEY, spec.split, groups)
     state["nets.seed"] = spec.seed
 
 
@@ -59,50 +50,35 @@ def apply_preset() -> None:
     state["nets.feature_set"] = PRESETS[state["nets.preset"]].feature_set
 
 
-if state["nets.loaded"] is not None:  # from the recipe box of the last run
-    put_recipe(state["nets.loaded"])
-    state["nets.loaded"] = None
+forms.put_loaded(KEY, put_recipe)  # from the recipe box of the last run
 
-
-def widget(name: str, container=st, **kwargs):
-    return param_widget(SETTINGS.get(name), f"nets.{name}", container, **kwargs)
-
-
-st.title("Networks")
-st.caption(
-    f"{plain(dataset.name)}: {len(frame):,} rows, {dataset.class_counts.size} genres. Build a "
-    "network or start from a seed report's, train it in the background and watch it learn; "
-    "Stop keeps the best weights so far."
+forms.page_header(
+    "Networks",
+    dataset,
+    "Build a network or start from a seed report's, train it in the background and watch it "
+    "learn; Stop keeps the best weights so far.",
 )
 
 # ---- the network ------------------------------------------------------------------------------
 st.subheader("Network")
-left, right = st.columns([3, 1], vertical_alignment="bottom")
-left.selectbox(
-    "Preset",
+forms.preset_picker(
+    "nets.preset",
     list(PRESETS),
-    key="nets.preset",
-    format_func=lambda p: f"{PRESETS[p].title} ({PRESETS[p].source})",
+    lambda p: f"{PRESETS[p].title} ({PRESETS[p].source})",
+    apply_preset,
+    apply_key="nets.apply",
 )
-right.button("Apply preset", key="nets.apply", on_click=apply_preset, icon=":material/tune:")
 st.caption(plain(PRESETS[state["nets.preset"]].note))
 
-
-def choice(name: str, container, labels: dict, **kwargs):
-    """A choice of the schema with its choices in words."""
-    param = SETTINGS.get(name)
-    return container.selectbox(
-        param.title, param.choices, key=f"nets.{name}", help=param.help, format_func=labels.get,
-        **kwargs,
-    )  # fmt: skip
-
-
 a, b = st.columns(2)
-kind = choice("kind", a, NET_KINDS)
-feature_set = choice(
+kind = widget("kind", a, format_func=NET_KINDS.get)
+feature_set = widget(
     "feature_set",
     b,
-    {"numeric": "numeric features", "numeric+text": "numeric + title embeddings (MiniLM, 384-d)"},
+    format_func={
+        "numeric": "numeric features",
+        "numeric+text": "numeric + title embeddings (MiniLM, 384-d)",
+    }.get,
     disabled=kind == "title",
 )
 needs_titles = kind == "title" or feature_set == "numeric+text"
@@ -146,27 +122,17 @@ for title, rows in (
     if title:
         st.subheader(title)
     for names in rows:
-        for name, column in zip(names, st.columns(len(names)), strict=True):
-            extra = {"label": label[name]} if name in label else {}
-            widget(name, column, disabled=disabled.get(name, False), **extra)
+        param_grid(KEY, SETTINGS, names, per_row=len(names), disabled=disabled, labels=label)
 a, b, c, d = st.columns(4)
 widget("restore_best", a)
 widget("class_weight", b)
-seed = c.number_input("Seed", 0, 2**31 - 1, key="nets.seed", step=1)
+seed = forms.seed_input(KEY, c)
 
 with st.expander("Data, split and preparation", icon=":material/table:"):
     features = st.multiselect(
         "Features", dataset.numeric_columns, key="nets.features", help="Numeric inputs."
     )
-    a, b, c, d = st.columns(4)
-    method = a.radio(
-        "Split", ["stratified", "group"], key="nets.split", horizontal=True,
-        format_func={"stratified": "random (stratified)", "group": "grouped"}.get,
-        help="Grouped: every track or artist goes whole to one side.",
-    )  # fmt: skip
-    b.selectbox("Group by", groups, key="nets.group_column", disabled=method != "group")
-    c.slider("Validation share", 0.05, 0.4, step=0.05, key="nets.validation")
-    d.slider("Test share", 0.1, 0.4, step=0.05, key="nets.test_size")
+    forms.split_form(KEY, groups, st.columns(4))
     a, b = st.columns(2)
     widget("imputer", a)
     widget("scaler", b)
@@ -191,24 +157,17 @@ def build_spec() -> NetSpec:
         own["feature_set"] = "numeric"  # the title model reads the titles as words
     if not features:
         raise DataError("choose at least one feature.")
-    split = SplitSpec.of(
-        method, state["nets.group_column"], test=state["nets.test_size"],
-        validation=state["nets.validation"], seed=int(seed),
-    )  # fmt: skip
+    split = forms.read_split(KEY, seed)
     initial = {}
     if pretrained is not None:
         initial = {"initial": pretrained.name, "initial_sha256": keep_upload(pretrained.getvalue())}
     data = replace(job_panel.current_data_spec(dataset), features=tuple(features))
-    spec = NetSpec(data, split, params, state["nets.preset"], seed=int(seed), **initial, **own)
+    spec = NetSpec(data, split, params, state["nets.preset"], seed=seed, **initial, **own)
     spec.check()
     return spec
 
 
-spec, problem = None, None
-try:
-    spec = build_spec()
-except DataError as error:
-    problem = str(error)
+spec, problem = forms.built(build_spec)
 
 with st.expander("Layers for this data", icon=":material/account_tree:"):
     try:
@@ -225,25 +184,18 @@ with st.expander("Layers for this data", icon=":material/account_tree:"):
             + "; the softmax is applied by the loss and at prediction."
         )
 
-job_panel.recipe_box(KEY, spec, lambda loaded: state.update({"nets.loaded": loaded}), kind="net")
+job_panel.recipe_box(KEY, spec, forms.load_later(KEY), kind="net")
+
 
 # ---- training ---------------------------------------------------------------------------------
-if st.button(
-    "Train network",
-    type="primary",
-    key="nets.start",
-    disabled=job_panel.running(KEY),
-    icon=":material/play_arrow:",
-):
-    try:
-        if spec is None:
-            raise DataError(problem)
-        spec.check_data(dataset)  # fail now, not in the worker
-        job_panel.start(KEY, spec, dataset=base_dataset(), source="networks")
-    except DataError as error:
-        show_error(str(error))
-    else:
-        st.rerun()
+def checked(spec: NetSpec) -> NetSpec:
+    spec.check_data(dataset)  # fail now, not in the worker
+    return spec
+
+
+forms.start_button(
+    KEY, "Train network", spec, problem, prepare=checked, dataset=base_dataset(), source="networks"
+)
 
 
 def live(job) -> None:

@@ -4,21 +4,19 @@ configuration into the run history."""
 
 import time
 from dataclasses import replace
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import job_panel
-from dashboard.params import param_widget, set_params
+from dashboard import forms, job_panel
+from dashboard.params import form_widget, set_params
 from dashboard.state import base_dataset, plain, require_dataset, show_error
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import search
-from genre_core.models.networks import configure_threads
 from genre_core.plots import search as search_plots
 from genre_core.runs.studies import study_names
-
-configure_threads(1)  # one core per search; the other serves pages and a second job
 
 KEY, TRAIN = "search", "search.train"
 FORM = search.OPTIONS.select(
@@ -27,9 +25,10 @@ FORM = search.OPTIONS.select(
 )  # fmt: skip
 
 dataset = require_dataset()
-frame, roles = dataset.frame, dataset.roles
+roles = dataset.roles
 state = st.session_state
 groups = ["none", *roles.groups]
+widget = partial(form_widget, KEY, FORM)
 
 
 def put_recipe(spec: search.SearchSpec) -> None:
@@ -43,20 +42,13 @@ def put_recipe(spec: search.SearchSpec) -> None:
     state.pop(f"search.space.{spec.model}", None)  # the editor starts again from the recipe
 
 
-if state["search.loaded"] is not None:  # from the recipe box of the last run
-    put_recipe(state["search.loaded"])
-    state["search.loaded"] = None
+forms.put_loaded(KEY, put_recipe)  # from the recipe box of the last run
 
-
-def widget(name: str, container=st, **kwargs):
-    return param_widget(FORM.get(name), f"search.{name}", container, **kwargs)
-
-
-st.title("Search")
-st.caption(
-    f"{plain(dataset.name)}: {len(frame):,} rows, {dataset.class_counts.size} genres. Tune a "
-    "model's hyperparameters on cross-validation folds; poor trials are stopped early. Studies "
-    "are stored, so other machines can join one and nothing finished is lost."
+forms.page_header(
+    "Search",
+    dataset,
+    "Tune a model's hyperparameters on cross-validation folds; poor trials are stopped early. "
+    "Studies are stored, so other machines can join one and nothing finished is lost.",
 )
 
 # ---- the study --------------------------------------------------------------------------------
@@ -85,7 +77,7 @@ group = a.selectbox(
     key="search.group",
     help="Grouped folds keep every track (or artist) on one side, as an honest split does.",
 )
-b.number_input("Seed", 0, 2**31 - 1, key="search.seed")
+seed = forms.seed_input(KEY, b)
 
 # ---- the space --------------------------------------------------------------------------------
 st.subheader("Search space")
@@ -151,7 +143,7 @@ def build_spec() -> search.SearchSpec:
         None if group == "none" else group,
         test=default.test,
         validation=default.validation,
-        seed=int(state["search.seed"]),
+        seed=seed,
     )
     weights = (float(values.pop("w1")), float(values.pop("w2")))
     spec = search.SearchSpec(
@@ -160,37 +152,37 @@ def build_spec() -> search.SearchSpec:
         model=model,
         space=space,
         weights=weights,
-        seed=int(state["search.seed"]),
+        seed=seed,
         **values,
     )
     spec.check()
     return spec
 
 
-try:
-    spec, problem = build_spec(), None
-except DataError as error:
-    spec, problem = None, str(error)
-job_panel.recipe_box(KEY, spec, lambda loaded: state.update({"search.loaded": loaded}))
+spec, problem = forms.built(build_spec)
+job_panel.recipe_box(KEY, spec, forms.load_later(KEY))
+
 
 # ---- running ----------------------------------------------------------------------------------
-if st.button(
+def named(spec: search.SearchSpec) -> search.SearchSpec:
+    """The study named now (when the form leaves it unnamed), so the page can follow it."""
+    return spec if spec.study else replace(spec, study=f"{model}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+
+def follow(spec: search.SearchSpec) -> None:
+    state["search.view"] = state["search.running"] = spec.study
+
+
+forms.start_button(
+    KEY,
     "Start search",
-    type="primary",
-    key="search.start",
-    disabled=job_panel.running(KEY),
+    spec,
+    problem,
+    prepare=named,
+    then=follow,
     icon=":material/tune:",
-):
-    try:
-        if spec is None:
-            raise DataError(problem)
-        if not spec.study:  # name it now, so the page can follow it
-            spec = replace(spec, study=f"{model}-{time.strftime('%Y%m%d-%H%M%S')}")
-        job_panel.start(KEY, spec, dataset=base_dataset())
-        state["search.view"] = state["search.running"] = spec.study
-        st.rerun()
-    except DataError as error:
-        show_error(str(error))
+    dataset=base_dataset(),
+)
 
 
 def live(job) -> None:

@@ -5,13 +5,12 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dashboard import job_panel
-from dashboard.params import param_widget, read_params, set_params
+from dashboard import forms, job_panel
+from dashboard.params import form_widget, param_grid, read_params, set_params
 from dashboard.predictions import predict_panel
 from dashboard.results import evaluation_view, leaderboard_view
-from dashboard.state import base_dataset, dataset_key, plain, require_dataset, show_error
+from dashboard.state import base_dataset, plain, require_dataset, show_error
 from genre_core.data.features import ARTIST_WARNING
-from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments.grid import BASELINE_GRIDS, GridSpec, parse_grid
 from genre_core.experiments.train import OPTIONS, ModelChoice, TrainSpec
@@ -23,20 +22,16 @@ MAX_FITTED = 4  # fitted pipelines kept for predictions; a 100-tree forest alone
 
 dataset = require_dataset()
 frame, roles = dataset.frame, dataset.roles
-data_key = dataset_key(dataset)
 genres_all = sorted(map(str, dataset.class_counts.index))
 state = st.session_state
 group_options = list(roles.groups) or [c for c in frame.columns if c != roles.label]
-
-if state["train.dataset"] != data_key:
-    state["train.dataset"] = data_key
-    state["train.features"] = list(roles.features)
-    state["train.genres"] = []
-    state["train.group_column"] = roles.artist_column or roles.id_column
-state.setdefault("train.features", list(roles.features))
-state.setdefault("train.genres", [])
-if state.get("train.group_column") not in group_options:
-    state["train.group_column"] = group_options[0] if group_options else None
+data_key = forms.follow_dataset(
+    "train",
+    dataset,
+    features=list(roles.features),
+    genres=[],
+    group_column=roles.artist_column or roles.id_column,
+)
 
 
 def params_of(model: str) -> ParamSet:
@@ -49,19 +44,17 @@ def load_recipe(spec: TrainSpec) -> None:
     state["train.genres"] = [g for g in spec.data.genres if g in genres_all]
     for name in ("feature_set", "artist", "imputer", "scaler", "cv_folds", "seed"):
         state[f"train.{name}"] = getattr(spec, name)
-    state["train.split"] = spec.split.method
-    if spec.split.group_column in group_options:
-        state["train.group_column"] = spec.split.group_column
-    state["train.test_size"], state["train.validation"] = spec.split.test, spec.split.validation
+    forms.put_split("train", spec.split, group_options)
     state["train.models"] = [m.name for m in spec.models]
     for choice in spec.models:
         set_params(f"train.param.{choice.name}", params_of(choice.name), choice.resolved())
 
 
-st.title("Train")
-st.caption(
-    f"{plain(dataset.name)}: {len(frame):,} rows, {len(genres_all)} genres. Choose what to learn "
-    "from, how to hold out a test set and which models to fit; training runs in the background."
+forms.page_header(
+    "Train",
+    dataset,
+    "Choose what to learn from, how to hold out a test set and which models to fit; training "
+    "runs in the background.",
 )
 
 # ---- choices --------------------------------------------------------------------------------
@@ -90,29 +83,17 @@ use_artist = right.checkbox(
     help="One-hot artist, rare artists pooled.",
 )
 a, b, c, d = st.columns(4)
-split_method = a.radio(
-    "Split",
-    ["stratified", "group"],
-    key="train.split",
-    horizontal=True,
-    format_func={"stratified": "random (stratified)", "group": "grouped"}.get,
-    help="Grouped: every track or artist goes whole to one side.",
-)
-group_column = b.selectbox(
-    "Group by", group_options, key="train.group_column", disabled=split_method != "group"
-)
-test_size = c.slider("Test share", 0.1, 0.5, step=0.05, key="train.test_size")
-validation = d.slider(
-    "Validation share",
-    0.0,
-    0.4,
-    step=0.05,
-    key="train.validation",
-    help="Held out to measure the train/validation gap.",
+forms.split_form(
+    "train",
+    group_options,
+    (a, b, d, c),
+    test=(0.1, 0.5),
+    validation=(0.0, 0.4),
+    validation_help="Held out to measure the train/validation gap.",
 )
 a, b, c, d = st.columns(4)
-param_widget(OPTIONS.get("imputer"), "train.imputer", a)
-param_widget(OPTIONS.get("scaler"), "train.scaler", b, help="quantile: normal-shaped features.")
+form_widget("train", OPTIONS, "imputer", a)
+form_widget("train", OPTIONS, "scaler", b, help="quantile: normal-shaped features.")
 cv_folds = c.selectbox(
     "Cross-validation folds",
     [0, 3, 5, 10],
@@ -120,8 +101,11 @@ cv_folds = c.selectbox(
     format_func=lambda k: "none" if k == 0 else f"{k}-fold",
     help="Grouped folds when the split is grouped.",
 )
-seed = d.number_input("Seed", 0, 2**31 - 1, step=1, key="train.seed")
-if use_artist and not (split_method == "group" and group_column == roles.artist_column):
+seed = forms.seed_input("train", d)
+grouped_by_artist = (
+    state["train.split"] == "group" and state["train.group_column"] == roles.artist_column
+)
+if use_artist and not grouped_by_artist:
     st.warning(ARTIST_WARNING, icon=":material/warning:")
 
 st.subheader("Models")
@@ -136,23 +120,25 @@ def apply_preset(model: str) -> None:
     set_params(f"train.param.{model}", params_of(model), values)
 
 
+def preset_title(preset: str) -> str:
+    return preset if preset == "defaults" else f"{preset}: {PRESET_SOURCES.get(preset, '')}"
+
+
 for model in chosen:
     spec = MODELS[model]
     with st.expander(f"{spec.title} hyperparameters", icon=":material/tune:"):
         if spec.presets:
-            p1, p2 = st.columns([3, 1], vertical_alignment="bottom")
-            p1.selectbox(
-                "Preset",
+            forms.preset_picker(
+                f"train.preset.{model}",
                 ["defaults", *spec.presets],
-                key=f"train.preset.{model}",
-                format_func=lambda p: p if p == "defaults" else f"{p}: {PRESET_SOURCES.get(p, '')}",
+                preset_title,
+                apply_preset,
+                apply_key=f"train.apply.{model}",
+                args=(model,),
             )
-            p2.button(
-                "Apply preset", key=f"train.apply.{model}", on_click=apply_preset, args=(model,)
-            )
-        columns = st.columns(3)
-        for i, param in enumerate(spec.params):
-            param_widget(param, f"train.param.{model}.{param.name}", columns[i % 3])
+        param_grid(
+            f"train.param.{model}", params_of(model), [p.name for p in spec.params], per_row=3
+        )
         if spec.note:
             st.caption(plain(spec.note))
 
@@ -168,42 +154,27 @@ def build_spec() -> TrainSpec:
     """The recipe of the settings above (raises DataError naming what is wrong)."""
     data = job_panel.current_data_spec(dataset)
     data = replace(data, features=tuple(features), genres=tuple(genres) or data.genres)
-    split = SplitSpec.of(
-        split_method, group_column, test=test_size, validation=validation, seed=int(seed)
-    )
     spec = TrainSpec(
         data,
-        split,
+        forms.read_split("train", seed),
         tuple(model_choice(m) for m in chosen),
         feature_set=feature_set,
         artist=bool(use_artist),
         imputer=state["train.imputer"],
         scaler=state["train.scaler"],
         cv_folds=int(cv_folds),
-        seed=int(seed),
+        seed=seed,
     )
     spec.check()
     return spec
 
 
-try:
-    recipe, problem = build_spec(), None
-except DataError as error:
-    recipe, problem = None, str(error)
+recipe, problem = forms.built(build_spec)
 job_panel.recipe_box("train", recipe, load_recipe, kind="train")
 start_col, note_col = st.columns([1, 4], vertical_alignment="center")
-if start_col.button(
-    "Train",
-    type="primary",
-    key="train.start",
-    disabled=job_panel.running("train"),
-    icon=":material/play_arrow:",
-):
-    if problem:
-        show_error(problem)
-    else:
-        job_panel.start("train", recipe, dataset=base_dataset(), source="train")
-        st.rerun()
+forms.start_button(
+    "train", "Train", recipe, problem, container=start_col, dataset=base_dataset(), source="train"
+)
 note_col.caption(
     "Each model is fitted on the training part and scored on the test part; "
     "the page stays usable while it trains."

@@ -6,17 +6,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dashboard import job_panel
-from dashboard.params import param_widget, read_params, set_params
-from dashboard.state import (
-    base_dataset,
-    current_dataset,
-    dataset_key,
-    plain,
-    require_dataset,
-    show_error,
-)
-from genre_core.data.splits import SplitSpec
+from dashboard import forms, job_panel
+from dashboard.params import form_widget, param_grid, read_params, set_params
+from dashboard.state import base_dataset, current_dataset, plain, require_dataset
 from genre_core.errors import DataError
 from genre_core.experiments.transfer import (
     NETWORK_PARAMS,
@@ -29,29 +21,30 @@ from genre_core.experiments.transfer import (
     mlp_presets,
     preset_network,
 )
-from genre_core.models.networks import configure_threads
 from genre_core.models.presets import PRESETS
 from genre_core.plots.networks import transfer_figure
 
-configure_threads(1)  # one core per training; the other serves pages and a second job
-
 require_dataset()
 dataset = current_dataset(all_genres=True)  # this page picks its own genres
-frame, roles = dataset.frame, dataset.roles
+roles = dataset.roles
 genres_by_size = [str(g) for g in dataset.class_counts.index]
 FORM = form_params()
+KEY = "transfer"
 state = st.session_state
-if state.get("transfer.dataset") != dataset_key(dataset):
-    state["transfer.dataset"] = dataset_key(dataset)
-    state["transfer.features"] = list(roles.features)
-    source_default, new_default = default_genres(genres_by_size)
-    state["transfer.source_genres"] = list(source_default)
-    state["transfer.new_genre"] = new_default
+source_default, new_default = default_genres(genres_by_size)
+forms.follow_dataset(
+    KEY,
+    dataset,
+    features=list(roles.features),
+    source_genres=list(source_default),
+    new_genre=new_default,
+)
+groups = list(roles.groups)
 
 
 def put_recipe(spec: TransferSpec) -> None:
     """Put a loaded recipe's values into the widgets (before they are drawn)."""
-    set_params("transfer", FORM, {**spec.params, **{n: getattr(spec, n) for n in FORM.names
+    set_params(KEY, FORM, {**spec.params, **{n: getattr(spec, n) for n in FORM.names
                                                     if n not in NETWORK_PARAMS.names}})  # fmt: skip
     present = set(genres_by_size)
     state["transfer.source_genres"] = [g for g in spec.source_genres if g in present]
@@ -60,23 +53,17 @@ def put_recipe(spec: TransferSpec) -> None:
     state["transfer.seed"] = spec.seed
     chosen = spec.data.features or roles.features  # none in a recipe: the dataset's own
     state["transfer.features"] = [f for f in chosen if f in dataset.numeric_columns]
-    split = spec.split
-    state["transfer.split"] = split.method
-    if split.method == "group":
-        state["transfer.group_column"] = split.group_column
-    state["transfer.validation"], state["transfer.test_size"] = split.validation, split.test
+    forms.put_split(KEY, spec.split, groups)
 
 
-if state["transfer.loaded"] is not None:  # from the recipe box of the last run
-    put_recipe(state["transfer.loaded"])
-    state["transfer.loaded"] = None
+forms.put_loaded(KEY, put_recipe)  # from the recipe box of the last run
 
-st.title("Transfer learning")
-st.caption(
-    f"{plain(dataset.name)}: {len(frame):,} rows, {len(genres_by_size)} genres. A source network "
-    "learns some genres; a network for one more genre then reuses every layer of it but the "
-    "output layer. Compare freezing that body, fine-tuning it and training from scratch "
-    '("Development of a Neural Network-Based Music Genre Classification Tool", §4.5).'
+forms.page_header(
+    "Transfer learning",
+    dataset,
+    "A source network learns some genres; a network for one more genre then reuses every layer "
+    "of it but the output layer. Compare freezing that body, fine-tuning it and training from "
+    'scratch ("Development of a Neural Network-Based Music Genre Classification Tool", §4.5).',
 )
 
 # ---- genres -----------------------------------------------------------------------------------
@@ -102,19 +89,17 @@ new_genre = right.selectbox(
 # ---- the network ------------------------------------------------------------------------------
 def apply_preset() -> None:
     settings, epochs = preset_network(state["transfer.preset"])
-    set_params("transfer", FORM, {**settings, "epochs": epochs})
+    set_params(KEY, FORM, {**settings, "epochs": epochs})
 
 
 st.subheader("Network")
-left, right = st.columns([3, 1], vertical_alignment="bottom")
-# the page's network is an MLP; the recurrent presets train on the Networks page
-left.selectbox(
-    "Preset",
-    mlp_presets(),
-    key="transfer.preset",
-    format_func=lambda p: f"{PRESETS[p].title} ({PRESETS[p].source})",
+forms.preset_picker(
+    "transfer.preset",
+    mlp_presets(),  # the page's network is an MLP; the recurrent presets train on Networks
+    lambda p: f"{PRESETS[p].title} ({PRESETS[p].source})",
+    apply_preset,
+    apply_key="transfer.apply",
 )
-right.button("Apply preset", key="transfer.apply", on_click=apply_preset, icon=":material/tune:")
 st.caption(
     plain(PRESETS[state["transfer.preset"]].note)
     + " Epochs are capped at 20 when a preset is applied, so that a comparison of four "
@@ -122,14 +107,10 @@ st.caption(
 )
 MAIN = ("hidden", "batch_norm", "dropout", "activation", "optimizer", "lr", "weight_decay",
         "batch_size", "clip_norm")  # fmt: skip
-for names in (MAIN[:4], MAIN[4:]):
-    for column, name in zip(st.columns(len(names)), names, strict=True):
-        param_widget(FORM.get(name), f"transfer.{name}", column)
+param_grid(KEY, FORM, MAIN[:4])
+param_grid(KEY, FORM, MAIN[4:], per_row=5)
 with st.expander("More network settings", icon=":material/tune:"):
-    rest = [p for p in NETWORK_PARAMS if p.name not in MAIN]
-    for i in range(0, len(rest), 4):
-        for column, param in zip(st.columns(4), rest[i : i + 4], strict=False):
-            param_widget(FORM.get(param.name), f"transfer.{param.name}", column)
+    param_grid(KEY, FORM, [p.name for p in NETWORK_PARAMS if p.name not in MAIN])
 
 # ---- the comparison ---------------------------------------------------------------------------
 st.subheader("Comparison")
@@ -142,32 +123,18 @@ compare = st.multiselect(
     "the source weights. From scratch: the same network from fresh weights.",
 )
 a, b, c = st.columns(3)
-param_widget(FORM.get("epochs"), "transfer.epochs", a)
-param_widget(FORM.get("target"), "transfer.target", b)
-seed = c.number_input("Seed", 0, 2**31 - 1, key="transfer.seed", step=1)
+form_widget(KEY, FORM, "epochs", a)
+form_widget(KEY, FORM, "target", b)
+seed = forms.seed_input(KEY, c)
 
 with st.expander("Data, split and preparation", icon=":material/table:"):
     features = st.multiselect(
         "Features", dataset.numeric_columns, key="transfer.features", help="Numeric inputs."
     )
     a, b, c, d = st.columns(4)
-    param_widget(FORM.get("feature_set"), "transfer.feature_set", a)
-    param_widget(FORM.get("source_epochs"), "transfer.source_epochs", a)
-    group_options = list(roles.groups)
-    split_method = b.radio(
-        "Split",
-        ["stratified", *(["group"] if group_options else [])],
-        key="transfer.split",
-        format_func={"stratified": "random (stratified)", "group": "grouped"}.get,
-        help="Grouped: every track (or artist) goes whole to one side.",
-    )
-    if state.get("transfer.group_column") not in group_options:
-        state["transfer.group_column"] = group_options[0] if group_options else None
-    group_column = b.selectbox(
-        "Group by", group_options, key="transfer.group_column", disabled=split_method != "group"
-    )
-    validation = c.slider("Validation share", 0.05, 0.4, step=0.05, key="transfer.validation")
-    test_size = d.slider("Test share", 0.1, 0.4, step=0.05, key="transfer.test_size")
+    form_widget(KEY, FORM, "feature_set", a)
+    form_widget(KEY, FORM, "source_epochs", a)
+    forms.split_form(KEY, groups, (b, b, c, d))
     st.caption(
         "One split of the rows of all the chosen genres. The source network trains on the "
         "source-genre rows of its training part and watches those of its validation part, so "
@@ -180,7 +147,7 @@ with st.expander("Data, split and preparation", icon=":material/table:"):
 
 def build_spec() -> TransferSpec:
     """The recipe of the widgets (raises DataError naming what is wrong)."""
-    values = read_params("transfer", FORM, "network")
+    values = read_params(KEY, FORM, "network")
     own = {name: values.pop(name) for name in FORM.names if name not in NETWORK_PARAMS.names}
     if "numeric" in own["feature_set"] and not features:
         raise DataError("choose at least one feature.")
@@ -190,35 +157,18 @@ def build_spec() -> TransferSpec:
         # the page chooses its genres itself: the Data page's choice of genres is not applied
         data=replace(job_panel.current_data_spec(dataset), features=tuple(features), genres=()),
         source_genres=tuple(source_genres), new_genre=new_genre or "",
-        split=SplitSpec.of(split_method, group_column, test=test_size, validation=validation,
-                           seed=int(seed)),
-        params=values, compare=tuple(compare), seed=int(seed), origin="transfer", **own,
+        split=forms.read_split(KEY, seed), params=values, compare=tuple(compare), seed=seed,
+        origin="transfer", **own,
     )  # fmt: skip
     spec.check()
     return spec
 
 
-try:
-    spec, problem = build_spec(), None
-except DataError as error:
-    spec, problem = None, str(error)
-job_panel.recipe_box(
-    "transfer", spec, lambda loaded: state.update({"transfer.loaded": loaded}), kind="transfer"
-)
+spec, problem = forms.built(build_spec)
+job_panel.recipe_box(KEY, spec, forms.load_later(KEY), kind="transfer")
 
 # ---- running ----------------------------------------------------------------------------------
-if st.button(
-    "Compare",
-    type="primary",
-    key="transfer.start",
-    disabled=job_panel.running("transfer"),
-    icon=":material/play_arrow:",
-):
-    if spec is None:
-        show_error(problem)
-    else:
-        job_panel.start("transfer", spec, dataset=base_dataset())
-        st.rerun()
+forms.start_button(KEY, "Compare", spec, problem, dataset=base_dataset())
 
 
 def run_title(name: str) -> str:
@@ -256,11 +206,11 @@ def live(job) -> None:
 
 
 outcome = job_panel.panel(
-    "transfer",
+    KEY,
     live,
     "Ends the network training now (keeping its best weights) and starts no other.",
 )
-job = job_panel.current("transfer")
+job = job_panel.current(KEY)
 if outcome is None and job is not None and job.status == "stopped" and job.result is not None:
     outcome = job.result  # a stopped comparison keeps the options that finished
 

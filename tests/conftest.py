@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CLI = [sys.executable, "-m", "genre_core"]
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -69,6 +71,19 @@ def make_tracks(n: int = 120, genres=("pop", "rock", "rap"), seed: int = 0) -> p
     )
 
 
+def tracks_csv(path: Path, n: int = 120, **kwargs) -> Path:
+    """``make_tracks(n, **kwargs)`` written to ``path``, a CSV file; returns ``path``."""
+    make_tracks(n, **kwargs).to_csv(path, index=False)
+    return path
+
+
+def run_cli(*args: str, env=None) -> subprocess.CompletedProcess:
+    """`python -m genre_core ARGS` from the checkout, its output captured as text."""
+    return subprocess.run(
+        [*CLI, *args], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env
+    )
+
+
 @pytest.fixture
 def tracks() -> pd.DataFrame:
     return make_tracks()
@@ -82,18 +97,15 @@ def real_data_dir() -> Path:
     return Path(value)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url(real_data_dir) -> str:
-    """`streamlit run dashboard/app.py` on a free loopback port, for the whole session."""
-    port = _free_port()
-    log = ARTIFACTS / "streamlit.log"
-    ARTIFACTS.mkdir(exist_ok=True)
+def start_app(port: int, log=subprocess.DEVNULL, env=None, timeout: float = 60):
+    """`streamlit run dashboard/app.py` on 127.0.0.1:``port``, returned once /_stcore/health
+    answers; the app's output goes to ``log``. Used by the tests and by bench/."""
     process = subprocess.Popen(
         [
             sys.executable,
@@ -111,30 +123,46 @@ def app_url(real_data_dir) -> str:
             "false",
         ],
         cwd=ROOT,
-        stdout=log.open("w"),
+        stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "GENRE_DATA_DIR": str(real_data_dir)},
+        env=env if env is not None else os.environ.copy(),
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + timeout
+    while True:
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                return process
         except OSError:
-            time.sleep(0.3)
-        if process.poll() is not None:
-            pytest.fail(f"streamlit exited early; see {log}")
-    else:
-        process.kill()
-        pytest.fail("streamlit did not answer /_stcore/health within 60 s")
-    yield url
+            if process.poll() is not None:
+                raise RuntimeError("streamlit exited early") from None
+            if time.monotonic() > deadline:
+                process.kill()
+                message = f"streamlit did not answer /_stcore/health within {timeout} s"
+                raise TimeoutError(message) from None
+            time.sleep(0.05)
+
+
+def stop_app(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(real_data_dir) -> str:
+    """`streamlit run dashboard/app.py` on a free loopback port, for the whole session."""
+    port = free_port()
+    log = ARTIFACTS / "streamlit.log"
+    ARTIFACTS.mkdir(exist_ok=True)
+    env = {**os.environ, "GENRE_DATA_DIR": str(real_data_dir)}
+    try:
+        process = start_app(port, log.open("w"), env)
+    except (RuntimeError, TimeoutError) as error:
+        pytest.fail(f"{error}; see {log}")
+    yield f"http://127.0.0.1:{port}"
+    stop_app(process)
 
 
 @pytest.fixture(scope="session")
@@ -158,9 +186,15 @@ def page(browser):
     context.close()
 
 
-def app_with_upload(frame: pd.DataFrame, page: str | None = None, name: str = "mine.csv"):
-    """An AppTest of the dashboard with ``frame`` as the uploaded dataset, run once and, if
-    ``page`` is given (e.g. "train"), switched to that page."""
+def app_with_upload(
+    frame: pd.DataFrame,
+    page: str | None = None,
+    name: str = "mine.csv",
+    query: dict[str, str] | None = None,
+):
+    """An AppTest of the dashboard with ``frame`` as the uploaded dataset, opened at an address
+    with the ``query`` parameters, run once and, if ``page`` is given (e.g. "train"), switched
+    to that page."""
     import hashlib
 
     from streamlit.testing.v1 import AppTest
@@ -173,11 +207,74 @@ def app_with_upload(frame: pd.DataFrame, page: str | None = None, name: str = "m
         "bytes": raw,
         "sha": hashlib.sha256(raw).hexdigest(),
     }
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
     at.run()
     if page:
         at.switch_page(f"../pages/{page}.py").run()
         assert not at.exception
     return at
+
+
+def poll_page(at, until, timeout: float = 90, every: float = 0.3, failure: str = "") -> None:
+    """Run the AppTest ``at`` again every ``every`` s, never with an exception, until ``until()``
+    holds; fail with ``failure`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(every)
+        at.run()
+        assert not at.exception
+        if until():
+            return
+    pytest.fail(failure or "the page did not reach the expected state in time")
+
+
+def wait_job(at, key: str, timeout: float = 120) -> None:
+    """Poll until the job in ``at.session_state[key]`` has finished and the page collected it,
+    then run once more, so that the page draws its outcome."""
+
+    def finished() -> bool:
+        job = at.session_state[key]
+        return job is not None and not job.running and job.collected
+
+    poll_page(at, finished, timeout, failure=f"{key} not finished within {timeout} s")
+    at.run()
+
+
+def start_network(at, epochs: int, batch_size: int = 8):
+    """Press "Train network" on the Networks page of ``at`` for ``epochs`` epochs of small
+    batches (a long job to watch); the page's job."""
+    at.number_input(key="nets.max_epochs").set_value(epochs)
+    at.number_input(key="nets.batch_size").set_value(batch_size)
+    at.button(key="nets.start").click().run()
+    assert not at.exception
+    return at.session_state["nets.job"]
+
+
+def network_result(at):
+    """The NetResult of the Networks page's last finished (or stopped) training, or None."""
+    outcome = at.session_state["nets.outcome"]
+    return None if outcome is None else outcome.result
+
+
+def live_epochs(at) -> int | None:
+    """Epochs drawn in the Networks page's live loss chart (None when it is not on the page)."""
+    for element in at.get("plotly_chart"):
+        spec = json.loads(element.proto.spec)
+        titles = [a.get("text") for a in spec["layout"].get("annotations", [])]
+        if "Loss (cross-entropy)" in titles:
+            x = spec["data"][0].get("x") or []
+            return len(x)
+    return None
+
+
+def chart_titles(at) -> list[str]:
+    """The title of every plotly chart on the AppTest's page ("" for an untitled one)."""
+    titles = []
+    for element in at.get("plotly_chart"):
+        title = json.loads(element.proto.spec)["layout"].get("title")
+        titles.append(title.get("text", "") if isinstance(title, dict) else str(title or ""))
+    return titles
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -38,6 +39,10 @@ def register(subparsers) -> None:
     run.add_argument("--json", action="store_true", help="print the result as one JSON object")
     run.add_argument("--no-log", action="store_true", help="do not log to the run history")
     run.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    run.add_argument(
+        "--scheduler",
+        help="run on this Dask cluster (tcp://host:8786; default: $GENRE_SCHEDULER, else here)",
+    )
     run.set_defaults(func=cmd_run)
 
 
@@ -187,8 +192,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.no_log and hasattr(recipe, "log"):
         recipe = recipe.with_changes(log=False)
     progress = StderrProgress(args.quiet)
+    scheduler = args.scheduler or os.environ.get("GENRE_SCHEDULER", "").strip()
     try:
-        outcome = experiments.run(recipe, progress)
+        outcome = on_cluster(recipe, scheduler, progress) if scheduler else None
+        if outcome is None:
+            outcome = experiments.run(recipe, progress)
     finally:
         progress.close()
     for warning in outcome.warnings:
@@ -198,6 +206,28 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     print(human_summary(outcome.summary))
     return 0
+
+
+def on_cluster(recipe, scheduler: str, progress):
+    """Run ``recipe`` on the Dask cluster at ``scheduler`` and wait for it (Ctrl-C stops it)."""
+    from genre_core.runs.engine import Engine
+
+    engine = Engine(scheduler)
+    try:
+        job = engine.submit(recipe, "cli", options={"source": "cli"})
+        try:
+            engine.wait(job, on_event=progress)
+        except KeyboardInterrupt:
+            engine.stop(job)
+            engine.wait(job, timeout=30)
+            raise
+        if job.status == "failed":
+            raise DataError(job.error or "the job failed.")
+        if job.outcome is None:
+            raise DataError(f"the job was {job.status}.")
+        return job.outcome
+    finally:
+        engine.close()
 
 
 def human_summary(summary: dict) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -26,7 +27,13 @@ from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import Outcome
 from genre_core.experiments.bayes_tables import TABLE2, experiment
-from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError, field_error
+from genre_core.experiments.recipe import (
+    DataSpec,
+    Recipe,
+    RecipeError,
+    field_error,
+    log_to_history,
+)
 from genre_core.metrics.evaluation import Evaluation, evaluate, evaluation_summary
 from genre_core.models import bayes, posterior
 from genre_core.models.bayes import (
@@ -39,7 +46,6 @@ from genre_core.models.bayes import (
     Prepared,
 )
 from genre_core.params import ParamSet
-from genre_core.runs.history import log_event
 from genre_core.runs.progress import CancelFlag, Progress, check_cancel, emit
 from genre_core.runs.records import Record, evaluation_metrics, finite_metrics
 
@@ -73,6 +79,15 @@ class BayesSpec(Recipe):
 
     kind: ClassVar[str] = "bayes"
     title: ClassVar[str] = "Fit a Bayesian model"
+    # what the CLI can set (--model, --steps, --n-train, ...)
+    OPTIONS: ClassVar[ParamSet] = ParamSet(
+        (*(p for p in BAYES_PARAMS if p.name != "seed"), *ROW_PARAMS)
+    )
+    # the shares of a split asked for without them (--split group:COLUMN): 70/30. A recipe
+    # without a split (what from_options gets when none is asked for) follows the report's
+    # protocol instead.
+    DEFAULT_SPLIT: ClassVar[SplitSpec] = SplitSpec.of("stratified", test=0.3)
+    PARSED: ClassVar[ParamSet] = ROW_PARAMS  # the model's settings: in from_settings
 
     data: DataSpec = DataSpec()
     split: SplitSpec | None = None
@@ -100,32 +115,28 @@ class BayesSpec(Recipe):
         return BayesConfig(**{**BAYES_PARAMS.resolve(self.params), "seed": self.seed})
 
     @classmethod
-    def options(cls) -> ParamSet:
-        """What the CLI can set (``--model``, ``--steps``, ``--n-train``, ...)."""
-        return ParamSet((*(p for p in BAYES_PARAMS if p.name != "seed"), *ROW_PARAMS))
-
-    @classmethod
-    def default_split(cls) -> SplitSpec:
-        """The shares of a split asked for without them (``--split group:COLUMN``): 70/30.
-
-        A recipe without a split (``split=None``, what :meth:`from_options` gets when no split
-        is asked for) follows the report's protocol instead.
-        """
-        return SplitSpec.of("stratified", test=0.3)
-
-    @classmethod
     def from_options(
         cls,
         data: DataSpec,
         split: SplitSpec | None,
-        values: dict[str, str],
+        values: Mapping[str, Any],
         preset: str | None = None,
     ) -> BayesSpec:
-        """A recipe from CLI texts keyed by parameter name.
+        """A recipe from CLI texts keyed by parameter name (see :meth:`from_settings`); without
+        a split, the report's protocol (``split=None``)."""
+        recipe = super().from_options(data, split, values, preset)
+        return recipe if split is not None else recipe.with_changes(split=None)
+
+    @classmethod
+    def from_settings(
+        cls, data: DataSpec, split: SplitSpec, settings: dict, rest: dict, preset: str | None
+    ) -> BayesSpec:
+        """A recipe from the parsed rows and seed, and the model's settings as texts in
+        ``rest``.
 
         ``preset`` is an experiment of the report's Table 2 ("1" to "10"): its model, priors,
-        inference and row counts, under any ``values``. The seed is ``values["seed"]`` when
-        given, else the split's.
+        inference and row counts, under any values given. The seed is the one given, else the
+        split's.
         """
         params: dict[str, Any] = {}
         rows = dict(ROW_PARAMS.defaults)
@@ -136,21 +147,13 @@ class BayesSpec(Recipe):
                 raise RecipeError(f"preset: {error}") from None
             rows = {name: found.pop(name) for name in ROW_PARAMS.names}
             params = found
-        seed = split.seed if split is not None else 0
-        for key, text in values.items():
-            if key in ROW_PARAMS.names:
-                rows[key] = _parse(ROW_PARAMS, key, text, key)
-            elif key == "seed":
-                seed = _parse(BAYES_PARAMS, key, text, key)
-            else:
-                try:
-                    param = BAYES_PARAMS.get(key, "bayes")
-                except DataError as error:
-                    raise RecipeError(f"params.{key}: {error}") from None
-                params[param.name] = _parse(BAYES_PARAMS, param.name, text, f"params.{key}")
-        spec = cls(data=data, split=split, params=params, seed=seed, **rows)
-        spec.check()
-        return spec
+        for key, text in rest.items():
+            try:
+                param = BAYES_PARAMS.get(key, "bayes")
+            except DataError as error:
+                raise RecipeError(f"params.{key}: {error}") from None
+            params[param.name] = _parse(BAYES_PARAMS, param.name, text, f"params.{key}")
+        return cls(data=data, split=split, params=params, **{**rows, **settings})
 
 
 def _parse(params: ParamSet, name: str, value: Any, where: str) -> Any:
@@ -329,37 +332,21 @@ def run(
         Where the run comes from, as the run history shows it ("bayes" for the page).
     """
     spec.check()
-    table = spec.data.apply(dataset) if dataset is not None else spec.data.load(progress)
+    table = spec.load_table(dataset, progress)
     emit(progress, stage="prepare")
     data = prepare_data(spec, table)
     check_cancel(cancel)
     config = spec.config()
-    fitted = bayes.fit(
-        data.X_train,
-        data.y_train,
-        config,
-        classes=data.classes,
-        features=data.features,
-        callback=progress,
-        cancel=cancel,
-    )
+    fitted = bayes.fit_rows(data, config, callback=progress, cancel=cancel)
     emit(progress, stage="predict")
     result = analyse(fitted, data, table)
-    run_ids: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
+    run_id, warnings = None, []
     if spec.log:
-        event = log_event(result.record(), source=source, dataset=table.name)
-        if event["stage"] == "logged":
-            run_ids = (event["run_id"],)
-            emit(progress, **event)
-        else:
-            warnings = (event["message"],)
-    summary = {
-        "kind": spec.kind,
-        "dataset": table.name,
-        "runs": [result.summary(run_ids[0] if run_ids else None)],
-    }
-    return Outcome(spec, summary, result, run_ids, warnings)
+        run_id = log_to_history(
+            progress, result.record(), warnings, source=source, dataset=table.name
+        )
+    summary = {"kind": spec.kind, "dataset": table.name, "runs": [result.summary(run_id)]}
+    return Outcome(spec, summary, result, (run_id,) if run_id else (), tuple(warnings))
 
 
 def analyse(fitted: BayesFit, data: Prepared, table: Dataset) -> BayesResult:

@@ -134,15 +134,7 @@ def run_table2(
         train = training_rows(pool, labels, item.n_train, seed)
         data = bayes.prepare_rows(frame, label, features, train, test)
         config = replace(item.config, seed=seed)
-        fitted = bayes.fit(
-            data.X_train,
-            data.y_train,
-            config,
-            classes=data.classes,
-            features=data.features,
-            callback=callback,
-            cancel=cancel,
-        )
+        fitted = bayes.fit_rows(data, config, callback=callback, cancel=cancel)
         predictions = bayes.predict(fitted, data.X_test)
         small = rng.choice(len(test), size=item.n_test, replace=False)
         hit = predictions.proba.argmax(1) == data.y_test
@@ -204,14 +196,7 @@ def size_curve(
             if callback:
                 total = len(sizes) * len(configs)
                 callback({"stage": "size", "n_train": n, "method": name, "total": total})
-            fitted = bayes.fit(
-                data.X_train,
-                data.y_train,
-                replace(config, seed=seed),
-                classes=data.classes,
-                features=data.features,
-                cancel=cancel,
-            )
+            fitted = bayes.fit_rows(data, replace(config, seed=seed), cancel=cancel)
             found = bayes.metrics(data.y_test, bayes.predict(fitted, data.X_test), data.classes)
             rows.append(
                 {
@@ -298,8 +283,6 @@ class TablesSpec(Recipe):
             raise RecipeError("sizes: training sizes are at least 10 rows (give at least one).")
         if self.held_out < 100:
             raise RecipeError("held_out: hold out at least 100 test rows.")
-        if self.seed < 0:
-            raise RecipeError("seed: must be 0 or more.")
 
 
 def check_size(spec: TablesSpec, rows: int) -> None:
@@ -321,7 +304,7 @@ def run(
     """Run Table 2 or the size curve; ``Outcome.result`` is ``{"table2": DataFrame}`` or
     ``{"curve": DataFrame}`` and the summary holds the same rows."""
     spec.check()
-    table = spec.data.apply(dataset) if dataset is not None else spec.data.load(progress)
+    table = spec.load_table(dataset, progress)
     frame, roles = table.frame, table.roles
     check_size(spec, len(frame))
     emit(progress, stage="prepare")

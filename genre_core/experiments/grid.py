@@ -24,8 +24,15 @@ from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import Outcome
 from genre_core.experiments.fitting import Callback, cv_folds, groups_for, training_table
-from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError, field_error
-from genre_core.experiments.train import prepared, resolve_split
+from genre_core.experiments.recipe import (
+    DataSpec,
+    Recipe,
+    RecipeError,
+    check_genres,
+    check_options,
+    field_error,
+)
+from genre_core.experiments.train import check_model_choice, model_params
 from genre_core.models.classical import MODELS, get_model, make_model, resolve_params
 from genre_core.params import Param, ParamSet
 from genre_core.runs.progress import CancelFlag, Cancelled, check_cancel, emit
@@ -136,37 +143,21 @@ class GridSpec(Recipe):
     folds: int = 5
     seed: int = 0
 
+    # the CLI gives the model's fixed hyperparameters as NAME=VALUE
+    OPTIONS: ClassVar[ParamSet] = OPTIONS
+
     def check(self) -> None:
-        try:
-            spec = get_model(self.model)
-        except DataError as error:
-            raise field_error("model", error) from None
-        if self.preset and self.preset not in spec.presets:
-            raise RecipeError(f"preset: {self.model} has no preset '{self.preset}'.")
+        super().check()
+        spec = check_model_choice(self.model, self.preset, self.params)
         if not self.grid:
             raise RecipeError("grid: give at least one hyperparameter and its values.")
         for name, values in self.grid.items():
             if not values:
                 raise RecipeError(f"grid.{name}: give at least one value.")
             for value in values:
-                try:
-                    spec.param(name).parse(value, self.model)
-                except DataError as error:
-                    raise field_error(f"grid.{name}", error) from None
-        for name, value in self.params.items():
-            try:
-                spec.param(name).parse(value, self.model)
-            except DataError as error:
-                raise field_error(f"params.{name}", error) from None
-        for name in ("imputer", "scaler", "folds"):
-            try:
-                OPTIONS.get(name).parse(getattr(self, name))
-            except DataError as error:
-                raise field_error(name, error) from None
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise RecipeError(f"seed: must be a whole number of at least 0, not {self.seed!r}.")
-        if len(self.data.genres) == 1:
-            raise RecipeError("data.genres: choose at least two genres to classify (none: all).")
+                model_params(spec, {name: value}, "grid")
+        check_options(self, ("imputer", "scaler", "folds"))
+        check_genres(self.data)
 
     def parsed_grid(self) -> dict[str, list]:
         """The grid in engine values (``"none"`` read as ``None``, ``"3"`` as 3, ...)."""
@@ -177,34 +168,11 @@ class GridSpec(Recipe):
         }
 
     @classmethod
-    def options(cls) -> ParamSet:
-        """The settings of a search; the model's fixed hyperparameters come as NAME=VALUE."""
-        return OPTIONS
-
-    @classmethod
-    def default_split(cls) -> SplitSpec:
-        return SplitSpec()
-
-    @classmethod
-    def from_options(
-        cls,
-        data: DataSpec,
-        split: SplitSpec | None,
-        values: Mapping[str, Any],
-        preset: str | None = None,
+    def from_settings(
+        cls, data: DataSpec, split: SplitSpec, settings: dict, rest: dict, preset: str | None
     ) -> GridSpec:
-        """A search from CLI texts (``values`` keyed by the names of :meth:`options`, ``seed``,
-        and the model's fixed hyperparameters)."""
-        values = dict(values)
-        split = split or cls.default_split()
-        seed = int(values.pop("seed", split.seed))
-        settings = {}
-        for param in OPTIONS:
-            if param.name in values:
-                try:
-                    settings[param.name] = param.parse(values.pop(param.name))
-                except DataError as error:
-                    raise field_error(param.name, error) from None
+        """A search from parsed settings, and the model's fixed hyperparameters as texts in
+        ``rest``."""
         model = settings.pop("model", "xgboost")
         text = settings.pop("grid", "")
         try:
@@ -213,25 +181,9 @@ class GridSpec(Recipe):
             raise field_error("grid", error) from None
         if grid is None:
             raise RecipeError(f"grid: {model} has no baseline grid; give one with --grid.")
-        spec = get_model(model)
-        params = {}
-        for key, raw in values.items():
-            try:
-                params[key] = spec.param(key).parse(raw, model)
-            except DataError as error:
-                raise field_error(f"params.{key}", error) from None
-        recipe = cls(
-            data,
-            split,
-            model,
-            {k: tuple(v) for k, v in grid.items()},
-            params,
-            preset,
-            seed=seed,
-            **settings,
-        )
-        recipe.check()
-        return recipe
+        params = model_params(get_model(model), rest)
+        grid = {k: tuple(v) for k, v in grid.items()}
+        return cls(data, split, model, grid, params, preset, **settings)
 
 
 Spec = GridSpec
@@ -331,8 +283,7 @@ def run(
     DataError
         For data the search cannot use (no feature, an unknown genre, too few rows per fold).
     """
-    table = prepared(spec, dataset)
-    split = resolve_split(spec.split, table)
+    table, split = spec.table_and_split(dataset)
     rows, X, y = training_table(
         table.frame, table.roles.label, table.roles.features, spec.data.genres
     )

@@ -11,8 +11,7 @@ margin over it is skill.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -26,7 +25,14 @@ from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import Outcome
 from genre_core.experiments.fitting import TrainConfig, TrainResult, train_model
-from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError, field_error
+from genre_core.experiments.recipe import (
+    DataSpec,
+    Recipe,
+    RecipeError,
+    check_options,
+    log_to_history,
+)
+from genre_core.experiments.train import check_model_choice, model_params
 from genre_core.metrics.evaluation import evaluation_summary
 from genre_core.models.classical import MODELS, get_model, model_title, resolve_params
 from genre_core.params import Param, ParamSet
@@ -34,6 +40,7 @@ from genre_core.runs.progress import CancelFlag, check_cancel, emit
 
 N_BOOT = 100  # bootstrap resamples of each step's accuracy interval: enough for a curve
 QUICK_MODELS = ("logreg", "knn", "rf", "hgb")  # fast enough to train once per step on a page
+DEFAULT_SPLIT = SplitSpec(test=0.3, train=0.7, seed=0)
 
 OPTIONS = ParamSet(
     (
@@ -183,7 +190,7 @@ class MergeCurveSpec(Recipe):
     title: ClassVar[str] = "Accuracy as genres merge"
 
     data: DataSpec = DataSpec()
-    split: SplitSpec = SplitSpec(test=0.3, train=0.7, seed=0)
+    split: SplitSpec = DEFAULT_SPLIT
     model: str = "logreg"
     preset: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
@@ -191,26 +198,13 @@ class MergeCurveSpec(Recipe):
     seed: int = 0
     log: bool = False
 
+    # the CLI gives a model's hyperparameters as NAME=VALUE (``--param C=0.5``)
+    OPTIONS: ClassVar[ParamSet] = OPTIONS
+    DEFAULT_SPLIT: ClassVar[SplitSpec] = DEFAULT_SPLIT
+
     def check(self) -> None:
-        try:
-            spec = get_model(self.model)
-        except DataError as error:
-            raise field_error("model", error) from None
-        if self.preset is not None and self.preset not in spec.presets:
-            known = ", ".join(spec.presets) or "none"
-            raise RecipeError(
-                f"preset: {self.model} has no preset '{self.preset}'; its presets are: {known}."
-            )
-        for key, value in self.params.items():
-            try:
-                spec.param(key).parse(value, self.model)
-            except DataError as error:
-                raise field_error(f"params.{key}", error) from None
-        for name in ("min_genres", "seed"):
-            try:
-                OPTIONS.get(name).parse(getattr(self, name))
-            except DataError as error:
-                raise field_error(name, error) from None
+        check_model_choice(self.model, self.preset, self.params)
+        check_options(self, ("min_genres", "seed"))
         if 0 < len(self.data.genres) <= self.min_genres:
             raise RecipeError(
                 f"data.genres: {len(self.data.genres)} genre(s) leave nothing to merge down to "
@@ -218,50 +212,13 @@ class MergeCurveSpec(Recipe):
             )
 
     @classmethod
-    def options(cls) -> ParamSet:
-        """The model, where to stop and the seed; a model's hyperparameters are given as
-        ``NAME=VALUE`` (``--param C=0.5``)."""
-        return OPTIONS
-
-    @classmethod
-    def default_split(cls) -> SplitSpec:
-        return SplitSpec(test=0.3, train=0.7, seed=0)
-
-    @classmethod
-    def from_options(
-        cls,
-        data: DataSpec,
-        split: SplitSpec | None,
-        values: Mapping[str, Any],
-        preset: str | None = None,
+    def from_settings(
+        cls, data: DataSpec, split: SplitSpec, settings: dict, rest: dict, preset: str | None
     ) -> MergeCurveSpec:
-        """A merge curve from CLI texts: ``values`` keyed by the names of :meth:`options`, and
-        the model's hyperparameters (``C=0.5``); the seed defaults to the split's.
-
-        Raises
-        ------
-        RecipeError
-            Naming the option at fault.
-        """
-        values = dict(values)
-        split = split or cls.default_split()
-        settings: dict[str, Any] = {"seed": split.seed}
-        for param in OPTIONS:
-            if param.name in values:
-                try:
-                    settings[param.name] = param.parse(values.pop(param.name))
-                except DataError as error:
-                    raise field_error(param.name, error) from None
+        """A merge curve from parsed settings, and the model's hyperparameters as texts in
+        ``rest`` (``C=0.5``)."""
         model = settings.pop("model", OPTIONS.get("model").default)
-        params = {}
-        for key, raw in values.items():
-            try:
-                params[key] = MODELS[model].param(key).parse(raw, model)
-            except DataError as error:
-                raise field_error(f"params.{key}", error) from None
-        spec = cls(data, split, model, preset, params, **settings)
-        spec.check()
-        return spec
+        return cls(data, split, model, preset, model_params(get_model(model), rest), **settings)
 
     def config(self, dataset: Dataset) -> TrainConfig:
         """The model to train at every step, on ``dataset`` (its roles already applied)."""
@@ -312,8 +269,7 @@ def run(
     DataError
         For data the recipe cannot use (fewer than three genres, one row of a genre, ...).
     """
-    data = dataclasses.replace(spec.data, genres=())
-    table = data.load() if dataset is None else data.apply(dataset)
+    table = spec.load_table(dataset, genres=False)
     config = spec.config(table)
     label = table.roles.label
     present = select_genres(table.frame, label, list(config.genres))[label].nunique()
@@ -335,14 +291,11 @@ def run(
     run_ids: list[str | None] = [None] * len(steps)
     warnings: list[str] = []
     if spec.log:
-        from genre_core.runs.history import log_event
-
         for i, step in enumerate(steps):
-            event = log_event(step.result, source=source, dataset=table.name, recipe=spec)
-            emit(progress, **event)
-            run_ids[i] = event.get("run_id")
-            if event["stage"] == "store-error":
-                warnings.append(event["message"])
+            run_ids[i] = log_to_history(
+                progress, step.result, warnings, source=source, dataset=table.name, recipe=spec
+            )
+            if warnings:
                 break  # the store is failing: the next steps would say the same
     title = model_title(spec.model, config.params)
     summary = {

@@ -34,7 +34,14 @@ from genre_core.experiments.net_training import (
     predict_tracks,
     train_network,
 )
-from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError, field_error
+from genre_core.experiments.recipe import (
+    DataSpec,
+    Recipe,
+    RecipeError,
+    check_options,
+    field_error,
+    log_to_history,
+)
 from genre_core.metrics.evaluation import evaluation_summary
 from genre_core.models.presets import (
     FEATURE_SETS,
@@ -90,6 +97,14 @@ def network_settings(values: Mapping[str, Any] | None, where: str = "params") ->
     return out
 
 
+def check_preset(preset: str | None) -> None:
+    """Raise :class:`RecipeError` naming ``preset`` unless it is one of :data:`PRESETS`."""
+    if preset is not None and preset not in PRESETS:
+        raise RecipeError(
+            f"preset: unknown network preset '{preset}'; choose one of: {', '.join(PRESETS)}."
+        )
+
+
 @dataclass(frozen=True)
 class NetSpec(Recipe):
     """Train one network: what the Networks page and ``genre-lab run`` run.
@@ -133,18 +148,15 @@ class NetSpec(Recipe):
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", network_settings(self.params))
 
+    # the network's settings and the recipe's own (inputs, preparation, initial weights)
+    OPTIONS: ClassVar[ParamSet] = ParamSet([*NET_PARAMS, *NET_OPTIONS])
+    PARSED: ClassVar[ParamSet] = NET_OPTIONS  # the network's settings: by network_settings
+    DEFAULT_SPLIT: ClassVar[SplitSpec] = DEFAULT_SPLIT
+
     def check(self) -> None:
         super().check()
-        if self.preset is not None and self.preset not in PRESETS:
-            raise RecipeError(
-                f"preset: unknown network preset '{self.preset}'; choose one of: "
-                f"{', '.join(PRESETS)}."
-            )
-        for param in NET_OPTIONS.select(["feature_set", "imputer", "scaler"]):
-            try:
-                param.parse(getattr(self, param.name))
-            except DataError as error:
-                raise field_error(param.name, error) from None
+        check_preset(self.preset)
+        check_options(self, ("feature_set", "imputer", "scaler"))
         if not self.split.validation > 0:
             raise RecipeError(
                 "split.validation: a network needs a validation share (above 0) to watch its "
@@ -170,59 +182,20 @@ class NetSpec(Recipe):
             raise RecipeError("initial: name the file whose hash initial_sha256 gives.")
 
     @classmethod
-    def options(cls) -> ParamSet:
-        """The network's settings and the recipe's own (inputs, preparation, initial weights)."""
-        return ParamSet([*NET_PARAMS, *NET_OPTIONS])
-
-    @classmethod
-    def default_split(cls) -> SplitSpec:
-        return DEFAULT_SPLIT
-
-    @classmethod
-    def from_options(
-        cls,
-        data: DataSpec,
-        split: SplitSpec | None,
-        values: Mapping[str, Any],
-        preset: str | None = None,
+    def from_settings(
+        cls, data: DataSpec, split: SplitSpec, settings: dict, rest: dict, preset: str | None
     ) -> NetSpec:
-        """A recipe from CLI texts: ``values`` keyed by the names (or flags) of :meth:`options`
-        and ``seed``, over the ``preset``'s settings (else the schema's defaults).
-
-        Raises
-        ------
-        RecipeError
-            Naming the option at fault.
-        """
-        if preset is not None and preset not in PRESETS:
-            raise RecipeError(
-                f"preset: unknown network preset '{preset}'; choose one of: {', '.join(PRESETS)}."
-            )
-        values = dict(values)
-        split = split or cls.default_split()
-        seed = values.pop("seed", split.seed)
-        try:
-            seed = int(Param("seed", "int", 0, 0, 2**31 - 1).parse(seed))
-        except DataError as error:
-            raise field_error("seed", error) from None
+        """A recipe from parsed settings and the network's as texts in ``rest`` (keyed by
+        name or flag), over the ``preset``'s settings (else the schema's defaults)."""
+        check_preset(preset)
         params = preset_params(preset) if preset else dict(NET_PARAMS.defaults)
-        own = {"feature_set": PRESETS[preset].feature_set if preset else "numeric"}
-        for key, raw in values.items():
-            if any(key in (p.name, p.flag) for p in NET_OPTIONS):
-                param = NET_OPTIONS.get(key)
-                try:
-                    own[param.name] = param.parse(raw)
-                except DataError as error:
-                    raise field_error(param.name, error) from None
-            else:
-                try:
-                    param = NET_PARAMS.get(key, "the network")
-                except DataError as error:
-                    raise field_error(key, error) from None
-                params[param.name] = raw
-        spec = cls(data, split, network_settings(params), preset, seed=seed, **own)
-        spec.check()
-        return spec
+        for key, raw in rest.items():
+            try:
+                params[NET_PARAMS.get(key, "the network").name] = raw
+            except DataError as error:
+                raise field_error(key, error) from None
+        own = {"feature_set": PRESETS[preset].feature_set if preset else "numeric", **settings}
+        return cls(data, split, network_settings(params), preset, **own)
 
     def check_data(self, dataset: Dataset) -> None:
         """Raise a :class:`DataError` when this network cannot train on ``dataset`` (its roles
@@ -329,10 +302,8 @@ def run(
         For data or settings the network cannot use (naming the field when it is the recipe's).
     """
     from genre_core.experiments import Outcome
-    from genre_core.experiments.train import prepared, resolve_split
 
-    table = prepared(spec, dataset)
-    split = resolve_split(spec.split, table)
+    table, split = spec.table_and_split(dataset)
     spec.check_data(table)
     initial = spec.initial_state()
     config = spec.config(table, split)
@@ -348,14 +319,9 @@ def run(
     warnings = [result.stop_message] if result.stop_reason == "diverged" else []
     run_id = None
     if spec.log:
-        from genre_core.runs.history import log_event
-
-        event = log_event(result, source=source, dataset=table.name, recipe=spec)
-        if progress is not None:
-            progress(event)
-        run_id = event.get("run_id")
-        if event["stage"] == "store-error":
-            warnings.append(event["message"])
+        run_id = log_to_history(
+            progress, result, warnings, source=source, dataset=table.name, recipe=spec
+        )
     summary = {
         "kind": spec.kind,
         "data": table.name,

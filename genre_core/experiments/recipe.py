@@ -24,10 +24,12 @@ from genre_core.data.preprocess import select_genres
 from genre_core.data.registry import DATASETS, DEFAULT_DATASET
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
-from genre_core.params import ParamSet
+from genre_core.params import Param, ParamSet
+from genre_core.runs.progress import emit
 
 FORMAT_VERSION = 1
 Progress = Callable[[dict], None]
+SEED = Param("seed", "int", 0, 0, 2**31 - 1, help="the random state of the models")
 
 
 class RecipeError(DataError):
@@ -149,9 +151,13 @@ class Recipe:
     title: ClassVar[str] = ""
     OPTIONS: ClassVar[ParamSet] = ParamSet()  # the kind's settings besides data and split
     DEFAULT_SPLIT: ClassVar[SplitSpec] = SplitSpec()  # when a recipe of the kind names none
+    PARSED: ClassVar[ParamSet | None] = None  # the options from_options parses (None: all)
 
     def check(self) -> None:
-        """Raise :class:`RecipeError` naming the first field that is wrong."""
+        """Raise :class:`RecipeError` naming the first field that is wrong (here: a seed that
+        is not a whole number of at least 0)."""
+        if hasattr(self, "seed"):
+            check_seed(self.seed)
 
     @classmethod
     def options(cls) -> ParamSet:
@@ -171,21 +177,81 @@ class Recipe:
         values: Mapping[str, Any],
         preset: str | None = None,
     ) -> Recipe:
-        """A recipe from the CLI's texts: each of :meth:`options` parsed by its Param into
-        the field of its name. Kinds with presets or model parameters override this."""
-        if preset:
-            raise RecipeError(f"preset: a '{cls.kind}' recipe has no presets.")
-        settings, rest = parse_options(cls.options(), values)
-        if rest:
-            name = next(iter(rest))
-            known = ", ".join(cls.options().names)
-            raise RecipeError(f"{name}: no such option; the options are: {known}.")
-        fields = {f.name for f in dataclasses.fields(cls)}
-        if "split" in fields:
-            settings["split"] = split or cls.default_split()
-        recipe = cls(data=data, **{k: v for k, v in settings.items() if k in fields})
+        """A checked recipe from the CLI's texts: :meth:`read_options` parses them (the
+        options of :data:`PARSED`, and ``seed``), :meth:`from_settings` builds the recipe.
+
+        Raises
+        ------
+        RecipeError
+            Naming the option at fault.
+        """
+        split, settings, rest = cls.read_options(split, values, cls.PARSED)
+        recipe = cls.from_settings(data, split, settings, rest, preset)
         recipe.check()
         return recipe
+
+    @classmethod
+    def from_settings(
+        cls, data: DataSpec, split: SplitSpec, settings: dict, rest: dict, preset: str | None
+    ) -> Recipe:
+        """The recipe of parsed ``settings`` (each into the field of its name) and the texts no
+        option took (``rest``: here refused); kinds with presets or model parameters override
+        this."""
+        if preset:
+            raise RecipeError(f"preset: a '{cls.kind}' recipe has no presets.")
+        cls.refuse_unknown(rest)
+        fields = {f.name for f in dataclasses.fields(cls)}
+        if "split" in fields:
+            settings["split"] = split
+        return cls(data=data, **{k: v for k, v in settings.items() if k in fields})
+
+    @classmethod
+    def read_options(
+        cls,
+        split: SplitSpec | None,
+        values: Mapping[str, Any],
+        params: ParamSet | None = None,
+    ) -> tuple[SplitSpec, dict[str, Any], dict[str, Any]]:
+        """Where a kind's :meth:`from_options` starts: the split (the kind's default when none
+        is given), the texts of ``params`` (by default :meth:`options`) parsed, with ``seed``
+        (the split's when not given), and the other texts as given.
+
+        Raises
+        ------
+        RecipeError
+            Naming the option whose text the schema refuses.
+        """
+        split = split or cls.default_split()
+        settings, rest = parse_options(cls.options() if params is None else params, values)
+        if "seed" not in settings:
+            try:
+                settings["seed"] = SEED.parse(rest.pop("seed", split.seed))
+            except DataError as error:
+                raise field_error("seed", error) from None
+        return split, settings, rest
+
+    @classmethod
+    def refuse_unknown(cls, rest: Mapping[str, Any]) -> None:
+        """Raise :class:`RecipeError` naming the first of ``rest``, texts no option takes."""
+        if rest:
+            known = ", ".join(cls.options().names)
+            raise RecipeError(f"{next(iter(rest))}: no such option; the options are: {known}.")
+
+    def load_table(
+        self, dataset: Dataset | None = None, progress: Progress | None = None, *, genres=True
+    ) -> Dataset:
+        """The run's table: ``dataset`` (a page's loaded table, before the recipe's data
+        choices) or the recipe's own source, with the recipe's roles and merge map, and its
+        genres unless ``genres`` is false (then the training steps keep them, naming a genre
+        that is not there)."""
+        data = self.data if genres else replace(self.data, genres=())
+        return data.load(progress) if dataset is None else data.apply(dataset)
+
+    def table_and_split(self, dataset: Dataset | None = None) -> tuple[Dataset, SplitSpec]:
+        """The table the training steps read (see :meth:`load_table`) and the recipe's split
+        on it (:func:`resolve_split`)."""
+        table = self.load_table(dataset, genres=False)
+        return table, resolve_split(self.split, table)
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "version": FORMAT_VERSION, **_encode(self)}
@@ -345,14 +411,72 @@ def check_options(recipe: Recipe, names: typing.Iterable[str] | None = None) -> 
             raise field_error(name, error) from None
 
 
+def check_seed(value: Any, name: str = "seed") -> None:
+    """Raise :class:`RecipeError` unless ``value`` is a whole number of at least 0."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise RecipeError(f"{name}: must be a whole number of at least 0, not {value!r}.")
+
+
+def check_genres(data: DataSpec) -> None:
+    """Raise :class:`RecipeError` when ``data`` keeps a single genre (nothing to classify)."""
+    if len(data.genres) == 1:
+        raise RecipeError("data.genres: choose at least two genres to classify (none: all).")
+
+
+def resolve_split(split: SplitSpec, dataset: Dataset) -> SplitSpec:
+    """``split`` with "artist" / "id" turned into the detected columns, checked against the table.
+
+    Raises
+    ------
+    RecipeError
+        Naming ``split.group_column`` when the column is not in the table.
+    """
+    if split.method != "group":
+        return split
+    roles = dataset.roles
+    column = {"artist": roles.artist_column, "id": roles.id_column}.get(split.group_column)
+    column = column or split.group_column
+    if column not in dataset.frame.columns:
+        raise RecipeError(
+            f"split.group_column: group column '{split.group_column}' not in {dataset.name}; "
+            f"the grouping columns found are: {', '.join(roles.groups) or 'none'}."
+        )
+    return dataclasses.replace(split, group_column=column)
+
+
+def log_to_history(
+    progress: Progress | None,
+    result: Any,
+    warnings: list[str],
+    *,
+    source: str,
+    dataset: str | None,
+    recipe: Recipe | None = None,
+) -> str | None:
+    """Log one result (with the recipe it came from) to the run history and tell
+    ``progress`` (``logged`` or ``store-error``); the run's id, or ``None`` when the store
+    failed, the sentence saying so added to ``warnings``."""
+    from genre_core.runs.history import log_event
+
+    event = log_event(result, source=source, dataset=dataset, recipe=recipe)
+    emit(progress, **event)
+    if event["stage"] == "store-error":
+        warnings.append(event["message"])
+    return event.get("run_id")
+
+
 def field_error(name: str, error: DataError) -> RecipeError:
     """``error`` re-raised with the field ``name`` in front (for checks that call the engine)."""
     return RecipeError(f"{name}: {error}")
 
 
 __all__ = [
+    "SEED",
     "DataSpec",
+    "check_genres",
     "check_options",
+    "check_seed",
+    "log_to_history",
     "parse_options",
     "Recipe",
     "RecipeError",
@@ -360,4 +484,5 @@ __all__ = [
     "field_error",
     "keep_genres",
     "merge_dataset",
+    "resolve_split",
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -26,7 +27,15 @@ from genre_core.data.dataset import Dataset
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import Outcome
-from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError, field_error
+from genre_core.experiments.recipe import (
+    DataSpec,
+    Recipe,
+    RecipeError,
+    check_options,
+    field_error,
+    log_to_history,
+    resolve_split,
+)
 from genre_core.experiments.search_space import (
     DEVELOPMENT_BEST,
     DEVELOPMENT_GRID,
@@ -69,6 +78,8 @@ from genre_core.runs import studies
 from genre_core.runs.progress import CancelFlag, Progress, emit
 from genre_core.runs.studies import HEARTBEAT_SECONDS, SPEC_ATTR, default_storage
 
+DEFAULT_SPLIT = SplitSpec(train=0.6, validation=0.2, test=0.2)
+
 
 @dataclass(frozen=True)
 class SearchSpec(Recipe):
@@ -108,9 +119,11 @@ class SearchSpec(Recipe):
 
     kind: ClassVar[str] = "search"
     title: ClassVar[str] = "Hyperparameter search"
+    OPTIONS: ClassVar[ParamSet] = OPTIONS
+    DEFAULT_SPLIT: ClassVar[SplitSpec] = DEFAULT_SPLIT
 
     data: DataSpec = DataSpec()
-    split: SplitSpec = SplitSpec(train=0.6, validation=0.2, test=0.2)
+    split: SplitSpec = DEFAULT_SPLIT
     model: str = "logreg"
     space: tuple[Dim, ...] = ()
     base: dict[str, Any] = field(default_factory=dict)
@@ -136,20 +149,15 @@ class SearchSpec(Recipe):
         object.__setattr__(self, "base", base)
 
     def check(self) -> None:
+        super().check()
         try:
             params = model_params(self.model)
         except DataError as error:
             raise field_error("model", error) from None
-        for name in ("objective", "folds", "holdout", "sampler", "pruner", "n_trials",
-                     "grid_points", "rows", "trials_here"):  # fmt: skip
-            try:
-                OPTIONS.get(name).parse(getattr(self, name))
-            except DataError as error:
-                raise field_error(name, error) from None
+        check_options(self, ("objective", "folds", "holdout", "sampler", "pruner", "n_trials",
+                             "grid_points", "rows", "trials_here"))  # fmt: skip
         if len(self.weights) != 2 or not all(math.isfinite(w) and w >= 0 for w in self.weights):
             raise RecipeError("weights: the Genre Factor weights must be two numbers, 0 or above.")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise RecipeError(f"seed: must be a whole number of at least 0, not {self.seed!r}.")
         if self.model == NETWORK and self.split.validation <= 0:
             raise RecipeError(
                 "split.validation: a network needs a validation share to watch its loss."
@@ -198,47 +206,21 @@ class SearchSpec(Recipe):
         )
 
     @classmethod
-    def options(cls) -> ParamSet:
-        return OPTIONS
-
-    @classmethod
-    def default_split(cls) -> SplitSpec:
-        return SplitSpec(train=0.6, validation=0.2, test=0.2)
-
-    @classmethod
-    def from_options(
-        cls,
-        data: DataSpec,
-        split: SplitSpec | None,
-        values: Mapping[str, Any],
-        preset: str | None = None,
+    def from_settings(
+        cls, data: DataSpec, split: SplitSpec, settings: dict, rest: dict, preset: str | None
     ) -> SearchSpec:
-        """A recipe from texts keyed by parameter name: the settings of :meth:`options`,
-        ``seed``, and the model's hyperparameters, each a fixed value, a range
-        ``low : high[: log]`` or values ``a | b``. ``preset`` names the starting space
-        ("default", or "development": Table 4's network grid)."""
-        values = dict(values)
-        split = split or cls.default_split()
-        seed = int(values.pop("seed", split.seed))
-        settings = {}
-        for key in list(values):
-            if key in OPTIONS.names or key in {p.flag for p in OPTIONS if p.flag}:
-                param = OPTIONS.get(key)
-                try:
-                    settings[param.name] = param.parse(values.pop(key))
-                except DataError as error:
-                    raise field_error(param.name, error) from None
+        """A recipe from parsed settings, and the model's hyperparameters as texts in ``rest``,
+        each a fixed value, a range ``low : high[: log]`` or values ``a | b``. ``preset``
+        names the starting space ("default", or "development": Table 4's network grid)."""
         model = settings.pop("model", OPTIONS.get("model").default)
         weights = (settings.pop("w1", 0.5), settings.pop("w2", 1.0))
         try:
-            space, base = build_space(model, values, preset or "default")
+            space, base = build_space(model, rest, preset or "default")
         except RecipeError:
             raise
         except DataError as error:  # the named space
             raise field_error("space", error) from None
-        recipe = cls(data, split, model, space, base, weights=weights, seed=seed, **settings)
-        recipe.check()
-        return recipe
+        return cls(data, split, model, space, base, weights=weights, **settings)
 
 
 Spec = SearchSpec
@@ -339,8 +321,6 @@ def train_best(
     """Train a configuration with the usual engine on the spec's train/validation/test split,
     so it is tested once (a ``TrainResult`` or a ``NetResult``). ``dataset`` already has the
     spec's data choices applied."""
-    from genre_core.experiments.train import resolve_split
-
     split = resolve_split(spec.split, dataset)
     frame, label = dataset.frame, dataset.roles.label
     features = tuple(dataset.roles.features)
@@ -394,13 +374,14 @@ def run(
         For data the study cannot use, a study of that name with another recipe, or a
         storage failure. :class:`~genre_core.runs.progress.Cancelled` on a stop request.
     """
-    name = spec.study.strip() or f"{spec.model}-{time.strftime('%Y%m%d-%H%M%S')}"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = spec.study.strip() or f"{spec.model}-{stamp}-{secrets.token_hex(3)}"
     url = spec.storage or default_storage()
     store = studies.open_storage(url, heartbeat=heartbeat)
     study = create_study(spec, name, store)
     table = None
     if spec.trials_here != 0 or spec.train_best:
-        table = spec.data.load() if dataset is None else spec.data.apply(dataset)
+        table = spec.load_table(dataset)
     ran = 0
     if spec.trials_here != 0:
         data = prepare_data(spec, table)
@@ -424,13 +405,9 @@ def run(
         emit(progress, stage="train-best", study=name)
         trained = train_best(spec, best, table, sink=progress, cancel=cancel)
         if spec.log:
-            from genre_core.runs.history import log_event
-
-            event = log_event(trained, source="search", dataset=table.name, recipe=spec)
-            emit(progress, **event)
-            run_id = event.get("run_id")
-            if event["stage"] == "store-error":
-                warnings.append(event["message"])
+            run_id = log_to_history(
+                progress, trained, warnings, source="search", dataset=table.name, recipe=spec
+            )
         from genre_core.metrics.evaluation import evaluation_summary
 
         runs.append(

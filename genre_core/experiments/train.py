@@ -30,9 +30,24 @@ from genre_core.experiments.fitting import (
     train_model,
     training_table,
 )
-from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError, field_error
+from genre_core.experiments.recipe import (
+    DataSpec,
+    Recipe,
+    RecipeError,
+    check_genres,
+    check_options,
+    field_error,
+    log_to_history,
+    resolve_split,
+)
 from genre_core.metrics.evaluation import evaluation_summary
-from genre_core.models.classical import MODELS, get_model, make_model, resolve_params
+from genre_core.models.classical import (
+    MODELS,
+    ModelSpec,
+    get_model,
+    make_model,
+    resolve_params,
+)
 from genre_core.params import Param, ParamSet
 from genre_core.runs.progress import CancelFlag, Cancelled, emit
 
@@ -88,6 +103,52 @@ class ModelChoice:
         return resolve_params(self.name, self.params, self.preset)
 
 
+def check_model_choice(
+    model: str,
+    preset: str | None,
+    params: Mapping[str, Any],
+    where: str = "",
+    name: str = "model",
+) -> ModelSpec:
+    """Check a classical model choice: a model of the zoo, one of its presets, and
+    hyperparameters its schema reads; the model's spec.
+
+    Raises
+    ------
+    RecipeError
+        Naming the field at fault: ``{where}{name}``, ``{where}preset`` or
+        ``{where}params.NAME``.
+    """
+    try:
+        spec = get_model(model)
+    except DataError as error:
+        raise field_error(f"{where}{name}", error) from None
+    if preset and preset not in spec.presets:
+        known = ", ".join(spec.presets) or "none"
+        raise RecipeError(
+            f"{where}preset: {model} has no preset '{preset}'; its presets are: {known}."
+        )
+    model_params(spec, params, f"{where}params")
+    return spec
+
+
+def model_params(spec: ModelSpec, values: Mapping[str, Any], where: str = "params") -> dict:
+    """``values`` (texts or engine values) read by the model's schema, in engine form.
+
+    Raises
+    ------
+    RecipeError
+        Naming the field ``{where}.NAME`` the schema refuses.
+    """
+    out = {}
+    for key, value in values.items():
+        try:
+            out[key] = spec.param(key).parse(value, spec.name)
+        except DataError as error:
+            raise field_error(f"{where}.{key}", error) from None
+    return out
+
+
 @dataclass(frozen=True)
 class TrainSpec(Recipe):
     """Train one or more classical models on one split, optionally cross-validate each.
@@ -126,34 +187,19 @@ class TrainSpec(Recipe):
     seed: int = 0
     log: bool = True
 
+    # the CLI gives a model's own hyperparameters as NAME=VALUE or MODEL.NAME=VALUE
+    OPTIONS: ClassVar[ParamSet] = OPTIONS
+
     def check(self) -> None:
+        super().check()
         if not self.models:
             raise RecipeError("models: choose at least one model.")
         for i, choice in enumerate(self.models):
-            where = f"models[{i}]"
-            try:
-                spec = get_model(choice.name)
-            except DataError as error:
-                raise field_error(f"{where}.name", error) from None
-            if choice.preset and choice.preset not in spec.presets:
-                known = ", ".join(spec.presets) or "none"
-                raise RecipeError(
-                    f"{where}.preset: {choice.name} has no preset '{choice.preset}'; "
-                    f"its presets are: {known}."
-                )
-            for key, value in choice.params.items():
-                try:
-                    spec.param(key).parse(value, choice.name)
-                except DataError as error:
-                    raise field_error(f"{where}.params.{key}", error) from None
+            check_model_choice(choice.name, choice.preset, choice.params, f"models[{i}].", "name")
         for name in ("artist", "log"):
             if not isinstance(getattr(self, name), bool):
                 raise RecipeError(f"{name}: expected true or false, not {getattr(self, name)!r}.")
-        for name in ("feature_set", "imputer", "scaler", "cv_folds"):
-            try:
-                OPTIONS.get(name).parse(getattr(self, name))
-            except DataError as error:
-                raise field_error(name, error) from None
+        check_options(self, ("feature_set", "imputer", "scaler", "cv_folds"))
         if self.cv_folds == 1:
             raise RecipeError("cv_folds: cross-validation needs at least 2 folds (0: none).")
         if self.cv_folds and (self.feature_set != "numeric" or self.artist):
@@ -161,59 +207,21 @@ class TrainSpec(Recipe):
                 "cv_folds: cross-validation uses numeric features only; set it to 0 (none) "
                 "or use the numeric feature set without the artist."
             )
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise RecipeError(f"seed: must be a whole number of at least 0, not {self.seed!r}.")
-        if len(self.data.genres) == 1:
-            raise RecipeError("data.genres: choose at least two genres to classify (none: all).")
+        check_genres(self.data)
 
     @classmethod
-    def options(cls) -> ParamSet:
-        """The settings of a batch besides the data and split; a model's own hyperparameters
-        are given as ``NAME=VALUE`` (every chosen model that has it) or ``MODEL.NAME=VALUE``."""
-        return OPTIONS
-
-    @classmethod
-    def default_split(cls) -> SplitSpec:
-        return SplitSpec()
-
-    @classmethod
-    def from_options(
-        cls,
-        data: DataSpec,
-        split: SplitSpec | None,
-        values: Mapping[str, Any],
-        preset: str | None = None,
+    def from_settings(
+        cls, data: DataSpec, split: SplitSpec, settings: dict, rest: dict, preset: str | None
     ) -> TrainSpec:
-        """A batch from CLI texts: ``values`` keyed by the names of :meth:`options`, ``seed``,
-        and model hyperparameters (``C=0.5`` or ``svm.C=0.5``).
-
-        Raises
-        ------
-        RecipeError
-            Naming the option at fault.
-        """
-        values = dict(values)
-        split = split or cls.default_split()
-        seed = int(values.pop("seed", split.seed))
-        settings = {}
-        for param in OPTIONS:
-            if param.name in values or (param.flag and param.flag in values):
-                raw = values.pop(param.name, None) if param.name in values else None
-                raw = values.pop(param.flag) if raw is None and param.flag else raw
-                try:
-                    settings[param.name] = param.parse(raw)
-                except DataError as error:
-                    raise field_error(param.name, error) from None
+        """A batch from parsed settings, and model hyperparameters as texts in ``rest``
+        (``C=0.5``: every chosen model that has it; ``svm.C=0.5``: that one)."""
         names = [n.strip() for n in str(settings.pop("models", "logreg")).split(",") if n.strip()]
         for i, name in enumerate(names):
-            try:
-                get_model(name)
-            except DataError as error:
-                raise field_error(f"models[{i}].name", error) from None
+            check_model_choice(name, None, {}, f"models[{i}].", "name")
         if preset and not any(preset in MODELS[n].presets for n in names):
             raise RecipeError(f"preset: none of {', '.join(names)} has a preset '{preset}'.")
         own: dict[str, dict[str, Any]] = {n: {} for n in names}
-        for key, raw in values.items():
+        for key, raw in rest.items():
             model, _, name = str(key).rpartition(".")
             targets = [model] if model else [n for n in names if _has_param(n, name)]
             if model and model not in own:
@@ -231,9 +239,7 @@ class TrainSpec(Recipe):
         models = tuple(
             ModelChoice(n, preset if preset in MODELS[n].presets else None, own[n]) for n in names
         )
-        spec = cls(data, split, models, seed=seed, **settings)
-        spec.check()
-        return spec
+        return cls(data, split, models, **settings)
 
     def configs(self, dataset: Dataset) -> list[TrainConfig]:
         """One :class:`TrainConfig` per model, on ``dataset`` (its roles already applied)."""
@@ -287,34 +293,9 @@ class TrainBatch:
 
 
 def prepared(spec: Recipe, dataset: Dataset | None = None) -> Dataset:
-    """The recipe's table: ``dataset`` (loaded by a page) or the recipe's own source, with the
-    recipe's roles and merge map; the genres are kept by the training steps, which name a
-    genre that is not there. A split's group column may be "artist" or "id" (the detected
-    columns)."""
-    data = dataclasses.replace(spec.data, genres=())
-    table = data.load() if dataset is None else data.apply(dataset)
-    return table
-
-
-def resolve_split(split: SplitSpec, dataset: Dataset) -> SplitSpec:
-    """``split`` with "artist" / "id" turned into the detected columns, checked against the table.
-
-    Raises
-    ------
-    RecipeError
-        Naming ``split.group_column`` when the column is not in the table.
-    """
-    if split.method != "group":
-        return split
-    roles = dataset.roles
-    column = {"artist": roles.artist_column, "id": roles.id_column}.get(split.group_column)
-    column = column or split.group_column
-    if column not in dataset.frame.columns:
-        raise RecipeError(
-            f"split.group_column: group column '{split.group_column}' not in {dataset.name}; "
-            f"the grouping columns found are: {', '.join(roles.groups) or 'none'}."
-        )
-    return dataclasses.replace(split, group_column=column)
+    """The recipe's table for the training steps (:meth:`Recipe.load_table` with the genres
+    left to the steps)."""
+    return spec.load_table(dataset, genres=False)
 
 
 def run(
@@ -339,8 +320,7 @@ def run(
     DataError
         For data the recipe cannot use (unknown genre or column, one genre left, ...).
     """
-    table = prepared(spec, dataset)
-    split = resolve_split(spec.split, table)
+    table, split = spec.table_and_split(dataset)
     configs = dataclasses.replace(spec, split=split).configs(table)
     check_feature_set(spec.feature_set, configs[0].features, configs[0].text)
     if "numeric" in spec.feature_set:  # fail before the first fit, not after it
@@ -368,11 +348,7 @@ def run(
             continue
         run_id = None
         if spec.log:
-            event = log_run(result, source=source, dataset=table.name)
-            emit(progress, **event)
-            run_id = event.get("run_id")
-            if event["stage"] == "store-error":
-                warnings.append(event["message"])
+            run_id = log_to_history(progress, result, warnings, source=source, dataset=table.name)
         runs.append(ModelRun(result, cv, run_id))
     if errors and not runs:
         raise errors[0]
@@ -415,19 +391,14 @@ def _cross_validation(
     ).summary()
 
 
-def log_run(result: TrainResult, *, source: str, dataset: str | None) -> dict:
-    """Log one trained model; the event ``logged`` (with ``run_id``) or ``store-error``."""
-    from genre_core.runs.history import log_event
-
-    return log_event(result, source=source, dataset=dataset)
-
-
 __all__ = [
     "ModelChoice",
     "ModelRun",
     "Spec",
     "TrainBatch",
     "TrainSpec",
+    "check_model_choice",
+    "model_params",
     "prepared",
     "resolve_split",
     "run",

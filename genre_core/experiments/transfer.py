@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from genre_core.data.preprocess import PrepConfig
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
-from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError, field_error
+from genre_core.experiments.recipe import (
+    DataSpec,
+    Recipe,
+    RecipeError,
+    check_options,
+    field_error,
+    log_to_history,
+)
 from genre_core.experiments.transfer_protocol import (
     OPTIONS,
     SEED_FIGURES,
@@ -45,6 +52,7 @@ if TYPE_CHECKING:
 # ---- the recipe -------------------------------------------------------------------------------
 
 DEFAULT_PRESET = "development"
+DEFAULT_SPLIT = SplitSpec(train=0.6, validation=0.2, test=0.2)
 EPOCHS_CAP = 20  # a preset's epochs are capped so that four networks train in minutes
 # The transfer network is an MLP (its body is reused layer by layer): the schema without the
 # architecture kind, the recurrent settings, and max_epochs (the recipe's ``epochs``).
@@ -134,7 +142,7 @@ class TransferSpec(Recipe):
     data: DataSpec = DataSpec()
     source_genres: tuple[str, ...] = SEED_SOURCE_GENRES
     new_genre: str = SEED_NEW_GENRE
-    split: SplitSpec = SplitSpec(train=0.6, validation=0.2, test=0.2)
+    split: SplitSpec = DEFAULT_SPLIT
     params: dict[str, Any] = field(default_factory=lambda: preset_network(DEFAULT_PRESET)[0])
     compare: tuple[str, ...] = tuple(OPTIONS)
     epochs: int = EPOCHS_CAP
@@ -150,13 +158,16 @@ class TransferSpec(Recipe):
         params = {k: tuple(v) if isinstance(v, list) else v for k, v in self.params.items()}
         object.__setattr__(self, "params", params)
 
+    # the defaults shown are the default preset's (what a recipe gets without --preset)
+    OPTIONS: ClassVar[ParamSet] = ParamSet(
+        [*TRANSFER_PARAMS.select(["source_genres", "new_genre", "compare"]), *form_params()]
+    )
+    DEFAULT_SPLIT: ClassVar[SplitSpec] = DEFAULT_SPLIT
+    PARSED: ClassVar[ParamSet] = TRANSFER_PARAMS  # the network's settings: in from_settings
+
     def check(self) -> None:
         super().check()
-        for p in TRANSFER_PARAMS.select(FORM):
-            try:
-                p.parse(getattr(self, p.name))
-            except DataError as error:
-                raise field_error(p.name, error) from None
+        check_options(self, FORM)
         if len(set(self.source_genres)) < 2:
             raise RecipeError("source_genres: choose at least two source genres.")
         if not self.new_genre:
@@ -200,46 +211,26 @@ class TransferSpec(Recipe):
         )  # fmt: skip
 
     @classmethod
-    def options(cls) -> ParamSet:
-        # the defaults shown are the default preset's (what a recipe gets without --preset)
-        own = TRANSFER_PARAMS.select(["source_genres", "new_genre", "compare"])
-        return ParamSet([*own, *form_params()])
-
-    @classmethod
-    def default_split(cls) -> SplitSpec:
-        return cls.__dataclass_fields__["split"].default
-
-    @classmethod
-    def from_options(
-        cls,
-        data: DataSpec,
-        split: SplitSpec | None,
-        values: Mapping[str, str],
-        preset: str | None = None,
+    def from_settings(
+        cls, data: DataSpec, split: SplitSpec, settings: dict, rest: dict, preset: str | None
     ) -> TransferSpec:
-        """A recipe from the CLI's texts: the preset's network (``development``), then
-        ``values`` (keyed by parameter name) parsed by the schema; ``seed`` seeds the split
-        and the networks."""
-        values = dict(values)
-        seed = values.pop("seed", None)
-        seed = int(seed) if seed is not None else (split.seed if split is not None else 0)
-        split = replace(split or cls.default_split(), seed=seed)
+        """A recipe from parsed settings: the preset's network (``development``), then the
+        network's texts in ``rest``; ``seed`` seeds the split and the networks."""
+        own = dict(settings)
+        seed = own.pop("seed")
         network, epochs = preset_network(preset or DEFAULT_PRESET)
-        own = {k: values.pop(k) for k in list(values) if k in TRANSFER_PARAMS.names}
         try:
             own = TRANSFER_PARAMS.resolve({"epochs": epochs, **own}, "transfer")
-            network |= NETWORK_PARAMS.parse(values, "network")
+            network |= NETWORK_PARAMS.parse(rest, "network")
         except DataError as error:
             raise RecipeError(str(error)) from None
-        spec = cls(
+        return cls(
             data=data, source_genres=_genres(own["source_genres"]),
-            new_genre=own["new_genre"].strip(), split=split, params=network,
+            new_genre=own["new_genre"].strip(), split=replace(split, seed=seed), params=network,
             compare=_genres(own["compare"]), epochs=own["epochs"],
             source_epochs=own["source_epochs"], target=own["target"],
             feature_set=own["feature_set"], seed=seed,
         )  # fmt: skip
-        spec.check()
-        return spec
 
 
 Spec = TransferSpec
@@ -286,23 +277,19 @@ def run(
     from genre_core.experiments import Outcome
 
     spec.check()
-    dataset = spec.data.apply(dataset) if dataset is not None else spec.data.load(progress)
+    dataset = spec.load_table(dataset, progress)
     roles = dataset.roles
     config = spec.config(roles.features, roles.text)
     result = run_transfer(dataset.frame, roles.label, config, sink=progress, cancel=cancel)
     run_ids: dict[str, str] = {}
-    warnings = []
+    warnings: list[str] = []
     if spec.log:
-        from genre_core.runs.history import log_event
-
         for record in result.records():
-            event = log_event(record, source=spec.origin, dataset=dataset.name, recipe=spec)
-            if progress is not None:
-                progress(event)
-            if "run_id" in event:
-                run_ids[record.params["option"]] = event["run_id"]
-            else:
-                warnings.append(event["message"])
+            run_id = log_to_history(
+                progress, record, warnings, source=spec.origin, dataset=dataset.name, recipe=spec
+            )
+            if run_id:
+                run_ids[record.params["option"]] = run_id
     return Outcome(spec, summary(result, run_ids), result, tuple(run_ids.values()), tuple(warnings))
 
 

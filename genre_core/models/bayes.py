@@ -238,6 +238,25 @@ def fit(
     )
 
 
+def fit_rows(
+    data: Prepared,
+    config: BayesConfig,
+    *,
+    callback: Callback | None = None,
+    cancel: CancelFlag | None = None,
+) -> BayesFit:
+    """:func:`fit` on the training rows of ``data`` (its genres and features named)."""
+    return fit(
+        data.X_train,
+        data.y_train,
+        config,
+        classes=data.classes,
+        features=data.features,
+        callback=callback,
+        cancel=cancel,
+    )
+
+
 def _svi(model, X, y, config, callback, cancel):
     init = init_to_sample if config.model == "bnn" else init_to_feasible
     guide = AutoNormal(model, init_loc_fn=init, init_scale=0.05)
@@ -427,6 +446,7 @@ __all__ = [
     "coefficients",
     "entropy",
     "fit",
+    "fit_rows",
     "latent_sites",
     "logits",
     "make_model",

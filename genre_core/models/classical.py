@@ -245,51 +245,29 @@ class SVMClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.decision_function(X), axis=1)]
 
 
+# Each model's Params are named as its estimator's arguments: the factories pass them through.
 def _logreg(p: dict, seed: int) -> BaseEstimator:
-    return LogisticRegression(
-        C=p["C"], max_iter=p["max_iter"], class_weight=p["class_weight"], random_state=seed
-    )
+    return LogisticRegression(**p, random_state=seed)
 
 
 def _svm(p: dict, seed: int) -> BaseEstimator:
-    return SVMClassifier(**p, random_state=seed)  # its parameters are the Param names
+    return SVMClassifier(**p, random_state=seed)
 
 
 def _knn(p: dict, seed: int) -> BaseEstimator:
-    return KNeighborsClassifier(
-        n_neighbors=p["n_neighbors"], weights=p["weights"], metric=p["metric"], n_jobs=threads()
-    )
+    return KNeighborsClassifier(**p, n_jobs=threads())
 
 
 def _rf(p: dict, seed: int) -> BaseEstimator:
-    return RandomForestClassifier(
-        n_estimators=p["n_estimators"],
-        max_depth=p["max_depth"],
-        min_samples_split=p["min_samples_split"],
-        min_samples_leaf=p["min_samples_leaf"],
-        max_features=p["max_features"],
-        bootstrap=p["bootstrap"],
-        class_weight=p["class_weight"],
-        n_jobs=threads(),
-        random_state=seed,
-    )
+    return RandomForestClassifier(**p, n_jobs=threads(), random_state=seed)
 
 
 def _xgboost(p: dict, seed: int) -> BaseEstimator:
-    return XGBLabelClassifier(random_state=seed, **p)
+    return XGBLabelClassifier(**p, random_state=seed)
 
 
 def _hgb(p: dict, seed: int) -> BaseEstimator:
-    return HistGradientBoostingClassifier(
-        learning_rate=p["learning_rate"],
-        max_iter=p["max_iter"],
-        max_leaf_nodes=p["max_leaf_nodes"],
-        max_depth=p["max_depth"],
-        l2_regularization=p["l2_regularization"],
-        early_stopping=p["early_stopping"],
-        class_weight=p["class_weight"],
-        random_state=seed,
-    )
+    return HistGradientBoostingClassifier(**p, random_state=seed)
 
 
 _WEIGHT = Param(

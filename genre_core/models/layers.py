@@ -29,7 +29,11 @@ class Dropout(nn.Dropout):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.p == 0 or self.generator is None:
             return super().forward(x)
-        keep = torch.empty_like(x).bernoulli_(1 - self.p, generator=self.generator)
+        if x.device == self.generator.device:
+            keep = torch.empty_like(x).bernoulli_(1 - self.p, generator=self.generator)
+        else:  # a CPU generator's masks for a network training on a GPU
+            keep = torch.empty(x.shape).bernoulli_(1 - self.p, generator=self.generator)
+            keep = keep.to(x.device)
         return x * keep / (1 - self.p)
 
 

@@ -43,6 +43,7 @@ from genre_core.models.callbacks import (
 )
 from genre_core.models.layers import build_mlp, freeze_body, init_weights, load_matching
 from genre_core.models.sequences import build_sequence_net
+from genre_core.runs.budget import torch_device
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -401,7 +402,7 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
             callbacks=callbacks,
             callbacks__print_log=None,
             classes=np.arange(len(self.classes_)),
-            device="cpu",
+            device=torch_device(),
             verbose=0,
             **optimizer_args,
         )
@@ -409,7 +410,8 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
         self.net_.frozen_norms = frozen_norms
         self.net_.initialize()
         self.net_.partial_fit(X, codes.astype(np.int64))
-        self.module_ = self.net_.module_
+        self.net_.device = "cpu"  # trained on a GPU or not, the kept network lives on the CPU
+        self.module_ = self.net_.module_.to("cpu")
         self.history_ = recorder.records
         self.stop_reason_, self.stop_message_ = self.net_.stop_reason, self.net_.stop_message
         last = self.history_[-1]["epoch"] if self.history_ else 0
@@ -425,7 +427,5 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
-
-# ---- older import paths -----------------------------------------------------------------------
 
 __all__ = ["OPTIMIZERS", "NetClassifier", "Sink", "configure_threads"]

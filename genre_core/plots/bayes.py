@@ -15,6 +15,11 @@ _MARGINS = dict(l=10, r=10, t=40, b=10)
 _GREEN, _DARK, _GREY = "#1DB954", "#1F2A24", "#999"
 
 
+def interval_bars(centre, low, high, **style) -> dict:
+    """Plotly error bars reaching from ``low`` to ``high`` around ``centre``."""
+    return dict(type="data", symmetric=False, array=high - centre, arrayminus=centre - low, **style)
+
+
 def elbo_figure(
     losses: np.ndarray,
     steps: np.ndarray | None = None,
@@ -59,13 +64,7 @@ def forest_figure(table: pd.DataFrame, genre: str, point: np.ndarray | None = No
             mode="markers",
             name="posterior mean, 90% interval",
             marker=dict(color=_GREEN, size=9),
-            error_x=dict(
-                type="data",
-                symmetric=False,
-                array=rows["high"] - rows["mean"],
-                arrayminus=rows["mean"] - rows["low"],
-                color=_DARK,
-            ),
+            error_x=interval_bars(rows["mean"], rows["low"], rows["high"], color=_DARK),
             hovertemplate="%{y}: %{x:.3f}<extra></extra>",
         )
     )
@@ -100,13 +99,7 @@ def relevance_figure(table: pd.DataFrame) -> go.Figure:
             y=[as_text(f) for f in rows["feature"]],
             orientation="h",
             marker_color=_GREEN,
-            error_x=dict(
-                type="data",
-                symmetric=False,
-                array=rows["high"] - rows["relevance"],
-                arrayminus=rows["relevance"] - rows["low"],
-                color=_DARK,
-            ),
+            error_x=interval_bars(rows["relevance"], rows["low"], rows["high"], color=_DARK),
             hovertemplate="%{y}: %{x:.3f}<extra></extra>",
         )
     )
@@ -192,12 +185,7 @@ def size_curve_figure(table: pd.DataFrame) -> go.Figure:
         rows = rows.sort_values("n_train")
         error = None
         if "accuracy_low" in rows:
-            error = dict(
-                type="data",
-                symmetric=False,
-                array=rows["accuracy_high"] - rows["accuracy"],
-                arrayminus=rows["accuracy"] - rows["accuracy_low"],
-            )
+            error = interval_bars(rows["accuracy"], rows["accuracy_low"], rows["accuracy_high"])
         fig.add_trace(
             go.Scatter(
                 x=rows["n_train"],

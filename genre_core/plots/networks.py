@@ -10,6 +10,32 @@ from plotly.subplots import make_subplots
 TRAIN, VALID, LR = "#1DB954", "#E4572E", "#4C6EF5"
 
 
+def epoch_curve(
+    x: list,
+    y: list,
+    name: str,
+    group: str,
+    line: dict,
+    hover: str,
+    *,
+    legend: bool = True,
+    epochs: int | None = None,
+) -> go.Scatter:
+    """One per-epoch curve: markers on the line while there are fewer than 40 ``epochs``
+    (by default the curve's own)."""
+    return go.Scatter(
+        x=x,
+        y=y,
+        mode="lines+markers" if (len(x) if epochs is None else epochs) < 40 else "lines",
+        line=line,
+        marker=dict(size=5),
+        name=name,
+        legendgroup=group,
+        showlegend=legend,
+        hovertemplate=hover,
+    )
+
+
 def training_progress(events: Sequence[dict], elapsed: float) -> tuple[list[dict], float, str]:
     """A running training's epochs so far, the share done and a progress sentence.
 
@@ -58,16 +84,14 @@ def training_figure(history: Sequence[dict]) -> go.Figure:
     for metric, col in panels:
         for part, color, name in (("train", TRAIN, "training"), ("valid", VALID, "validation")):
             fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=[h.get(f"{part}_{metric}") for h in history],
-                    mode="lines+markers" if len(x) < 40 else "lines",
-                    line=dict(color=color, width=2),
-                    marker=dict(size=5),
-                    name=name,
-                    legendgroup=part,
-                    showlegend=col == 1,
-                    hovertemplate=f"epoch %{{x}}<br>{name} {metric} %{{y:.4f}}<extra></extra>",
+                epoch_curve(
+                    x,
+                    [h.get(f"{part}_{metric}") for h in history],
+                    name,
+                    part,
+                    dict(color=color, width=2),
+                    f"epoch %{{x}}<br>{name} {metric} %{{y:.4f}}<extra></extra>",
+                    legend=col == 1,
                 ),
                 row=1,
                 col=col,
@@ -128,16 +152,15 @@ def transfer_figure(curves: Mapping[str, Sequence[dict]], target: float | None =
         x = [h["epoch"] for h in history]
         for col, metric, fmt in ((1, "valid_acc", ".1%"), (2, "valid_loss", ".4f")):
             fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=[h.get(metric) for h in history],
-                    mode="lines+markers" if longest < 40 else "lines",
-                    line=dict(color=color, width=2, dash=dash),
-                    marker=dict(size=5),
-                    name=title,
-                    legendgroup=name,
-                    showlegend=col == 1,
-                    hovertemplate=f"{title}<br>epoch %{{x}}: %{{y:{fmt}}}<extra></extra>",
+                epoch_curve(
+                    x,
+                    [h.get(metric) for h in history],
+                    title,
+                    name,
+                    dict(color=color, width=2, dash=dash),
+                    f"{title}<br>epoch %{{x}}: %{{y:{fmt}}}<extra></extra>",
+                    legend=col == 1,
+                    epochs=longest,
                 ),
                 row=1,
                 col=col,

@@ -15,6 +15,7 @@ restarts it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -30,6 +31,11 @@ EVENTS = "genre-lab-events-{}"
 STOP = "genre-lab-stop-{}"
 STOP_GRACE = 5.0  # seconds a job may take to notice Stop before it is cancelled
 POLL = 0.25  # seconds between the watcher's rounds
+COALESCED = ("embed",)  # stages whose intermediate counters may be skipped
+SHARED_ENV = (  # what an embedded cluster's jobs take from the server that submits them
+    "GENRE_DATA_DIR", "GENRE_CACHE_DIR", "GENRE_RUNS_DIR", "MLFLOW_TRACKING_URI",
+    "GENRE_EMBED_FP32", "GENRE_DEVICE",
+)  # fmt: skip
 FAILED_WORKER = (
     "the worker process running this job died (it was killed, ran out of memory, or a native "
     "library crashed); the job was not retried, and the worker has been restarted."
@@ -40,10 +46,15 @@ FAILED_WORKER = (
 
 
 class _StopFlag:
-    """A Dask Event read at most twice a second (each read is a round trip to the scheduler)."""
+    """A Dask Event read at most twice a second (each read is a round trip to the scheduler).
 
-    def __init__(self, event) -> None:
+    The first time it reads "set" it tells the engine (``on_seen``): a job that has seen Stop
+    is winding down (evaluating what it kept, logging it) and is not cancelled for slowness.
+    """
+
+    def __init__(self, event, on_seen: Callable[[], None]) -> None:
         self.event = event
+        self.on_seen = on_seen
         self.checked = 0.0
         self.value = False
 
@@ -52,12 +63,14 @@ class _StopFlag:
         if not self.value and now - self.checked > 0.5:
             self.checked = now
             self.value = bool(self.event.is_set())
+            if self.value:
+                self.on_seen()
         return self.value
 
 
 class _Sender:
-    """Progress events onto the job's Dask Queue; counters ("done" of "total") at most four
-    times a second (the last one always goes), every other event at once."""
+    """Progress events onto the job's Dask Queue: every event at once, but for the counters of
+    many small steps (embedding batches), sent at most four times a second (the last always)."""
 
     def __init__(self, queue) -> None:
         self.queue = queue
@@ -67,7 +80,7 @@ class _Sender:
     def __call__(self, event: dict) -> None:
         event = _plain(event)
         now = time.monotonic()
-        if "done" in event and "total" in event and event.get("done") != event.get("total"):
+        if event.get("stage") in COALESCED and event.get("done") != event.get("total"):
             if now - self.sent < 0.25:
                 self.held = event
                 return
@@ -93,32 +106,57 @@ def _plain(event: dict) -> dict:
     return out
 
 
-def run_job(recipe: dict, job_id: str, upload: bytes | None = None):
+def run_job(
+    recipe: dict,
+    job_id: str,
+    upload: bytes | None = None,
+    options: dict | None = None,
+    env: dict | None = None,
+):
     """Run a recipe on a Dask worker: the worker's thread budget, events on the job's queue,
-    Stop from the job's event. Returns the :class:`~genre_core.experiments.Outcome`."""
+    Stop from the job's event; ``env`` (the submitting server's data, cache and run-store
+    settings, for workers on its machine) holds for the job's duration. Returns the
+    :class:`~genre_core.experiments.Outcome`."""
     from distributed import Event, Queue, get_worker
 
     from genre_core import experiments
     from genre_core.data.dataset import keep_upload
     from genre_core.runs.budget import thread_budget
     from genre_core.runs.progress import Cancelled
+    from genre_core.runs.store import quiet_logs
 
+    quiet_logs()
     worker = get_worker()
     threads = worker.state.nthreads
     send = _Sender(Queue(EVENTS.format(job_id)))
-    stop = _StopFlag(Event(STOP.format(job_id)))
+    stop = _StopFlag(Event(STOP.format(job_id)), lambda: send({"stage": "_stopping"}))
     if upload is not None:
         keep_upload(upload)  # a worker on another machine gets the user's file with the job
     send({"stage": "_started", "worker": worker.address, "pid": os.getpid(), "threads": threads})
-    with thread_budget(threads):
+    with thread_budget(threads), _environment(env or {}):
         try:
-            return experiments.run(experiments.load_recipe(recipe), send, stop)
+            return experiments.run(experiments.load_recipe(recipe), send, stop, **(options or {}))
         except Cancelled:
             return Ended("stopped")
         except DataError as error:  # bad input, said plainly: not a worker error to log
             return Ended("failed", str(error))
         finally:
             send.flush()
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]):
+    """Set environment variables for one job (a worker runs one job at a time)."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @dataclass(frozen=True)
@@ -146,6 +184,7 @@ class Job:
     kind: str
     owner: str
     recipe: dict
+    options: dict = field(default_factory=dict)
     submitted: float = field(default_factory=time.time)
     status: str = "waiting"
     events: list[dict] = field(default_factory=list)
@@ -155,6 +194,7 @@ class Job:
     finished: float | None = None
     worker: str | None = None
     stop_asked: float | None = None
+    stop_seen: bool = False  # the job said it saw Stop and is winding down
     attempts: int = 0
 
     @property
@@ -232,8 +272,11 @@ class Engine:
 
     # ---- submitting ------------------------------------------------------------------------
 
-    def submit(self, recipe, owner: str = "cli", *, title: str | None = None) -> Job:
-        """Queue a recipe for ``owner`` (a browser session, the CLI) and return its job.
+    def submit(
+        self, recipe, owner: str = "cli", *, title: str | None = None, options: dict | None = None
+    ) -> Job:
+        """Queue a recipe for ``owner`` (a browser session, the CLI) and return its job;
+        ``options`` go to the kind's ``run`` (e.g. ``source="train"`` for the run history).
 
         Raises
         ------
@@ -255,6 +298,7 @@ class Engine:
                 kind=recipe.kind,
                 owner=owner,
                 recipe=recipe.to_dict(),
+                options=dict(options or {}),
             )
             self._jobs[job.id] = job
             self._dispatch()
@@ -277,9 +321,11 @@ class Engine:
     def _send(self, job: Job) -> None:
         from distributed import Queue
 
-        upload = None
+        upload, env = None, {}
         if self.cluster is None:  # workers elsewhere may lack the user's file
             upload = _upload_of(job.recipe)
+        else:  # workers on this machine use this server's folders and run store
+            env = {key: os.environ[key] for key in SHARED_ENV if key in os.environ}
         self._queues[job.id] = Queue(EVENTS.format(job.id), client=self.client)
         job.attempts += 1
         self._futures[job.id] = self.client.submit(
@@ -287,6 +333,8 @@ class Engine:
             job.recipe,
             job.id,
             upload,
+            job.options,
+            env,
             key=f"genre-lab-job-{job.id}-{job.attempts}",
             pure=False,
         )
@@ -412,6 +460,7 @@ class Engine:
                 self._finish(job, "stopped")
             elif (
                 job.stop_asked is not None
+                and not job.stop_seen
                 and job.status == "running"
                 and time.monotonic() - job.stop_asked > STOP_GRACE
             ):
@@ -431,6 +480,8 @@ class Engine:
             return
         with self._lock:
             for event in events:
+                if event.get("stage") == "_stopping":
+                    job.stop_seen = True
                 if event.get("stage") == "_started":
                     job.status = "running" if job.status == "queued" else job.status
                     job.started = time.time()
@@ -443,8 +494,9 @@ class Engine:
                 return
             if status == "done" and job.stop_asked is not None:
                 status = "stopped"
-            job.status, job.error, job.outcome = status, error, outcome
-            job.finished = time.time()
+            # readers poll without the lock: the outcome must be there before the status says so
+            job.outcome, job.error, job.finished = outcome, error, time.time()
+            job.status = status
             future = self._futures.pop(job.id, None)
             self._queues.pop(job.id, None)
         if future is not None:

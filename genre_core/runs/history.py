@@ -237,21 +237,12 @@ def _note(record: Record, source: str) -> str:
     return f"{record.kind} model {record.model}, trained from {source}."
 
 
-def log_event(
-    result: Any,
-    *,
-    source: str,
-    dataset: str | None = None,
-    data_key: str | None = None,
-    recipe: Any = None,
-) -> dict:
-    """:func:`log_result` as a job event: ``{"stage": "logged", "run_id"}`` or, when the store
-    fails, ``{"stage": "store-error", "message"}``; never raises, so a trained result is kept."""
+def log_event(result: Any, **where: Any) -> dict:
+    """:func:`log_result` as a job event (``where``: its ``source``, ``dataset``, ``data_key``
+    and ``recipe``): ``{"stage": "logged", "run_id"}`` or, when the store fails,
+    ``{"stage": "store-error", "message"}``; never raises, so a trained result is kept."""
     try:
-        run_id = log_result(
-            result, source=source, dataset=dataset, data_key=data_key, recipe=recipe
-        )
-        return {"stage": "logged", "run_id": run_id}
+        return {"stage": "logged", "run_id": log_result(result, **where)}
     except DataError as error:
         message = str(error)
     except Exception as error:  # an unforeseen failure must not lose the trained result

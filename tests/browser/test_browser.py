@@ -5,8 +5,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_helpers import wait_drawn
-from conftest import ARTIFACTS, make_tracks
+from browser_helpers import open_page, screenshot, wait_drawn
+from conftest import make_tracks, tracks_csv
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdata]
 
@@ -24,22 +24,12 @@ PAGES = [
 ]
 
 
-def open_page(page: Page, app_url: str, title: str, heading: str | None = None) -> None:
-    page.goto(app_url)
-    wait_drawn(page)
-    if title != "Data":
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
-        expect(page.get_by_role("heading", name=heading or title, level=1)).to_be_visible()
-        wait_drawn(page)
-
-
 @pytest.mark.parametrize(("title", "heading"), PAGES)
 def test_every_page_draws_without_an_exception(page: Page, app_url: str, title, heading):
     open_page(page, app_url, title, heading)
     expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
     assert page.get_by_test_id("stException").count() == 0
-    name = title.lower().replace(" ", "-")
-    page.screenshot(path=ARTIFACTS / f"page-{name}.png", full_page=True)
+    screenshot(page, title.lower().replace(" ", "-"))
 
 
 def test_explore_shows_charts_and_statistics(page: Page, app_url: str):
@@ -64,11 +54,11 @@ def test_upload_a_bad_then_a_good_file(page: Page, app_url: str, tmp_path):
         "line 3 of bad.csv has 3 fields but the header has 2"
     )
     good = tmp_path / "good.csv"
-    make_tracks(90).to_csv(good, index=False)
+    tracks_csv(good, 90)
     uploader.set_input_files(good)
     expect(page.get_by_test_id("stMetric").first).to_contain_text("Rows90")
     assert page.get_by_test_id("stException").count() == 0
-    page.screenshot(path=ARTIFACTS / "page-data-upload.png", full_page=True)
+    screenshot(page, "data-upload")
 
 
 def test_text_from_a_file_is_never_rendered_as_html(page: Page, app_url: str, tmp_path):

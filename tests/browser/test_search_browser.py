@@ -3,49 +3,30 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_helpers import wait_drawn
+from browser_helpers import enter, open_page, screenshot, set_number, wait_drawn
 from conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdata]
 
 
-def _set_number(page: Page, label: str, value: str) -> None:
-    field = page.get_by_role("spinbutton", name=label, exact=True)
-    field.fill(value)
-    field.press("Enter")
-    wait_drawn(page)
-
-
 def test_run_a_small_study_and_see_its_trials(page: Page, app_url: str, tmp_path):
-    page.goto(app_url)
-    wait_drawn(page)
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Search").click()
-    expect(page.get_by_role("heading", name="Search", level=1)).to_be_visible(timeout=60_000)
-    wait_drawn(page)
+    open_page(page, app_url, "Search")
     page.get_by_text("Storage and other machines").click()
-    storage = page.get_by_role("textbox", name="Storage (SQLAlchemy URL)")
-    storage.fill(f"sqlite:///{tmp_path / 'studies.db'}")
-    storage.press("Enter")
-    wait_drawn(page)
-    name = page.get_by_role("textbox", name="Study name")
-    name.fill("browser-study")
-    name.press("Enter")
-    wait_drawn(page)
+    storage = f"sqlite:///{tmp_path / 'studies.db'}"
+    enter(page.get_by_role("textbox", name="Storage (SQLAlchemy URL)"), storage)
+    enter(page.get_by_role("textbox", name="Study name"), "browser-study")
     command = page.get_by_test_id("stCode").filter(has_text="--study browser-study")
     expect(command).to_be_visible()
-    _set_number(page, "Trials", "60")
-    rows = page.get_by_role("textbox", name="Rows sampled")
-    rows.fill("1500")
-    rows.press("Enter")
-    wait_drawn(page)
-    page.screenshot(path=ARTIFACTS / "page-search-setup.png", full_page=True)
+    set_number(page, "Trials", "60")
+    enter(page.get_by_role("textbox", name="Rows sampled"), "1500")
+    screenshot(page, "search-setup")
     page.get_by_role("button", name="Start search").click()
     expect(page.get_by_text("of 60 trials")).to_be_visible(timeout=60_000)
     # Trials stream in while it runs: the best-so-far text, the live chart and table.
     expect(page.get_by_text("best so far 0.")).to_be_visible(timeout=120_000)
     expect(page.get_by_test_id("stPlotlyChart").first).to_be_visible(timeout=30_000)
     wait_drawn(page)
-    page.screenshot(path=ARTIFACTS / "page-search-running.png", full_page=True)
+    screenshot(page, "search-running")
     page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.get_by_text("Stopped after")).to_be_visible(timeout=60_000)
     wait_drawn(page)
@@ -53,7 +34,7 @@ def test_run_a_small_study_and_see_its_trials(page: Page, app_url: str, tmp_path
     value = int(completed.get_by_test_id("stMetricValue").inner_text())
     assert 1 <= value < 60
     expect(page.get_by_text("Trials and the best so far").first).to_be_visible()
-    page.screenshot(path=ARTIFACTS / "page-search-done.png", full_page=True)
+    screenshot(page, "search-done")
     for tab, shot in (
         ("The Genre Factor, Fig. 3", "search-fig3"),
         ("Parallel coordinates", "search-parallel"),

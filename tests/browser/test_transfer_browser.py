@@ -3,43 +3,26 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_helpers import wait_drawn
-from conftest import ARTIFACTS
+from browser_helpers import open_page, screenshot, set_number, wait_drawn, wait_live_points
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdata]
 
-LIVE_POINTS = """() => {
-  const plot = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
-  return plot && plot.data ? plot.data[0].x.length : 0;
-}"""
-
-
-def _set_number(page: Page, label: str, value: str) -> None:
-    field = page.get_by_label(label, exact=True)
-    field.fill(value)
-    field.press("Enter")
-    wait_drawn(page)
-
 
 def test_compare_freeze_fine_tune_and_scratch_on_a_new_genre(page: Page, app_url: str):
-    page.goto(app_url)
-    wait_drawn(page)
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Transfer").click()
-    expect(page.get_by_role("heading", name="Transfer learning", level=1)).to_be_visible()
-    wait_drawn(page)
+    open_page(page, app_url, "Transfer", "Transfer learning")
     # spotify-30k: the report's five genres and edm are the defaults
     source = page.get_by_test_id("stMultiSelect").filter(has_text="Source genres")
     for genre in ("pop", "rap", "rock", "latin", "r&b"):
         expect(source.get_by_text(genre, exact=True)).to_be_visible()
     expect(page.get_by_role("combobox", name="Genre to add")).to_have_value("edm")
-    _set_number(page, "Batch size", "256")  # about 80 batches an epoch
-    _set_number(page, "Epochs", "5")
-    _set_number(page, "Target accuracy", "0.45")
+    set_number(page, "Batch size", "256")  # about 80 batches an epoch
+    set_number(page, "Epochs", "5")
+    set_number(page, "Target accuracy", "0.45")
     page.get_by_role("button", name="Compare").click()
     expect(page.get_by_text("Source network (1 of 4): epoch")).to_be_visible(timeout=60_000)
-    page.wait_for_function(f"({LIVE_POINTS})() >= 1", timeout=60_000, polling=200)
+    wait_live_points(page, 1)
     expect(page.get_by_role("button", name="Stop", exact=True)).to_be_visible()
-    page.screenshot(path=ARTIFACTS / "page-transfer-running.png", full_page=True)
+    screenshot(page, "transfer-running")
     expect(page.get_by_text("Compared 3 options on 6 genres")).to_be_visible(timeout=240_000)
     wait_drawn(page)
     table = page.get_by_test_id("stTable")
@@ -54,4 +37,4 @@ def test_compare_freeze_fine_tune_and_scratch_on_a_new_genre(page: Page, app_url
         value = float(rows.nth(i).locator("th, td").nth(accuracy).inner_text().rstrip("%"))
         assert 20 < value < 80  # six genres: guessing scores about 18%
     assert page.get_by_test_id("stException").count() == 0
-    page.screenshot(path=ARTIFACTS / "page-transfer-result.png", full_page=True)
+    screenshot(page, "transfer-result")

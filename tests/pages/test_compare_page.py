@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import time
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, app_with_upload, make_tracks
+from conftest import ROOT, app_with_upload, chart_titles, make_tracks, wait_job
 from genre_core.data.splits import SplitSpec
 from genre_core.experiments.fitting import TrainConfig, train_model
 from genre_core.experiments.net import NetConfig, train_network
@@ -48,13 +45,6 @@ def _compare_page(runs=None) -> AppTest:
     return at
 
 
-def _chart_titles(at: AppTest) -> list[str]:
-    return [
-        json.loads(e.proto.spec)["layout"].get("title", {}).get("text", "")
-        for e in at.get("plotly_chart")
-    ]
-
-
 def test_an_empty_history_says_how_to_fill_it(store):  # noqa: F811
     at = _compare_page()
     assert "No run stored yet" in at.info[0].value
@@ -70,7 +60,7 @@ def test_two_runs_on_the_same_test_set_are_compared_and_tested(store, results): 
     assert metrics["accuracy"].tolist() == pytest.approx(
         [results[k].evaluation.metrics["accuracy"] for k in ("logreg", "knn")]
     )
-    titles = _chart_titles(at)
+    titles = chart_titles(at)
     assert "Test metrics side by side" in titles
     assert sum(t.startswith("logreg") or t.startswith("knn") for t in titles) == 2  # confusions
     assert not any("by epoch" in t for t in titles)  # no network chosen: no curves
@@ -94,9 +84,9 @@ def test_runs_on_different_test_sets_are_refused_and_curves_are_overlaid(
     assert not at.exception
     warning = at.warning[0].value
     assert "McNemar's test is not possible" in warning and "different test sets" in warning
-    assert "valid_acc by epoch" in _chart_titles(at)
+    assert "valid_acc by epoch" in chart_titles(at)
     at.selectbox(key="compare.curve").set_value("valid_loss").run()
-    assert "valid_loss by epoch" in _chart_titles(at)
+    assert "valid_loss by epoch" in chart_titles(at)
 
 
 def test_the_filters_narrow_the_history(store, results):  # noqa: F811
@@ -113,24 +103,11 @@ def test_a_corrupted_store_shows_a_clear_error(store):  # noqa: F811
     assert "is not an SQLite database" in at.error[0].value
 
 
-def _wait_done(at: AppTest, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at.run()
-        assert not at.exception
-        job = at.session_state["train.job"]
-        if job is not None and not job.running and job.collected:
-            at.run()
-            return
-        time.sleep(0.3)
-    pytest.fail("training did not finish in time")
-
-
 def test_the_train_page_logs_each_finished_model(store):  # noqa: F811
     at = app_with_upload(make_tracks(150, seed=5), "train")
     at.multiselect(key="train.models").set_value(["logreg", "knn"]).run()
     at.button(key="train.start").click().run()
-    _wait_done(at)
+    wait_job(at, "train.job", timeout=90)
     runs = history.list_runs()
     assert sorted(runs["model"]) == ["knn", "logreg"]
     assert set(runs["source"]) == {"train"} and set(runs["dataset"]) == {"mine.csv"}
@@ -142,31 +119,18 @@ def test_a_store_failure_keeps_the_trained_model_on_the_train_page(store):  # no
     (store / "mlflow.db").write_bytes(b"garbage " * 100)
     at = app_with_upload(make_tracks(150, seed=5), "train")
     at.button(key="train.start").click().run()
-    _wait_done(at)
+    wait_job(at, "train.job", timeout=90)
     assert len(at.session_state["train.runs"]) == 1  # the result is kept
     assert any(m.label == "Accuracy" for m in at.metric)
     warning = at.warning[0].value
     assert "not saved to the history" in warning and "not an SQLite database" in warning
 
 
-def _wait_job(at: AppTest, key: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        time.sleep(0.3)
-        at.run()
-        assert not at.exception
-        job = at.session_state[key]
-        if job is not None and not job.running and job.collected:
-            at.run()
-            return
-    pytest.fail(f"{key} did not finish in time")
-
-
 def test_the_networks_and_bayesian_pages_log_their_runs(store):  # noqa: F811
     at = app_with_upload(make_tracks(150, seed=5), "networks")
     at.number_input(key="nets.max_epochs").set_value(3)
     at.button(key="nets.start").click().run()
-    _wait_job(at, "nets.job")
+    wait_job(at, "nets.job")
     assert at.session_state["nets.outcome"] is not None
     at.switch_page("../pages/bayes.py").run()
     at.selectbox(key="bayes.model").set_value("logreg")
@@ -174,7 +138,7 @@ def test_the_networks_and_bayesian_pages_log_their_runs(store):  # noqa: F811
     at.number_input(key="bayes.n_test").set_value(30)
     at.number_input(key="bayes.steps").set_value(100)
     at.button(key="bayes.start").click().run()
-    _wait_job(at, "bayes.job")
+    wait_job(at, "bayes.job")
     runs = history.list_runs().set_index("source")
     assert runs.loc["networks", "kind"] == "network" and runs.loc["networks", "n_test"] == 30
     assert runs.loc["bayes", "kind"] == "bayes" and runs.loc["bayes", "n_test"] == 30

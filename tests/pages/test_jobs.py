@@ -1,65 +1,49 @@
-"""The server-wide cap on background jobs: the rest wait in order and know their place."""
+"""The dashboard's side of the job engine: settings, one engine per server, a session's own
+jobs, and jobs found again by their id (a reload, a second tab)."""
 
 from __future__ import annotations
 
-import threading
-import time
-
+from conftest import make_tracks
 from dashboard import jobs
+from genre_core.data.splits import SplitSpec
+from genre_core.experiments.recipe import DataSpec
+from genre_core.experiments.train import ModelChoice, TrainSpec
+from genre_core.settings import lab_settings
 
 
-def _wait(job: jobs.Job, status: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job.drain()
-        if job.status == status:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"{job.title} is {job.status}, not {status}")
+def test_the_settings_come_from_genre_lab_toml_and_the_environment(monkeypatch, tmp_path):
+    for name in ("GENRE_WORKERS", "GENRE_SCHEDULER", "GENRE_DEVICE"):
+        monkeypatch.delenv(name, raising=False)
+    shipped = lab_settings()
+    assert shipped["scheduler"] == "" and shipped["per_session"] == 1
+    assert shipped["queue_per_session"] == 3 and shipped["workers"] >= 1
+    path = tmp_path / "genre_lab.toml"
+    path.write_text('[jobs]\nworkers = 5\nscheduler = "tcp://10.0.0.5:8786"\nper_session = 2\n')
+    assert lab_settings(path)["workers"] == 5 and lab_settings(path)["per_session"] == 2
+    monkeypatch.setenv("GENRE_SCHEDULER", "tcp://127.0.0.1:9999")
+    monkeypatch.setenv("GENRE_WORKERS", "3")
+    assert lab_settings(path)["scheduler"] == "tcp://127.0.0.1:9999"
+    assert lab_settings(path)["workers"] == 3
+    path.write_text("not toml [")
+    assert lab_settings(path)["per_session"] == 1  # a broken file: the defaults
 
 
-def _blocking(release: threading.Event):
-    def work(emit, cancel):
-        emit({"stage": "began"})
-        while not release.is_set() and not cancel.is_set():
-            time.sleep(0.01)
-        return "result"
-
-    return work
-
-
-def test_the_cap_queues_jobs_in_order_and_starts_them_as_slots_free(monkeypatch):
-    monkeypatch.setenv("GENRE_MAX_JOBS", "1")
-    assert jobs.max_jobs() == 1
-    first_go, second_go, third_go = threading.Event(), threading.Event(), threading.Event()
-    first = jobs.start("first", _blocking(first_go))
-    second = jobs.start("second", _blocking(second_go))
-    third = jobs.start("third", _blocking(third_go))
-    try:
-        assert first.status == "running" and first.place is None
-        assert (second.status, second.place) == ("queued", 1)
-        assert (third.status, third.place) == ("queued", 2)
-        assert second.running and second.queued  # not finished: pages keep polling it
-        second.stop()  # a queued job ends at once, and the one behind moves up
-        _wait(second, "stopped")
-        assert second.events == [] and third.place == 1
-        first_go.set()
-        _wait(first, "done")
-        assert first.result == "result"
-        _wait(third, "running")
-        assert third.place is None and third.events == [{"stage": "began"}]
-    finally:
-        for event in (first_go, second_go, third_go):
-            event.set()
-        _wait(third, "done")
-
-
-def test_the_cap_comes_from_genre_lab_toml(monkeypatch, tmp_path):
-    monkeypatch.delenv("GENRE_MAX_JOBS", raising=False)
-    assert jobs.max_jobs() == 2  # the shipped genre_lab.toml
-    settings = tmp_path / "genre_lab.toml"
-    settings.write_text("[jobs]\nmax_concurrent = 3\n")
-    monkeypatch.setattr(jobs, "SETTINGS", settings)
-    assert jobs.max_jobs() == 3
-    settings.write_text("not toml [")
-    assert jobs.max_jobs() == 2
+def test_a_job_is_found_again_by_its_id_and_reads_as_the_page_expects(tmp_path):
+    path = tmp_path / "tracks.csv"
+    make_tracks(120).to_csv(path, index=False)
+    recipe = TrainSpec(
+        DataSpec(str(path), label="genre", features=("danceability", "energy", "tempo")),
+        SplitSpec.of(test=0.3),
+        (ModelChoice("logreg"),),
+        log=False,
+    )
+    engine = jobs.engine()
+    assert jobs.engine() is engine  # one engine per server
+    job = jobs.JobView(engine.submit(recipe, "session-a"))
+    engine.wait(job.job, timeout=300)
+    again = jobs.find(job.id)
+    assert again is not None and again.job is job.job
+    assert again.status == "done" and not again.running and again.collected
+    assert again.result.summary["runs"][0]["accuracy"] > 0
+    assert all(not e["stage"].startswith("_") for e in again.events)  # engine markers hidden
+    assert jobs.find("not-a-job-id") is None

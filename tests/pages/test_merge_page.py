@@ -44,9 +44,9 @@ def _finish(at: AppTest) -> None:
     """Wait for the merge curve's job, then let the page collect and draw its outcome."""
     job = at.session_state["merge.job"]
     deadline = time.monotonic() + 120
-    while job.thread.is_alive() and time.monotonic() < deadline:
+    while job.running and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not job.thread.is_alive(), "the merge curve did not finish in 2 minutes"
+    assert not job.running, "the merge curve did not finish in 2 minutes"
     at.run()
     at.run()
     assert not at.exception

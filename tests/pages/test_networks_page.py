@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import threading
-import time
-
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import app_with_upload, make_tracks
+from conftest import (
+    app_with_upload,
+    live_epochs,
+    make_tracks,
+    network_result,
+    poll_page,
+    start_network,
+)
 from dashboard import jobs
+from genre_core.data.splits import SplitSpec
+from genre_core.experiments.net import NetSpec
+from genre_core.experiments.recipe import DataSpec
 from genre_core.runs.checkpoints import network_bytes
 
 
@@ -18,53 +23,22 @@ def _networks_page(n: int = 600) -> AppTest:
     return app_with_upload(make_tracks(n, seed=5), "networks")
 
 
-def _result(at: AppTest):
-    """The NetResult of the page's last finished (or stopped) training, or None."""
-    outcome = at.session_state["nets.outcome"]
-    return None if outcome is None else outcome.result
-
-
-def _live_epochs(at: AppTest) -> int | None:
-    """Epochs drawn in the live loss chart (None when it is not on the page)."""
-    for element in at.get("plotly_chart"):
-        spec = json.loads(element.proto.spec)
-        titles = [a.get("text") for a in spec["layout"].get("annotations", [])]
-        if "Loss (cross-entropy)" in titles:
-            x = spec["data"][0].get("x") or []
-            return len(x)
-    return None
-
-
-def _poll(at: AppTest, until, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        time.sleep(0.25)
-        at.run()
-        assert not at.exception
-        if until():
-            return
-    pytest.fail("the page did not reach the expected state in time")
-
-
 def test_training_streams_a_growing_curve_and_stop_keeps_the_best_weights():
     at = _networks_page()
-    at.number_input(key="nets.max_epochs").set_value(500)
-    at.number_input(key="nets.batch_size").set_value(8)
-    at.button(key="nets.start").click().run()
-    assert not at.exception and not at.error
-    job = at.session_state["nets.job"]
+    job = start_network(at, 500)
+    assert not at.error
     assert job.running
-    _poll(at, lambda: (_live_epochs(at) or 0) >= 2)
-    first = _live_epochs(at)
+    poll_page(at, lambda: (live_epochs(at) or 0) >= 2)
+    first = live_epochs(at)
     assert (
         "Epoch" in at.get("progress")[0].proto.text and "of 500" in at.get("progress")[0].proto.text
     )
-    _poll(at, lambda: (_live_epochs(at) or 0) > first)  # the curve grows while we watch
+    poll_page(at, lambda: (live_epochs(at) or 0) > first)  # the curve grows while we watch
     at.button(key="nets.stop").click().run()
-    _poll(at, lambda: not job.running, timeout=10)
+    poll_page(at, lambda: not job.running, timeout=10)
     at.run()
     assert job.status == "stopped"
-    result = _result(at)
+    result = network_result(at)
     assert result.stop_reason == "stopped" and len(result.history) < 500
     valid = [h["valid_loss"] for h in result.history]
     assert result.kept_epoch == valid.index(min(valid)) + 1
@@ -97,30 +71,43 @@ def test_bad_layers_get_a_message_and_start_nothing():
     assert at.session_state["nets.job"] is None
 
 
-def test_a_second_training_waits_in_the_queue_and_shows_its_place(monkeypatch):
-    monkeypatch.setenv("GENRE_MAX_JOBS", "1")
-    release = threading.Event()
-    other = jobs.start("another session", lambda emit, cancel: release.wait(30))
+def test_a_second_training_waits_in_the_queue_and_shows_its_place(tmp_path):
+    """Other sessions' jobs hold every worker: this session's job waits, shows its place in
+    the server-wide queue, and starts once a worker is free."""
+    path = tmp_path / "tracks.csv"
+    make_tracks(240, seed=5).to_csv(path, index=False)
+    busy = NetSpec(
+        DataSpec(str(path), label="genre", features=("danceability", "energy", "tempo")),
+        SplitSpec.of(test=0.2, validation=0.2),
+        {"hidden": (16,), "max_epochs": 2000, "batch_size": 8},
+        log=False,
+    )
+    engine = jobs.engine()
+    others = [engine.submit(busy, f"another session {i}") for i in range(engine.workers)]
     try:
         at = _networks_page(120)
         at.number_input(key="nets.max_epochs").set_value(2)
         at.button(key="nets.start").click().run()
-        assert "place 1 in the queue" in at.info[0].value
         assert at.session_state["nets.job"].queued
-        release.set()
-        _poll(at, lambda: _result(at) is not None)
-        assert at.session_state["nets.job"].status == "done"
+        assert (
+            f"place {len(others) - sum(o.started is not None for o in others) + 1}"
+            in (at.info[0].value)
+            or "place 1 in the queue" in at.info[0].value
+        )
+        assert "in the queue" in at.info[0].value
     finally:
-        release.set()
-        other.thread.join(10)
+        for other in others:
+            engine.stop(other)
+    poll_page(at, lambda: network_result(at) is not None, timeout=300)
+    assert at.session_state["nets.job"].status == "done"
 
 
 def test_a_saved_network_predicts_again_and_a_bad_file_is_refused():
     at = _networks_page(150)
     at.number_input(key="nets.max_epochs").set_value(3)
     at.button(key="nets.start").click().run()
-    _poll(at, lambda: _result(at) is not None)
-    result = _result(at)
+    poll_page(at, lambda: network_result(at) is not None)
+    result = network_result(at)
     raw = network_bytes(result.pipeline, result.features)
     at.file_uploader(key="nets.model").set_value(
         ("net.safetensors", raw, "application/octet-stream")
@@ -140,27 +127,24 @@ def test_each_browser_session_sees_only_its_own_training():
     mine, theirs = _networks_page(150), _networks_page(150)
     mine.number_input(key="nets.max_epochs").set_value(2)
     mine.button(key="nets.start").click().run()
-    _poll(mine, lambda: _result(mine) is not None)
+    poll_page(mine, lambda: network_result(mine) is not None)
     theirs.run()
-    assert theirs.session_state["nets.job"] is None and _result(theirs) is None
+    assert theirs.session_state["nets.job"] is None and network_result(theirs) is None
     assert not theirs.get("progress") and not theirs.success
     assert mine.success and "Trained all 2 epochs" in mine.success[0].value
 
 
 def test_training_goes_on_while_the_user_visits_another_page():
     at = _networks_page()
-    at.number_input(key="nets.max_epochs").set_value(500)
-    at.number_input(key="nets.batch_size").set_value(8)
-    at.button(key="nets.start").click().run()
-    job = at.session_state["nets.job"]
+    job = start_network(at, 500)
     at.switch_page("../pages/data.py").run()
     assert not at.exception
-    _poll(at, lambda: sum(e.get("stage") == "epoch" for e in job.inbox.queue) >= 1)
+    poll_page(at, lambda: sum(e.get("stage") == "epoch" for e in job.events) >= 1)
     at.switch_page("../pages/networks.py").run()
     assert at.session_state["nets.job"] is job and job.running
-    _poll(at, lambda: (_live_epochs(at) or 0) >= 1)
+    poll_page(at, lambda: (live_epochs(at) or 0) >= 1)
     at.button(key="nets.stop").click().run()
-    _poll(at, lambda: not job.running, timeout=10)
+    poll_page(at, lambda: not job.running, timeout=10)
 
 
 def test_the_recipe_on_the_page_gives_the_accuracy_the_page_shows():
@@ -172,7 +156,7 @@ def test_the_recipe_on_the_page_gives_the_accuracy_the_page_shows():
     at.number_input(key="nets.max_epochs").set_value(3)
     at.radio(key="nets.split").set_value("group").run()  # the Networks page can group rows now
     at.button(key="nets.start").click().run()
-    _poll(at, lambda: _result(at) is not None)
+    poll_page(at, lambda: network_result(at) is not None)
     shown = {m.label: m.value for m in at.metric}["Accuracy"]
     text = next(c.value for c in at.code if '"kind": "net"' in c.value)
     spec = experiments.load_recipe(text)
@@ -182,7 +166,7 @@ def test_the_recipe_on_the_page_gives_the_accuracy_the_page_shows():
     outcome = experiments.run(replace(spec, log=False))  # as `genre-lab run` does
     accuracy = outcome.summary["runs"][0]["accuracy"]
     assert f"{accuracy:.1%}" == shown
-    assert accuracy == round(_result(at).evaluation.metrics["accuracy"], 4)
+    assert accuracy == round(network_result(at).evaluation.metrics["accuracy"], 4)
 
 
 def test_a_loaded_recipe_fills_the_widgets():

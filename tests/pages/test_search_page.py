@@ -3,33 +3,11 @@ and importances appear, Stop ends it, and the best configuration is trained into
 
 from __future__ import annotations
 
-import json
 import re
-import time
 
 import pytest
 
-from conftest import app_with_upload, make_tracks
-
-
-def _poll(at, until, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        time.sleep(0.3)
-        at.run()
-        assert not at.exception
-        if until():
-            return
-    pytest.fail("the page did not reach the expected state in time")
-
-
-def _titles(at) -> list[str]:
-    titles = []
-    for element in at.get("plotly_chart"):
-        layout = json.loads(element.proto.spec)["layout"]
-        title = layout.get("title")
-        titles.append(title.get("text", "") if isinstance(title, dict) else str(title or ""))
-    return titles
+from conftest import app_with_upload, chart_titles, make_tracks, poll_page
 
 
 @pytest.fixture
@@ -53,14 +31,14 @@ def test_a_study_streams_its_trials_then_shows_figures_and_trains_the_best(searc
     at.button(key="search.start").click().run()
     assert not at.exception and not at.error
     job = at.session_state["search.job"]
-    _poll(at, lambda: not job.running)
+    poll_page(at, lambda: not job.running)
     at.run()
     assert job.status == "done", job.error
     assert len([e for e in job.events if e.get("stage") == "trial"]) == 6
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["Completed"]) + int(metrics["Pruned"]) == 6  # pruned after a fold
     assert int(metrics["Completed"]) >= 2
-    titles = _titles(at)
+    titles = chart_titles(at)
     assert "Trials and the best so far" in titles
     assert any(
         t.startswith("Training accuracy against Δ accuracy (w1 = 0.5, w2 = 1)") for t in titles
@@ -72,7 +50,7 @@ def test_a_study_streams_its_trials_then_shows_figures_and_trains_the_best(searc
     assert len(table) == 6 and {"C", "value", "acc_train", "state"} <= set(table.columns)
     at.button(key="search.train_best").click().run()
     train_job = at.session_state["search.train.job"]
-    _poll(at, lambda: not train_job.running)
+    poll_page(at, lambda: not train_job.running)
     at.run()
     assert train_job.status == "done", train_job.error
     logged = [e for e in train_job.events if e.get("stage") == "logged"]
@@ -101,7 +79,7 @@ def test_the_recipe_the_page_shows_runs_unchanged_to_the_same_results(search_pag
     assert recipe.study == "page-study" and recipe.n_trials == 4 and recipe.rows is None
     at.button(key="search.start").click().run()
     job = at.session_state["search.job"]
-    _poll(at, lambda: not job.running)
+    poll_page(at, lambda: not job.running)
     at.run()
     assert job.status == "done", job.error
     shown = next(c.value for c in at.caption if c.value.startswith("Trial "))
@@ -111,7 +89,7 @@ def test_the_recipe_the_page_shows_runs_unchanged_to_the_same_results(search_pag
     assert round(copy.summary["best_value"], 4) == page_best
     at.button(key="search.train_best").click().run()
     train_job = at.session_state["search.train.job"]
-    _poll(at, lambda: not train_job.running)
+    poll_page(at, lambda: not train_job.running)
     at.run()
     trained = at.session_state["search.train.outcome"]
     shown = next(s.value for s in at.success if s.value.startswith("Test accuracy"))
@@ -129,11 +107,11 @@ def test_stop_ends_a_network_search_and_keeps_the_finished_trials(search_page):
     at.text_input(key="search.rows").set_value("none")
     at.button(key="search.start").click().run()
     job = at.session_state["search.job"]
-    _poll(at, lambda: any(e.get("stage") == "trial" for e in job.events))
+    poll_page(at, lambda: any(e.get("stage") == "trial" for e in job.events))
     assert "of 50 trials" in at.get("progress")[0].proto.text
-    assert "Trials and the best so far" in _titles(at)
+    assert "Trials and the best so far" in chart_titles(at)
     at.button(key="search.stop").click().run()
-    _poll(at, lambda: not job.running, timeout=60)
+    poll_page(at, lambda: not job.running, timeout=60)
     at.run()
     assert job.status == "stopped"
     assert any("Stopped" in i.value for i in at.info)

@@ -3,9 +3,7 @@ model trains, saves and predicts again, and a dataset without titles gets a clea
 
 from __future__ import annotations
 
-from test_networks_page import _live_epochs, _poll, _result
-
-from conftest import app_with_upload, make_tracks
+from conftest import app_with_upload, live_epochs, make_tracks, network_result, poll_page
 from genre_core.runs.checkpoints import network_bytes
 
 
@@ -34,13 +32,13 @@ def test_a_seed_lstm_trains_live_and_stop_keeps_the_best_weights():
     at.button(key="nets.start").click().run()
     assert not at.exception and not at.error
     job = at.session_state["nets.job"]
-    _poll(at, lambda: (_live_epochs(at) or 0) >= 2)
-    first = _live_epochs(at)
-    _poll(at, lambda: (_live_epochs(at) or 0) > first)  # the curve grows while we watch
+    poll_page(at, lambda: (live_epochs(at) or 0) >= 2)
+    first = live_epochs(at)
+    poll_page(at, lambda: (live_epochs(at) or 0) > first)  # the curve grows while we watch
     at.button(key="nets.stop").click().run()
-    _poll(at, lambda: not job.running, timeout=20)
+    poll_page(at, lambda: not job.running, timeout=20)
     at.run()
-    result = _result(at)
+    result = network_result(at)
     assert result.stop_reason == "stopped" and len(result.history) < 500
     assert result.network.kind == "feature_sequence"
     assert "Stopped by you after" in at.success[0].value
@@ -56,8 +54,8 @@ def test_the_title_model_trains_saves_and_predicts_again():
     at.number_input(key="nets.max_epochs").set_value(3)
     at.button(key="nets.start").click().run()
     assert not at.error
-    _poll(at, lambda: _result(at) is not None)
-    result = _result(at)
+    poll_page(at, lambda: network_result(at) is not None)
+    result = network_result(at)
     assert result.inputs["titles"] == "tokens" and "greatest" in result.inputs["words"]
     assert "Trained all 3 epochs" in at.success[0].value
     raw = network_bytes(result.pipeline, result.features, inputs=result.inputs)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, app_with_upload, make_tracks
+from conftest import ROOT, app_with_upload, make_tracks, poll_page
 
 APP = str(ROOT / "dashboard" / "app.py")
 
@@ -20,14 +20,8 @@ def _train_page(n: int = 150) -> AppTest:
 
 
 def _wait_for_runs(at: AppTest, count: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at.run()
-        assert not at.exception
-        if len(at.session_state["train.runs"]) >= count:
-            return
-        time.sleep(0.3)
-    pytest.fail(f"{count} run(s) not finished within {timeout} s")
+    failure = f"{count} run(s) not finished within {timeout} s"
+    poll_page(at, lambda: len(at.session_state["train.runs"]) >= count, timeout, failure=failure)
 
 
 def _table(at: AppTest, column: str):
@@ -153,7 +147,6 @@ def test_predict_music_genre_11_test_file_and_offer_the_submission(real_data_dir
 
 def test_train_on_numeric_and_title_features(tmp_path, monkeypatch):
     monkeypatch.setenv("GENRE_CACHE_DIR", str(tmp_path))
-    monkeypatch.setenv("GENRE_MAX_JOBS", "16")  # jobs of earlier tests may still hold slots
     at = _train_page(90)
     at.radio(key="train.feature_set").set_value("numeric+text").run()
     at.checkbox(key="train.artist").check().run()

@@ -4,29 +4,17 @@ and the recipe it shows, which runs unchanged to the same accuracy."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import app_with_upload, make_tracks
+from conftest import app_with_upload, make_tracks, poll_page
 
 FOUR = ("pop", "rock", "rap", "edm")
 
 
 def _transfer_page(n: int = 400, genres=FOUR) -> AppTest:
     return app_with_upload(make_tracks(n, genres=genres, seed=4), "transfer")
-
-
-def _poll(at: AppTest, until, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        time.sleep(0.25)
-        at.run()
-        assert not at.exception
-        if until():
-            return
-    pytest.fail("the page did not reach the expected state in time")
 
 
 def _chart_runs(at: AppTest) -> dict[str, int]:
@@ -76,7 +64,7 @@ def test_a_comparison_runs_in_the_background_and_ends_in_curves_and_a_table():
     at.button(key="transfer.start").click().run()
     assert not at.exception and not at.error
     job = at.session_state["transfer.job"]
-    _poll(at, lambda: at.session_state["transfer.outcome"] is not None)
+    poll_page(at, lambda: at.session_state["transfer.outcome"] is not None)
     assert job.status == "done"
     result = at.session_state["transfer.outcome"].result
     assert list(result.runs) == ["freeze", "fine-tune", "scratch"]
@@ -118,11 +106,11 @@ def test_stop_ends_the_comparison_and_shows_what_finished():
     at.number_input(key="transfer.batch_size").set_value(8)
     at.button(key="transfer.start").click().run()
     job = at.session_state["transfer.job"]
-    _poll(at, lambda: _chart_runs(at).get("source network (its own genres)", 0) >= 2)
+    poll_page(at, lambda: _chart_runs(at).get("source network (its own genres)", 0) >= 2)
     progress = at.get("progress")[0].proto.text
     assert "Source network (1 of 4): epoch" in progress and "of 400" in progress
     at.button(key="transfer.stop").click().run()
-    _poll(at, lambda: not job.running, timeout=20)
+    poll_page(at, lambda: not job.running, timeout=20)
     at.run()
     assert job.status == "stopped"
     result = job.result.result
@@ -180,7 +168,7 @@ def test_the_recipe_shown_runs_unchanged_to_the_accuracy_shown():
     at.multiselect(key="transfer.compare").set_value(["freeze", "scratch"]).run()
     text = next(c.value for c in at.code if '"kind": "transfer"' in c.value)
     at.button(key="transfer.start").click().run()
-    _poll(at, lambda: at.session_state["transfer.outcome"] is not None)
+    poll_page(at, lambda: at.session_state["transfer.outcome"] is not None)
     shown = list(at.table[0].value["test accuracy"])
     assert len(shown) == 2
     recipe = experiments.load_recipe(text)

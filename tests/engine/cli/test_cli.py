@@ -1,29 +1,16 @@
 """The CLI on small files: JSON out, or exit 2 with one `error:` line and no traceback."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT, make_tracks
-
-
-def run(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "genre_core", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+from conftest import make_tracks, run_cli
 
 
 def test_describe_json(tmp_path):
     path = tmp_path / "songs.csv"
     make_tracks(60).to_csv(path, index=False)
-    result = run("describe", "--data", str(path), "--json")
+    result = run_cli("describe", "--data", str(path), "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["rows"] == 60 and summary["label"] == "genre"
@@ -36,7 +23,7 @@ def test_describe_json(tmp_path):
 def test_validate_ok(tmp_path):
     path = tmp_path / "songs.csv"
     make_tracks(30).to_csv(path, index=False)
-    result = run("validate", "--data", str(path), "--label", "genre")
+    result = run_cli("validate", "--data", str(path), "--label", "genre")
     assert result.returncode == 0 and result.stdout.startswith("ok: songs.csv: 30 rows, 3 genres")
 
 
@@ -60,7 +47,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path, name):
     raw, message = BAD[name]
     path = tmp_path / name
     path.write_bytes(raw)
-    result = run("validate", "--data", str(path))
+    result = run_cli("validate", "--data", str(path))
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and message in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
@@ -69,13 +56,13 @@ def test_bad_input_exits_2_with_one_line(tmp_path, name):
 def test_missing_label_and_missing_file(tmp_path):
     path = tmp_path / "songs.csv"
     make_tracks(30).to_csv(path, index=False)
-    result = run("validate", "--data", str(path), "--label", "style")
+    result = run_cli("validate", "--data", str(path), "--label", "style")
     assert result.returncode == 2 and "label column 'style' not found" in result.stderr
-    result = run("describe", "--data", str(tmp_path / "gone.csv"))
+    result = run_cli("describe", "--data", str(tmp_path / "gone.csv"))
     assert result.returncode == 2 and "does not exist" in result.stderr
 
 
 def test_datasets_lists_every_known_dataset():
-    result = run("datasets", "--json")
+    result = run_cli("datasets", "--json")
     names = [row["name"] for row in json.loads(result.stdout)]
     assert names[:2] == ["spotify-30k", "music-genre-11"] and "spotify-114k" in names

@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import ROOT, make_tracks
+from conftest import make_tracks, run_cli, tracks_csv
 
 
 @pytest.fixture
 def csv_path(tmp_path) -> Path:
-    path = tmp_path / "tracks.csv"
-    make_tracks(n=150, seed=2).to_csv(path, index=False)
-    return path
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "genre_core", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return tracks_csv(tmp_path / "tracks.csv", 150, seed=2)
 
 
 def test_train_prints_the_scores_as_json(csv_path):

@@ -1,12 +1,10 @@
 """The real datasets, read from $GENRE_DATA_DIR: the figures the issue and PROVENANCE state."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import run_cli
 from genre_core.data.audit import audit
 from genre_core.data.dataset import load_dataset
 from genre_core.data.preprocess import select_genres
@@ -68,13 +66,7 @@ def test_raw_youtube_genres(real_data_dir):
 
 
 def test_describe_cli_on_spotify_30k(real_data_dir):
-    result = subprocess.run(
-        [sys.executable, "-m", "genre_core", "describe", "--data", "spotify-30k", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_cli("describe", "--data", "spotify-30k", "--json")
     summary = json.loads(result.stdout)
     assert summary["rows"] == 32_833 and len(summary["classes"]) == 6
     assert summary["audit"]["duplicate_ids"] == 3_166

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from conftest import make_tracks
+from conftest import make_tracks, tracks_csv
 from genre_core import experiments
 from genre_core.data.splits import SplitSpec
 from genre_core.experiments import bayes_tables
@@ -24,8 +24,7 @@ QUICK = {"model": "logreg", "steps": 150, "learning_rate": 0.05, "draws": 50}
 @pytest.fixture(scope="module")
 def csv_data(tmp_path_factory) -> DataSpec:
     """A CSV file on disk, as the CLI reads it."""
-    path = tmp_path_factory.mktemp("bayes") / "tracks.csv"
-    make_tracks(300, seed=5).to_csv(path, index=False)
+    path = tracks_csv(tmp_path_factory.mktemp("bayes") / "tracks.csv", 300, seed=5)
     return DataSpec(str(path), features=("danceability", "energy", "tempo"))
 
 

@@ -49,6 +49,14 @@ def test_a_recipe_round_trips_through_json():
     assert json.loads(text)["kind"] == "toy"
 
 
+@pytest.mark.parametrize("kind", list(experiments.KINDS))
+def test_every_kind_module_keeps_the_contract(kind):
+    spec_class = experiments.module(kind).Spec
+    assert experiments.recipe_class(kind) is spec_class and spec_class.kind == kind
+    names = spec_class.options().names
+    assert len(names) == len(set(names))  # one CLI option per setting
+
+
 @pytest.mark.parametrize(
     "change, message",
     [

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from conftest import make_tracks
+from conftest import tracks_csv
 from genre_core import experiments
 from genre_core.data.splits import SplitSpec
 from genre_core.experiments import search
@@ -21,9 +21,7 @@ FEATURES = ("danceability", "energy", "tempo")
 
 @pytest.fixture(scope="module")
 def csv_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("search") / "tracks.csv"
-    make_tracks(150, seed=5).to_csv(path, index=False)
-    return path
+    return tracks_csv(tmp_path_factory.mktemp("search") / "tracks.csv", 150, seed=5)
 
 
 @pytest.fixture
@@ -41,11 +39,10 @@ def spec(csv_path, tmp_path) -> search.SearchSpec:
     )
 
 
-def test_the_kind_module_keeps_the_contract():
-    assert search.Spec is search.SearchSpec and search.SearchSpec.kind == "search"
-    assert experiments.recipe_class("search") is search.SearchSpec
-    names = search.SearchSpec.options().names
-    assert len(names) == len(set(names)) and {"model", "sampler", "n_trials"} <= set(names)
+def test_the_options_name_the_model_sampler_and_trials():
+    # what every kind's module keeps: test_recipe.py::test_every_kind_module_keeps_the_contract
+    assert search.Spec is search.SearchSpec
+    assert {"model", "sampler", "n_trials"} <= set(search.SearchSpec.options().names)
     assert search.SearchSpec.default_split().validation > 0  # a network needs one
 
 

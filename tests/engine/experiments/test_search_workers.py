@@ -7,9 +7,7 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -17,7 +15,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from conftest import ROOT, make_tracks, unavailable
+from conftest import CLI, ROOT, free_port, tracks_csv, unavailable
 from genre_core.experiments import search
 
 # Debian's PostgreSQL (15 on bookworm): the newest version installed.
@@ -28,19 +26,18 @@ PG_BIN = max(
 )
 
 
-def cli(*args: str, **kwargs) -> subprocess.Popen:
+def cli(*args: str) -> subprocess.Popen:
+    """`python -m genre_core ARGS` started in the background, its output piped as text."""
     return subprocess.Popen(
-        [sys.executable, "-m", "genre_core", *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        **kwargs,
+        [*CLI, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
 
 
-def create(csv: Path, storage: str, study: str, *extra: str) -> None:
-    """A grid study of a random forest on the tiny CSV (no pruning, two folds)."""
+def create(
+    csv: Path, storage: str, study: str, *extra: str
+) -> tuple[optuna.Study, search.SearchSpec]:
+    """A grid study of a random forest on the tiny CSV (no pruning, two folds), created by the
+    CLI; the study loaded back, and its recipe."""
     done = cli(
         "search", "--data", str(csv), "--model", "rf", "--study", study, "--storage", storage,
         "--create-only", "--sampler", "grid", "--pruner", "none", "--folds", "2",
@@ -49,19 +46,13 @@ def create(csv: Path, storage: str, study: str, *extra: str) -> None:
     )  # fmt: skip
     out, err = done.communicate(timeout=120)
     assert done.returncode == 0, err
+    created = optuna.load_study(study_name=study, storage=storage)
+    return created, search.SearchSpec.from_json(created.user_attrs[search.SPEC_ATTR])
 
 
 @pytest.fixture
 def csv(tmp_path) -> Path:
-    path = tmp_path / "tracks.csv"
-    make_tracks(n=150, seed=4).to_csv(path, index=False)
-    return path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return tracks_csv(tmp_path / "tracks.csv", 150, seed=4)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +73,7 @@ def postgres():
         shutil.chown(folder, "postgres")
         shutil.chown(sockets, "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         [*as_user, str(initdb), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
         check=True,
@@ -107,12 +98,10 @@ def postgres():
 
 def test_two_workers_on_postgresql_share_one_study(postgres, csv):
     # Twelve configurations (depth × leaf size), each trained once by one of two workers.
-    create(
+    study, spec = create(
         csv, postgres, "two-workers", "--trials", "100", "--param", "n_estimators=60",
         "--choices", "max_depth=2|3|4|5|6|8", "--choices", "min_samples_leaf=1|2",
     )  # fmt: skip
-    study = optuna.load_study(study_name="two-workers", storage=postgres)
-    spec = search.SearchSpec.from_json(study.user_attrs[search.SPEC_ATTR])
     assert spec.grid_size == 12
     workers = [
         cli("search-worker", "--study", "two-workers", "--storage", postgres, "--heartbeat", "1")
@@ -132,12 +121,10 @@ def test_two_workers_on_postgresql_share_one_study(postgres, csv):
 def test_a_worker_killed_mid_trial_leaves_the_study_usable(tmp_path, csv):
     storage = f"sqlite:///{tmp_path / 'studies.db'}"
     # Slow trials (600 trees a fold), so the victim is surely killed mid-trial.
-    create(
+    study, spec = create(
         csv, storage, "killed", "--param", "n_estimators=600", "--param", "min_samples_leaf=1",
         "--trials", "100", "--choices", "max_depth=2|3|4|5|6|8",
     )  # fmt: skip
-    study = optuna.load_study(study_name="killed", storage=storage)
-    spec = search.SearchSpec.from_json(study.user_attrs[search.SPEC_ATTR])
     join = ("search-worker", "--study", "killed", "--storage", storage, "--heartbeat", "1")
     victim, other = cli(*join), cli(*join)
     deadline = time.monotonic() + 90

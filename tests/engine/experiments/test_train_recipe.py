@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from conftest import make_tracks
+from conftest import tracks_csv
 from genre_core import experiments
 from genre_core.data.dataset import load_dataset
 from genre_core.data.splits import SplitSpec
@@ -19,9 +19,7 @@ from genre_core.experiments.train import OPTIONS, ModelChoice, TrainSpec
 
 @pytest.fixture
 def data(tmp_path) -> DataSpec:
-    path = tmp_path / "tracks.csv"
-    make_tracks(n=150, seed=2).to_csv(path, index=False)
-    return DataSpec(str(path))
+    return DataSpec(str(tracks_csv(tmp_path / "tracks.csv", 150, seed=2)))
 
 
 def batch(source: DataSpec, **changes) -> TrainSpec:

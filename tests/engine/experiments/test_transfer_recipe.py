@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from conftest import make_tracks
+from conftest import tracks_csv
 from genre_core import experiments
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
@@ -30,8 +30,7 @@ NET = dict(hidden=(12, 8), batch_norm=True, dropout=0.1, batch_size=32, lr=1e-2)
 @pytest.fixture(scope="module")
 def csv_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("transfer") / "four.csv"
-    make_tracks(480, genres=("pop", "rock", "rap", "edm"), seed=3).to_csv(path, index=False)
-    return path
+    return tracks_csv(path, 480, genres=("pop", "rock", "rap", "edm"), seed=3)
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +49,12 @@ def spec(csv_path) -> TransferSpec:
     )
 
 
-def test_the_kind_module_keeps_the_contract():
-    assert Spec is TransferSpec and TransferSpec.kind == "transfer"
-    assert experiments.recipe_class("transfer") is TransferSpec
+def test_the_options_are_the_transfer_settings_and_the_networks():
+    # what every kind's module keeps: test_recipe.py::test_every_kind_module_keeps_the_contract
+    assert Spec is TransferSpec
     assert TransferSpec.default_split() == SplitSpec(train=0.6, validation=0.2, test=0.2)
     names = TransferSpec.options().names
     assert set(TRANSFER_PARAMS.names) | set(NETWORK_PARAMS.names) == set(names)
-    assert len(names) == len(set(names))  # one CLI option per setting
     assert "max_epochs" not in names and "kind" not in names  # epochs is the recipe's own
 
 

@@ -3,6 +3,7 @@ scheduler with two `dask worker` processes started here, as on several machines.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ import pytest
 
 from conftest import make_tracks
 from genre_core import experiments
+from genre_core.cli import main
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments.net import NetSpec
@@ -127,7 +129,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_a_scheduler_and_two_worker_processes_started_like_other_machines(table):
+def test_a_scheduler_and_two_worker_processes_started_like_other_machines(table, tmp_path, capsys):
     port = _free_port()
     bin_dir = os.path.dirname(sys.executable)
     dask = os.path.join(bin_dir, "dask")
@@ -161,6 +163,11 @@ def test_a_scheduler_and_two_worker_processes_started_like_other_machines(table)
             engine.wait(job, timeout=300)
             assert job.status == "done", job.error
             assert accuracy(job.outcome) == accuracy(experiments.run(classical(table, seed)))
+        recipe = tmp_path / "recipe.json"
+        recipe.write_text(classical(table).to_json())
+        assert main(["run", str(recipe), "--scheduler", address, "--json", "--quiet"]) == 0
+        printed = json.loads(capsys.readouterr().out)
+        assert printed["runs"][0]["accuracy"] == accuracy(experiments.run(classical(table)))
     finally:
         if engine is not None:
             engine.close()

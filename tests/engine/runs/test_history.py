@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from conftest import ROOT, make_tracks
+from conftest import ROOT, make_tracks, run_cli, tracks_csv
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments.fitting import TrainConfig, train_model
@@ -302,18 +302,9 @@ def test_a_failure_half_way_marks_that_run_failed_and_keeps_the_others(
 
 
 def test_the_cli_train_command_logs_its_run(store, tmp_path):
-    path = tmp_path / "tracks.csv"
-    make_tracks(120, seed=2).to_csv(path, index=False)
+    path = tracks_csv(tmp_path / "tracks.csv", 120, seed=2)
     env = {**os.environ, "GENRE_RUNS_DIR": str(store)}
-    args = ["train", "--data", str(path), "--model", "logreg"]
-    done = subprocess.run(
-        [sys.executable, "-m", "genre_core", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_cli("train", "--data", str(path), "--model", "logreg", env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "saved to the run history" in done.stderr
     runs = history.list_runs()

@@ -1,0 +1,209 @@
+"""A class trains at once: N sessions on the job engine, against the same jobs one after another.
+
+Each of N sessions submits one XGBoost fit (defaults, spotify-30k's numeric features, an 80/20
+stratified split) and every second session also a small network (the "development" preset,
+10 epochs, batches of 256). Measured side by side in one run, on this machine:
+
+- sequential: the same jobs one after another in this process (the whole machine's threads);
+- the class: the jobs submitted at once by N owners to the engine's embedded Dask cluster
+  (``--workers`` processes, one thread each), while a ``streamlit run`` of the dashboard,
+  attached to the same cluster, is loaded in Chromium every ``--every`` seconds.
+
+Printed: makespan against sequential ÷ workers (target ≤ 1.15), the slowest job's run time
+against its fair share (its time alone × jobs running at once ÷ workers; target ≤ 1.5), the p95
+time for a page to be drawn while the class trains (target < 2 s), the web server's peak RSS,
+and jobs lost (target 0). ``--sessions 10 20`` runs both class sizes; the sequential run is
+measured once per job type at N = the first size and scaled by the count of jobs for larger
+classes (said so in the output).
+
+    GENRE_DATA_DIR=../shared/datasets python bench/bench_classroom.py --sessions 10 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser")]
+
+from genre_core import experiments  # noqa: E402
+from genre_core.data.splits import SplitSpec  # noqa: E402
+from genre_core.experiments.net import NetSpec  # noqa: E402
+from genre_core.experiments.recipe import DataSpec  # noqa: E402
+from genre_core.experiments.train import ModelChoice, TrainSpec  # noqa: E402
+from genre_core.models.presets import preset_params  # noqa: E402
+from genre_core.runs.engine import Engine  # noqa: E402
+
+DATA = DataSpec("spotify-30k")
+
+
+def xgboost_recipe(seed: int) -> TrainSpec:
+    return TrainSpec(DATA, SplitSpec.of(test=0.2, seed=seed), (ModelChoice("xgboost"),), log=False)
+
+
+def network_recipe(seed: int) -> NetSpec:
+    params = {**preset_params("development"), "max_epochs": 10, "batch_size": 256}
+    params.pop("random_state", None)
+    split = SplitSpec.of(test=0.2, validation=0.2, seed=seed)
+    return NetSpec(DATA, split, params, preset="development", seed=seed, log=False)
+
+
+def class_jobs(sessions: int) -> list[tuple[str, object]]:
+    """(owner, recipe) for every job of a class of ``sessions`` students."""
+    jobs = []
+    for i in range(sessions):
+        jobs.append((f"student-{i}", xgboost_recipe(i)))
+        if i % 2 == 0:
+            jobs.append((f"student-{i}", network_recipe(i)))
+    return jobs
+
+
+def sequential(jobs) -> dict[str, float]:
+    """Median seconds per job type, run one after another in this process."""
+    seconds: dict[str, list[float]] = {}
+    for _, recipe in jobs:
+        started = time.perf_counter()
+        experiments.run(recipe)
+        seconds.setdefault(recipe.kind, []).append(time.perf_counter() - started)
+    return {kind: statistics.median(values) for kind, values in seconds.items()}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PageProbe(threading.Thread):
+    """Loads a dashboard page in Chromium every ``every`` s and records the time to drawn."""
+
+    def __init__(self, url: str, every: float) -> None:
+        super().__init__(daemon=True)
+        self.url, self.every = url, every
+        self.times: list[float] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        from playwright.sync_api import sync_playwright
+
+        from browser_helpers import wait_drawn
+
+        args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+            while not self.stop.is_set():
+                context = browser.new_context(viewport={"width": 1400, "height": 1600})
+                page = context.new_page()
+                started = time.perf_counter()
+                page.goto(self.url)
+                wait_drawn(page)
+                self.times.append(time.perf_counter() - started)
+                context.close()
+                self.stop.wait(self.every)
+            browser.close()
+
+
+def start_server(scheduler: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "GENRE_SCHEDULER": scheduler}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+         "--server.headless", "true", "--server.port", str(port),
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server, f"http://127.0.0.1:{port}/train"
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("streamlit did not start within 120 s")
+
+
+def rss_mb(pid: int) -> float:
+    import psutil
+
+    process = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 1e6
+
+
+def run_class(engine: Engine, sessions: int, url: str, server_pid: int, every: float) -> dict:
+    probe = PageProbe(url, every)
+    probe.start()
+    time.sleep(every)  # a few quiet renders first would flatter the figure: start at once
+    peak = rss_mb(server_pid)
+    started = time.time()
+    submitted = [engine.submit(recipe, owner) for owner, recipe in class_jobs(sessions)]
+    while any(job.running for job in submitted):
+        peak = max(peak, rss_mb(server_pid))
+        time.sleep(0.5)
+    makespan = time.time() - started
+    probe.stop.set()
+    probe.join(120)
+    return {
+        "jobs": submitted,
+        "makespan": makespan,
+        "renders": probe.times,
+        "server_rss_mb": peak,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=[10, 20])
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--every", type=float, default=2.0, help="seconds between page loads")
+    args = parser.parse_args()
+    if not os.environ.get("GENRE_DATA_DIR"):
+        raise SystemExit("set GENRE_DATA_DIR (e.g. ../shared/datasets)")
+
+    first = class_jobs(args.sessions[0])
+    print(f"sequential: {len(first)} jobs of a class of {args.sessions[0]}, one after another")
+    alone = sequential(first)
+    for kind, seconds in alone.items():
+        print(f"  {kind:<6} median {seconds:6.2f} s alone")
+
+    engine = Engine(workers=args.workers)
+    server, url = start_server(engine.cluster.scheduler_address)
+    try:
+        engine.wait(engine.submit(xgboost_recipe(99), "warm-up"), timeout=600)  # imports, data
+        for sessions in args.sessions:
+            result = run_class(engine, sessions, url, server.pid, args.every)
+            jobs = result["jobs"]
+            serial = sum(alone[job.kind] for job in jobs)
+            done = [j for j in jobs if j.status == "done"]
+            ratios = [(j.finished - j.started) / alone[j.kind] for j in done]
+            renders = sorted(result["renders"])
+            p95 = renders[max(0, int(round(0.95 * len(renders))) - 1)] if renders else float("nan")
+            ideal = serial / args.workers
+            scaled = "" if sessions == args.sessions[0] else " (scaled from the first class)"
+            print(f"\nclass of {sessions}: {len(jobs)} jobs on {args.workers} workers")
+            print(f"  sequential       {serial:7.1f} s{scaled}")
+            ratio = result["makespan"] / ideal
+            print(f"  makespan         {result['makespan']:7.1f} s   sequential/workers "
+                  f"{ideal:6.1f} s   ratio {ratio:.2f} (target <= 1.15)")  # fmt: skip
+            print(f"  slowest job      {max(ratios):.2f} x its fair share, median "
+                  f"{statistics.median(ratios):.2f} (target <= 1.5)")  # fmt: skip
+            print(f"  page drawn       p95 {p95:.2f} s, median {statistics.median(renders):.2f} s "
+                  f"over {len(renders)} loads (target < 2 s)")  # fmt: skip
+            print(f"  web server RSS   {result['server_rss_mb']:.0f} MB at most")
+            print(f"  jobs lost        {len(jobs) - len(done)} (target 0)")
+    finally:
+        server.terminate()
+        server.wait(30)
+        engine.close()
+
+
+if __name__ == "__main__":
+    main()

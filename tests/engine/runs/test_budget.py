@@ -1,0 +1,34 @@
+"""One thread budget per job: native pools and torch follow it, and models read it."""
+
+from __future__ import annotations
+
+import torch
+from threadpoolctl import threadpool_info
+
+from genre_core.models.classical import make_model
+from genre_core.runs.budget import thread_budget, threads, torch_device
+
+
+def test_a_budget_limits_every_pool_and_is_restored_after():
+    outside = threads()
+    before = torch.get_num_threads()
+    with thread_budget(1) as n:
+        assert n == 1 and threads() == 1 and torch.get_num_threads() == 1
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+        rf = make_model("rf", {}).named_steps["model"]
+        assert rf.n_jobs == 1  # the model's n_jobs is the job's budget, not a constant
+    assert threads() == outside and torch.get_num_threads() == before
+
+
+def test_the_machine_cores_or_the_setting_when_no_job_runs(monkeypatch):
+    monkeypatch.setenv("GENRE_THREADS", "3")
+    assert threads() == 3
+    monkeypatch.delenv("GENRE_THREADS")
+    assert threads() >= 1
+
+
+def test_torch_runs_on_the_gpu_only_when_there_is_one_and_it_is_allowed(monkeypatch):
+    monkeypatch.setenv("GENRE_DEVICE", "cpu")
+    assert torch_device() == "cpu"
+    monkeypatch.delenv("GENRE_DEVICE")
+    assert torch_device() == ("cuda" if torch.cuda.is_available() else "cpu")
