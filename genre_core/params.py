@@ -9,8 +9,9 @@ its inverse, so ``parse(format(v)) == v``.
 
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,9 @@ class Param:
         What a widget shows; the CLI's help text.
     flag
         The CLI option when it differs from the name (``--epochs`` for ``max_epochs``).
+    search
+        The narrower ``(low, high)`` a default search explores, so it stays affordable
+        (``None``: from ``low`` to ``high``).
     """
 
     name: str
@@ -62,6 +66,7 @@ class Param:
     label: str = ""
     help: str = ""
     flag: str = ""
+    search: tuple | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -227,6 +232,34 @@ class ParamSet(tuple):
 
     def select(self, names: Sequence[str]) -> ParamSet:
         return ParamSet(self.get(n) for n in names)
+
+    def estimator_init(self, **extra: Any) -> Callable[..., None]:
+        """A scikit-learn estimator's ``__init__``: every parameter of the set (then ``extra``)
+        as a keyword with its default, each stored as the attribute of its name.
+
+        Its signature lists them, so ``get_params``, ``clone`` and searches see the schema's
+        parameters without the estimator declaring them a second time.
+        """
+        defaults = {**self.defaults, **extra}
+
+        def __init__(self, **values: Any) -> None:
+            for name in values:
+                if name not in defaults:
+                    raise TypeError(
+                        f"{type(self).__name__}.__init__() got an unexpected keyword argument "
+                        f"'{name}'"
+                    )
+            for name, default in defaults.items():
+                setattr(self, name, values.get(name, default))
+
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        __init__.__signature__ = inspect.Signature(
+            [
+                inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+                *(inspect.Parameter(n, keyword, default=d) for n, d in defaults.items()),
+            ]
+        )
+        return __init__
 
 
 def parse_assignments(items: Iterable[str] | None) -> dict[str, str]:

@@ -61,6 +61,14 @@ class Outcome:
     run_ids: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
+    @classmethod
+    def of_run(
+        cls, recipe: Recipe, summary: dict, result: Any, run_id: str | None, warnings: list[str]
+    ) -> Outcome:
+        """The outcome of a job that logs at most one run (``run_id``: ``None`` when it did
+        not)."""
+        return cls(recipe, summary, result, (run_id,) if run_id else (), tuple(warnings))
+
 
 def module(kind: str):
     """The module of a kind of job."""

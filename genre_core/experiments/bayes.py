@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -87,6 +86,7 @@ class BayesSpec(Recipe):
     # without a split (what from_options gets when none is asked for) follows the report's
     # protocol instead.
     DEFAULT_SPLIT: ClassVar[SplitSpec] = SplitSpec.of("stratified", test=0.3)
+    SPLIT_OPTIONAL: ClassVar[bool] = True
     PARSED: ClassVar[ParamSet] = ROW_PARAMS  # the model's settings: in from_settings
 
     data: DataSpec = DataSpec()
@@ -113,19 +113,6 @@ class BayesSpec(Recipe):
     def config(self) -> BayesConfig:
         """The model and inference settings, with this recipe's seed."""
         return BayesConfig(**{**BAYES_PARAMS.resolve(self.params), "seed": self.seed})
-
-    @classmethod
-    def from_options(
-        cls,
-        data: DataSpec,
-        split: SplitSpec | None,
-        values: Mapping[str, Any],
-        preset: str | None = None,
-    ) -> BayesSpec:
-        """A recipe from CLI texts keyed by parameter name (see :meth:`from_settings`); without
-        a split, the report's protocol (``split=None``)."""
-        recipe = super().from_options(data, split, values, preset)
-        return recipe if split is not None else recipe.with_changes(split=None)
 
     @classmethod
     def from_settings(
@@ -346,7 +333,7 @@ def run(
             progress, result.record(), warnings, source=source, dataset=table.name
         )
     summary = {"kind": spec.kind, "dataset": table.name, "runs": [result.summary(run_id)]}
-    return Outcome(spec, summary, result, (run_id,) if run_id else (), tuple(warnings))
+    return Outcome.of_run(spec, summary, result, run_id, warnings)
 
 
 def analyse(fitted: BayesFit, data: Prepared, table: Dataset) -> BayesResult:

@@ -339,7 +339,7 @@ def run(
             }
         ],
     }
-    return Outcome(spec, summary, result, (run_id,) if run_id else (), tuple(warnings))
+    return Outcome.of_run(spec, summary, result, run_id, warnings)
 
 
 __all__ = [

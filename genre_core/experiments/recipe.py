@@ -152,6 +152,9 @@ class Recipe:
     OPTIONS: ClassVar[ParamSet] = ParamSet()  # the kind's settings besides data and split
     DEFAULT_SPLIT: ClassVar[SplitSpec] = SplitSpec()  # when a recipe of the kind names none
     PARSED: ClassVar[ParamSet | None] = None  # the options from_options parses (None: all)
+    # True: a recipe given no split keeps none (the kind follows its own protocol);
+    # DEFAULT_SPLIT then only fills in the shares of a split asked for without them
+    SPLIT_OPTIONAL: ClassVar[bool] = False
 
     def check(self) -> None:
         """Raise :class:`RecipeError` naming the first field that is wrong (here: a seed that
@@ -178,15 +181,19 @@ class Recipe:
         preset: str | None = None,
     ) -> Recipe:
         """A checked recipe from the CLI's texts: :meth:`read_options` parses them (the
-        options of :data:`PARSED`, and ``seed``), :meth:`from_settings` builds the recipe.
+        options of :data:`PARSED`, and ``seed``), :meth:`from_settings` builds the recipe
+        (without a split when none is given and the kind has :data:`SPLIT_OPTIONAL`).
 
         Raises
         ------
         RecipeError
             Naming the option at fault.
         """
+        keep_none = split is None and cls.SPLIT_OPTIONAL
         split, settings, rest = cls.read_options(split, values, cls.PARSED)
         recipe = cls.from_settings(data, split, settings, rest, preset)
+        if keep_none:
+            recipe = replace(recipe, split=None)
         recipe.check()
         return recipe
 

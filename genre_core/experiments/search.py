@@ -432,7 +432,7 @@ def run(
         "runs": runs,
     }
     result = SearchResult(name, url, trials, best, trained, run_id)
-    return Outcome(spec, summary, result, (run_id,) if run_id else (), tuple(warnings))
+    return Outcome.of_run(spec, summary, result, run_id, warnings)
 
 
 __all__ = [

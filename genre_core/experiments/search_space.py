@@ -50,33 +50,11 @@ DEVELOPMENT_BEST = {
     "clip_norm": 1.5,
 }
 
-# Narrower starting ranges than the models' own limits, so a default search stays affordable.
+# The narrower starting ranges the schema gives (Param.search), so a default search stays
+# affordable.
 DEFAULT_RANGES: dict[str, dict[str, tuple]] = {
-    "logreg": {"C": (1e-3, 1e2), "max_iter": (1000, 1000)},
-    "svm": {"C": (1e-2, 1e2)},
-    "knn": {"n_neighbors": (1, 50)},
-    "rf": {
-        "n_estimators": (50, 300),
-        "max_depth": (2, 30),
-        "min_samples_split": (2, 20),
-        "min_samples_leaf": (1, 20),
-    },
-    "xgboost": {
-        "n_estimators": (50, 400),
-        "max_depth": (2, 12),
-        "learning_rate": (0.01, 0.3),
-        "subsample": (0.5, 1.0),
-        "colsample_bytree": (0.5, 1.0),
-        "min_child_weight": (0.5, 20.0),
-        "reg_lambda": (0.1, 10.0),
-    },
-    "hgb": {
-        "learning_rate": (0.01, 0.3),
-        "max_iter": (50, 300),
-        "max_leaf_nodes": (8, 128),
-        "max_depth": (2, 20),
-        "l2_regularization": (0.0, 10.0),
-    },
+    name: {p.name: p.search for p in spec.params if p.search is not None}
+    for name, spec in MODELS.items()
 }
 
 

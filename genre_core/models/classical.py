@@ -24,7 +24,7 @@ from sklearn.svm import SVC
 from genre_core.data.features import Layout, layout_preprocessor
 from genre_core.data.preprocess import PrepConfig, make_preprocessor
 from genre_core.errors import DataError
-from genre_core.params import Param
+from genre_core.params import Param, ParamSet
 from genre_core.runs.budget import threads
 
 TREE_MODELS = ("rf", "xgboost", "hgb")
@@ -62,30 +62,42 @@ class ModelSpec:
         raise DataError(f"{self.name} has no parameter '{name}'; its parameters are: {known}.")
 
 
+XGBOOST_PARAMS = ParamSet(
+    (
+        Param("n_estimators", "int", 300, 10, 3000, help="Boosting rounds.", search=(50, 400)),
+        Param("max_depth", "int", 6, 1, 20, search=(2, 12)),
+        Param("learning_rate", "float", 0.1, 1e-3, 1.0, log=True, search=(0.01, 0.3)),
+        Param(
+            "subsample", "float", 1.0, 0.1, 1.0, help="Share of rows per tree.", search=(0.5, 1.0)
+        ),
+        Param(
+            "colsample_bytree",
+            "float",
+            1.0,
+            0.1,
+            1.0,
+            help="Share of features per tree.",
+            search=(0.5, 1.0),
+        ),
+        Param("min_child_weight", "float", 1.0, 0.0, 100.0, search=(0.5, 20.0)),
+        Param(
+            "reg_lambda",
+            "float",
+            1.0,
+            0.0,
+            100.0,
+            help="L2 penalty on leaf weights.",
+            search=(0.1, 10.0),
+        ),
+    )
+)
+
+
 class XGBLabelClassifier(ClassifierMixin, BaseEstimator):
     """XGBoost's classifier taking genre names as labels (XGBoost itself wants 0..K-1)."""
 
-    def __init__(
-        self,
-        n_estimators=300,
-        max_depth=6,
-        learning_rate=0.1,
-        subsample=1.0,
-        colsample_bytree=1.0,
-        min_child_weight=1.0,
-        reg_lambda=1.0,
-        n_jobs=None,
-        random_state=0,
-    ):
-        self.n_estimators = n_estimators
-        self.max_depth = max_depth
-        self.learning_rate = learning_rate
-        self.subsample = subsample
-        self.colsample_bytree = colsample_bytree
-        self.min_child_weight = min_child_weight
-        self.reg_lambda = reg_lambda
-        self.n_jobs = n_jobs
-        self.random_state = random_state
+    # the keywords of XGBOOST_PARAMS with their defaults, and two that are not the model's
+    __init__ = XGBOOST_PARAMS.estimator_init(n_jobs=None, random_state=0)
 
     def fit(self, X, y):
         from xgboost import XGBClassifier
@@ -286,9 +298,24 @@ MODELS: dict[str, ModelSpec] = {
             "Logistic regression",
             (
                 Param(
-                    "C", "float", 1.0, 1e-4, 1e4, log=True, help="Inverse regularisation strength."
+                    "C",
+                    "float",
+                    1.0,
+                    1e-4,
+                    1e4,
+                    log=True,
+                    help="Inverse regularisation strength.",
+                    search=(1e-3, 1e2),
                 ),
-                Param("max_iter", "int", 1000, 50, 10_000, help="Solver iterations."),
+                Param(
+                    "max_iter",
+                    "int",
+                    1000,
+                    50,
+                    10_000,
+                    help="Solver iterations.",
+                    search=(1000, 1000),
+                ),
                 _WEIGHT,
             ),
             _logreg,
@@ -299,7 +326,14 @@ MODELS: dict[str, ModelSpec] = {
             "Support vector machine (RBF, one-vs-one)",
             (
                 Param(
-                    "C", "float", 1.0, 1e-3, 1e3, log=True, help="Penalty on misclassified points."
+                    "C",
+                    "float",
+                    1.0,
+                    1e-3,
+                    1e3,
+                    log=True,
+                    help="Penalty on misclassified points.",
+                    search=(1e-2, 1e2),
                 ),
                 Param(
                     "gamma", "choice", "scale", choices=("scale", "auto"), help="RBF kernel width."
@@ -328,7 +362,15 @@ MODELS: dict[str, ModelSpec] = {
             "knn",
             "k-nearest neighbours",
             (
-                Param("n_neighbors", "int", 5, 1, 200, help="How many neighbours vote."),
+                Param(
+                    "n_neighbors",
+                    "int",
+                    5,
+                    1,
+                    200,
+                    help="How many neighbours vote.",
+                    search=(1, 50),
+                ),
                 Param("weights", "choice", "uniform", choices=("uniform", "distance")),
                 Param(
                     "metric", "choice", "euclidean", choices=("euclidean", "manhattan", "cosine")
@@ -341,12 +383,21 @@ MODELS: dict[str, ModelSpec] = {
             "rf",
             "Random forest",
             (
-                Param("n_estimators", "int", 100, 10, 2000, help="Number of trees."),
                 Param(
-                    "max_depth", "int", None, 1, 100, optional=True, help="None grows full trees."
+                    "n_estimators", "int", 100, 10, 2000, help="Number of trees.", search=(50, 300)
                 ),
-                Param("min_samples_split", "int", 2, 2, 100),
-                Param("min_samples_leaf", "int", 1, 1, 100),
+                Param(
+                    "max_depth",
+                    "int",
+                    None,
+                    1,
+                    100,
+                    optional=True,
+                    help="None grows full trees.",
+                    search=(2, 30),
+                ),
+                Param("min_samples_split", "int", 2, 2, 100, search=(2, 20)),
+                Param("min_samples_leaf", "int", 1, 1, 100, search=(1, 20)),
                 Param("max_features", "choice", "sqrt", choices=("sqrt", "log2")),
                 Param("bootstrap", "bool", True),
                 _WEIGHT,
@@ -357,17 +408,7 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             "xgboost",
             "XGBoost (gradient-boosted trees)",
-            (
-                Param("n_estimators", "int", 300, 10, 3000, help="Boosting rounds."),
-                Param("max_depth", "int", 6, 1, 20),
-                Param("learning_rate", "float", 0.1, 1e-3, 1.0, log=True),
-                Param("subsample", "float", 1.0, 0.1, 1.0, help="Share of rows per tree."),
-                Param(
-                    "colsample_bytree", "float", 1.0, 0.1, 1.0, help="Share of features per tree."
-                ),
-                Param("min_child_weight", "float", 1.0, 0.0, 100.0),
-                Param("reg_lambda", "float", 1.0, 0.0, 100.0, help="L2 penalty on leaf weights."),
-            ),
+            tuple(XGBOOST_PARAMS),
             _xgboost,
             presets={
                 "development": {
@@ -383,11 +424,11 @@ MODELS: dict[str, ModelSpec] = {
             "hgb",
             "Histogram gradient boosting",
             (
-                Param("learning_rate", "float", 0.1, 1e-3, 1.0, log=True),
-                Param("max_iter", "int", 200, 10, 3000, help="Boosting rounds."),
-                Param("max_leaf_nodes", "int", 31, 2, 1024),
-                Param("max_depth", "int", None, 1, 100, optional=True),
-                Param("l2_regularization", "float", 0.0, 0.0, 100.0),
+                Param("learning_rate", "float", 0.1, 1e-3, 1.0, log=True, search=(0.01, 0.3)),
+                Param("max_iter", "int", 200, 10, 3000, help="Boosting rounds.", search=(50, 300)),
+                Param("max_leaf_nodes", "int", 31, 2, 1024, search=(8, 128)),
+                Param("max_depth", "int", None, 1, 100, optional=True, search=(2, 20)),
+                Param("l2_regularization", "float", 0.0, 0.0, 100.0, search=(0.0, 10.0)),
                 Param("early_stopping", "bool", False, help="Stop on a 10% internal validation."),
                 _WEIGHT,
             ),

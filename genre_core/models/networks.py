@@ -42,6 +42,7 @@ from genre_core.models.callbacks import (
     Sink,
 )
 from genre_core.models.layers import build_mlp, freeze_body, init_weights, load_matching
+from genre_core.models.presets import NET_PARAMS
 from genre_core.models.sequences import build_sequence_net
 from genre_core.runs.budget import torch_device
 
@@ -181,69 +182,8 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
         the epoch whose weights were kept.
     """
 
-    def __init__(
-        self,
-        hidden=(64, 32, 16),
-        activation="relu",
-        batch_norm=False,
-        dropout=0.0,
-        dropout_first=False,
-        leaky_slope=0.01,
-        optimizer="adam",
-        lr=1e-3,
-        weight_decay=0.0,
-        momentum=0.9,
-        batch_size=32,
-        max_epochs=20,
-        clip_value=None,
-        clip_norm=None,
-        patience=None,
-        restore_best=True,
-        lr_factor=None,
-        lr_patience=5,
-        lr_min=0.0,
-        class_weight=None,
-        validation_fraction=0.2,
-        random_state=0,
-        freeze_body=False,
-        kind="mlp",
-        rnn_cell="lstm",
-        rnn_units=(64,),
-        step_units=0,
-        embed_dim=32,
-        vocab_size=5002,
-        title_length=16,
-    ):
-        self.hidden = hidden
-        self.activation = activation
-        self.batch_norm = batch_norm
-        self.dropout = dropout
-        self.dropout_first = dropout_first
-        self.leaky_slope = leaky_slope
-        self.optimizer = optimizer
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.momentum = momentum
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.clip_value = clip_value
-        self.clip_norm = clip_norm
-        self.patience = patience
-        self.restore_best = restore_best
-        self.lr_factor = lr_factor
-        self.lr_patience = lr_patience
-        self.lr_min = lr_min
-        self.class_weight = class_weight
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
-        self.freeze_body = freeze_body
-        self.kind = kind
-        self.rnn_cell = rnn_cell
-        self.rnn_units = rnn_units
-        self.step_units = step_units
-        self.embed_dim = embed_dim
-        self.vocab_size = vocab_size
-        self.title_length = title_length
+    # the settings of NET_PARAMS with their defaults, and three that are not the network's
+    __init__ = NET_PARAMS.estimator_init(validation_fraction=0.2, random_state=0, freeze_body=False)
 
     def architecture(self) -> dict:
         """The settings that fix the layers' shapes and kinds (what a checkpoint stores)."""

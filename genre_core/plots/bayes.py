@@ -15,6 +15,12 @@ _MARGINS = dict(l=10, r=10, t=40, b=10)
 _GREEN, _DARK, _GREY = "#1DB954", "#1F2A24", "#999"
 
 
+def _lay_out(fig: go.Figure, title: str, height: int, **layout) -> go.Figure:
+    """``fig`` with this module's title, margins and height (and any other ``layout``)."""
+    fig.update_layout(title=title, margin=_MARGINS, height=height, **layout)
+    return fig
+
+
 def interval_bars(centre, low, high, **style) -> dict:
     """Plotly error bars reaching from ``low`` to ``high`` around ``centre``."""
     return dict(type="data", symmetric=False, array=high - centre, arrayminus=centre - low, **style)
@@ -38,9 +44,7 @@ def elbo_figure(
             hovertemplate="step %{x}: %{y:.4f}<extra></extra>",
         )
     )
-    fig.update_layout(
-        title=title, xaxis_title="step", yaxis_title="−ELBO / row", margin=_MARGINS, height=300
-    )
+    _lay_out(fig, title, 300, xaxis_title="step", yaxis_title="−ELBO / row")
     if len(losses) > 20:  # the first steps dwarf the rest; show from where the loss settles
         tail = losses[len(losses) // 10 :]
         spread = float(tail.max() - tail.min()) or 1.0
@@ -80,14 +84,13 @@ def forest_figure(table: pd.DataFrame, genre: str, point: np.ndarray | None = No
             )
         )
     fig.add_vline(x=0, line=dict(color=_GREY, dash="dot"))
-    fig.update_layout(
-        title=f"Coefficients for {as_text(genre)} (relative to the average genre)",
+    return _lay_out(
+        fig,
+        f"Coefficients for {as_text(genre)} (relative to the average genre)",
+        max(320, 80 + 28 * len(rows)),
         xaxis_title="effect on the log-odds of this genre per standard deviation",
-        margin=_MARGINS,
-        height=max(320, 80 + 28 * len(rows)),
         legend=dict(orientation="h", y=-0.15),
     )
-    return fig
 
 
 def relevance_figure(table: pd.DataFrame) -> go.Figure:
@@ -103,13 +106,12 @@ def relevance_figure(table: pd.DataFrame) -> go.Figure:
             hovertemplate="%{y}: %{x:.3f}<extra></extra>",
         )
     )
-    fig.update_layout(
-        title="ARD feature relevance (posterior σβ: median, 90% interval)",
+    return _lay_out(
+        fig,
+        "ARD feature relevance (posterior σβ: median, 90% interval)",
+        max(320, 80 + 28 * len(rows)),
         xaxis_title="σβ: how much the feature's coefficients differ between genres",
-        margin=_MARGINS,
-        height=max(320, 80 + 28 * len(rows)),
     )
-    return fig
 
 
 def entropy_figure(entropy: np.ndarray, correct: np.ndarray, n_classes: int) -> go.Figure:
@@ -126,15 +128,14 @@ def entropy_figure(entropy: np.ndarray, correct: np.ndarray, n_classes: int) -> 
                 xbins=dict(start=0, end=top, size=top / 30),
             )
         )
-    fig.update_layout(
+    return _lay_out(
+        fig,
+        "Predictive entropy of each test track",
+        320,
         barmode="overlay",
-        title="Predictive entropy of each test track",
         xaxis_title=f"entropy (nats; {top:.2f} = all genres equally likely)",
         yaxis_title="tracks",
-        margin=_MARGINS,
-        height=320,
     )
-    return fig
 
 
 def comparison_scatter(posterior: np.ndarray, point: np.ndarray, features, classes) -> go.Figure:
@@ -162,15 +163,14 @@ def comparison_scatter(posterior: np.ndarray, point: np.ndarray, features, class
             line=dict(color=_GREY, dash="dot"),
         )
     )
-    fig.update_layout(
-        title="Coefficients: posterior mean against point estimate",
+    return _lay_out(
+        fig,
+        "Coefficients: posterior mean against point estimate",
+        360,
         xaxis_title="point-estimate logistic regression",
         yaxis_title="posterior mean",
-        margin=_MARGINS,
-        height=360,
         showlegend=False,
     )
-    return fig
 
 
 def size_curve_figure(table: pd.DataFrame) -> go.Figure:
@@ -196,16 +196,15 @@ def size_curve_figure(table: pd.DataFrame) -> go.Figure:
                 line=dict(color=colors[i % len(colors)]),
             )
         )
-    fig.update_layout(
-        title="Test accuracy against training-set size",
+    return _lay_out(
+        fig,
+        "Test accuracy against training-set size",
+        360,
         xaxis_type="log",
         xaxis_title="training rows",
         yaxis_title="test accuracy",
         yaxis_tickformat=".0%",
-        margin=_MARGINS,
-        height=360,
     )
-    return fig
 
 
 def prior_figure(accuracies: np.ndarray, chance: float) -> go.Figure:
@@ -214,12 +213,11 @@ def prior_figure(accuracies: np.ndarray, chance: float) -> go.Figure:
     fig.add_vline(
         x=chance, line=dict(color=_DARK, dash="dot"), annotation_text=f"chance {chance:.0%}"
     )
-    fig.update_layout(
-        title="Accuracy of models drawn from the prior",
+    return _lay_out(
+        fig,
+        "Accuracy of models drawn from the prior",
+        300,
         xaxis_tickformat=".0%",
         xaxis_title="accuracy of one prior draw",
         yaxis_title="draws",
-        margin=_MARGINS,
-        height=300,
     )
-    return fig

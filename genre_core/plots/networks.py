@@ -64,6 +64,18 @@ def training_progress(events: Sequence[dict], elapsed: float) -> tuple[list[dict
     return history, (done / planned if planned else 0.0), text
 
 
+def _epoch_panels(fig: go.Figure, epochs: int, height: int) -> go.Figure:
+    """``fig``'s epoch axes (about eight ticks over ``epochs``), legend on top and margins."""
+    fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, -(-epochs // 8)))
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=40, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0),
+        title=None,
+    )
+    return fig
+
+
 def training_figure(history: Sequence[dict]) -> go.Figure:
     """Loss, accuracy and learning rate per epoch, training and validation side by side.
 
@@ -111,14 +123,7 @@ def training_figure(history: Sequence[dict]) -> go.Figure:
     )
     fig.update_yaxes(type="log", row=1, col=3, exponentformat="power")
     fig.update_yaxes(tickformat=".0%", row=1, col=2)
-    fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, -(-len(x) // 8)))
-    fig.update_layout(
-        height=330,
-        margin=dict(l=10, r=10, t=40, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0),
-        title=None,
-    )
-    return fig
+    return _epoch_panels(fig, len(x), 330)
 
 
 RUN_STYLES = {
@@ -175,11 +180,4 @@ def transfer_figure(curves: Mapping[str, Sequence[dict]], target: float | None =
             col=1,
         )
     fig.update_yaxes(tickformat=".0%", row=1, col=1)
-    fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, -(-longest // 8)))
-    fig.update_layout(
-        height=360,
-        margin=dict(l=10, r=10, t=40, b=10),
-        legend=dict(orientation="h", yanchor="bottom", y=1.12, x=0),
-        title=None,
-    )
-    return fig
+    return _epoch_panels(fig, longest, 360)

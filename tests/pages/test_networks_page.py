@@ -1,4 +1,5 @@
-"""The Networks page under AppTest: live curves, Stop, presets, the queue, save and predict."""
+"""The Networks page under AppTest: live curves, Stop, presets, the queue, a reload that finds
+the running job again, save and predict."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from genre_core.experiments.recipe import DataSpec
 from genre_core.runs.checkpoints import network_bytes
 
 
-def _networks_page(n: int = 600) -> AppTest:
-    return app_with_upload(make_tracks(n, seed=5), "networks")
+def _networks_page(n: int = 600, query: dict | None = None) -> AppTest:
+    return app_with_upload(make_tracks(n, seed=5), "networks", query=query)
 
 
 def test_training_streams_a_growing_curve_and_stop_keeps_the_best_weights():
@@ -195,3 +196,29 @@ def experiments_recipe(at: AppTest):
     from genre_core import experiments
 
     return experiments.load_recipe(next(c.value for c in at.code if '"kind": "net"' in c.value))
+
+
+def test_a_reload_finds_the_running_job_and_another_session_does_not():
+    """A job outlives its browser tab: the page keeps the job's id in its URL, so a reload (a
+    new session with the same URL) finds the running job, its curve so far and its result; a
+    session without the id never sees it."""
+    at = _networks_page()
+    job = start_network(at, 300)
+    assert at.query_params["nets"] == [job.id] or at.query_params["nets"] == job.id
+    poll_page(at, lambda: (live_epochs(at) or 0) >= 2)
+
+    reloaded = _networks_page(query={"nets": job.id})  # the same URL in a new session
+    assert reloaded.session_state["nets.job"].job is job.job
+    poll_page(reloaded, lambda: (live_epochs(reloaded) or 0) >= 3)  # the curve so far, growing
+
+    stranger = _networks_page()  # another student's tab: no id, no job
+    assert stranger.session_state["nets.job"] is None
+    assert not stranger.get("progress") and not live_epochs(stranger)
+
+    reloaded.button(key="nets.stop").click().run()
+    poll_page(reloaded, lambda: not job.running, timeout=60)
+    reloaded.run()
+    assert job.status == "stopped"
+    assert network_result(reloaded).stop_reason == "stopped"
+    at.run()  # the first tab sees the same end
+    assert network_result(at).stop_reason == "stopped"

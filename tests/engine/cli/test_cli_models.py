@@ -16,23 +16,17 @@ def csv_path(tmp_path) -> Path:
     return tracks_csv(tmp_path / "tracks.csv", 150, seed=2)
 
 
-def test_train_prints_the_scores_as_json(csv_path):
-    done = run_cli(
-        "train",
-        "--data",
-        str(csv_path),
-        "--model",
-        "logreg",
-        "--param",
-        "C=0.5",
-        "--test-size",
-        "0.2",
-        "--seed",
-        "3",
-        "--json",
-    )
+def train_result(csv_path: Path, model: str, *options: str) -> dict:
+    """The JSON printed by ``train`` of ``model`` on ``csv_path`` with ``options``."""
+    done = run_cli("train", "--data", str(csv_path), "--model", model, *options)
     assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    return json.loads(done.stdout)
+
+
+def test_train_prints_the_scores_as_json(csv_path):
+    result = train_result(
+        csv_path, "logreg", "--param", "C=0.5", "--test-size", "0.2", "--seed", "3", "--json"
+    )
     for key in (
         "accuracy",
         "f1_macro",
@@ -50,11 +44,8 @@ def test_train_prints_the_scores_as_json(csv_path):
 
 
 def test_train_with_a_grouped_split_and_chosen_genres(csv_path):
-    done = run_cli(
-        "train",
-        "--data",
-        str(csv_path),
-        "--model",
+    result = train_result(
+        csv_path,
         "knn",
         "--preset",
         "genre-factor",
@@ -65,8 +56,6 @@ def test_train_with_a_grouped_split_and_chosen_genres(csv_path):
         "--features",
         "danceability,energy",
     )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
     assert result["n_train"] + result["n_test"] == 100
     assert result["params"]["n_neighbors"] == 12
 
