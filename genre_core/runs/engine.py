@@ -319,7 +319,7 @@ class Engine:
             self._send(job)
 
     def _send(self, job: Job) -> None:
-        from distributed import Queue
+        from distributed import Queue, fire_and_forget
 
         upload, env = None, {}
         if self.cluster is None:  # workers elsewhere may lack the user's file
@@ -338,6 +338,10 @@ class Engine:
             key=f"genre-lab-job-{job.id}-{job.attempts}",
             pure=False,
         )
+        if self.cluster is None:
+            # an external cluster keeps the job when this client goes (a web server restart):
+            # it runs to its end and its run lands in the history
+            fire_and_forget(self._futures[job.id])
         job.status = "queued"
 
     # ---- reading ---------------------------------------------------------------------------
@@ -402,14 +406,14 @@ class Engine:
         if job.status == "queued":
             future = self._futures.get(job.id)
             if future is not None:
-                future.cancel()
+                future.cancel(force=True)
 
     def _enforce_stop(self, job: Job) -> None:
         """Cancel a job that ignored Stop for :data:`STOP_GRACE` seconds and restart its worker
         (in the background: a restart takes seconds, the watcher must go on)."""
         future = self._futures.get(job.id)
         if future is not None:
-            future.cancel()
+            future.cancel(force=True)
         self._finish(job, "stopped", "the job did not stop by itself and was cancelled.")
         if job.worker:
 

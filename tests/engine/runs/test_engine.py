@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -21,6 +22,7 @@ from genre_core.errors import DataError
 from genre_core.experiments.net import NetSpec
 from genre_core.experiments.recipe import DataSpec
 from genre_core.experiments.train import ModelChoice, TrainSpec
+from genre_core.runs import history
 from genre_core.runs.engine import FAILED_WORKER, Engine
 
 FEATURES = ("danceability", "energy", "tempo")
@@ -168,6 +170,17 @@ def test_a_scheduler_and_two_worker_processes_started_like_other_machines(table,
         assert main(["run", str(recipe), "--scheduler", address, "--json", "--quiet"]) == 0
         printed = json.loads(capsys.readouterr().out)
         assert printed["runs"][0]["accuracy"] == accuracy(experiments.run(classical(table)))
+
+        # the web server restarts mid-job: its client goes, the job runs on and is logged
+        logged_before = len(history.list_runs())
+        job = engine.submit(replace(network(table, 30), log=True), "restarting-server")
+        started(job)
+        engine.close()
+        engine = None
+        deadline = time.monotonic() + 300
+        while len(history.list_runs()) == logged_before:
+            assert time.monotonic() < deadline, "the job's run never reached the history"
+            time.sleep(1)
     finally:
         if engine is not None:
             engine.close()
