@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from threading import Event
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -113,7 +112,7 @@ def run_table2(
     held_out: int = 2000,
     seed: int = 0,
     callback: Callable[[dict], None] | None = None,
-    cancel: Event | None = None,
+    cancel: CancelFlag | None = None,
 ) -> pd.DataFrame:
     """Run Table 2's experiments; one row each with the report's accuracies next to ours.
 
@@ -173,7 +172,7 @@ def size_curve(
     point_estimate: bool = True,
     seed: int = 0,
     callback: Callable[[dict], None] | None = None,
-    cancel: Event | None = None,
+    cancel: CancelFlag | None = None,
 ) -> pd.DataFrame:
     """Held-out accuracy of each named config (and the point-estimate LR) per training size.
 

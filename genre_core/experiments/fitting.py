@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,7 @@ from genre_core.data.splits import Split, SplitSpec, group_codes, split_rows
 from genre_core.errors import DataError
 from genre_core.metrics.evaluation import Evaluation, HeldOut, evaluate
 from genre_core.models.classical import make_model, model_title, resolve_params
-from genre_core.runs.progress import CancelFlag, check_cancel, emit
+from genre_core.runs.progress import CancelFlag, Progress, check_cancel, emit
 from genre_core.runs.records import (
     Record,
     evaluation_metrics,
@@ -34,8 +34,6 @@ from genre_core.runs.records import (
     held_out_arrays,
     skops_bytes,
 )
-
-Callback = Callable[[dict], None]
 
 
 @dataclass(frozen=True)
@@ -174,7 +172,7 @@ def kept_positions(frame: pd.DataFrame, label: str, genres: Sequence[str] = ()) 
 
 
 def model_inputs(
-    frame: pd.DataFrame, label: str, config: TrainConfig, callback: Callback | None = None
+    frame: pd.DataFrame, label: str, config: TrainConfig, callback: Progress | None = None
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Layout]:
     """Like :func:`training_table`, for the config's feature set: the numeric features, the
     title embeddings (computed once, then read from the shared cache) and the artist."""
@@ -206,7 +204,7 @@ def train_model(
     label: str,
     config: TrainConfig,
     *,
-    callback: Callback | None = None,
+    callback: Progress | None = None,
     n_boot: int = 1000,
 ) -> TrainResult:
     """Split, fit the pipeline on the training part, and evaluate on the test part.
@@ -325,7 +323,7 @@ def cross_validate(
     groups: np.ndarray | None = None,
     k: int = 5,
     seed: int = 0,
-    callback: Callback | None = None,
+    callback: Progress | None = None,
     cancel: CancelFlag | None = None,
 ) -> CVResult:
     """k-fold cross-validation of an unfitted pipeline (refitted from scratch on each fold).

@@ -23,7 +23,7 @@ from genre_core.data.preprocess import IMPUTERS, SCALERS, PrepConfig
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import Outcome
-from genre_core.experiments.fitting import Callback, cv_folds, groups_for, training_table
+from genre_core.experiments.fitting import Progress, cv_folds, groups_for, training_table
 from genre_core.experiments.recipe import (
     DataSpec,
     Recipe,
@@ -200,7 +200,7 @@ def grid_search(
     groups: np.ndarray | None = None,
     k: int = 5,
     seed: int = 0,
-    callback: Callback | None = None,
+    callback: Progress | None = None,
     cancel: CancelFlag | None = None,
 ) -> pd.DataFrame:
     """Cross-validated accuracy of every combination in ``grid``, best first.
@@ -270,7 +270,7 @@ class GridResult:
 
 def run(
     spec: GridSpec,
-    progress: Callback | None = None,
+    progress: Progress | None = None,
     cancel: CancelFlag | None = None,
     *,
     dataset: Dataset | None = None,

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from threading import Event
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from genre_core.data.preprocess import PrepConfig
@@ -29,7 +28,6 @@ from genre_core.experiments.net_training import (
     DEFAULT_SPLIT,
     NetConfig,
     NetResult,
-    Sink,
     predict_frame,
     predict_tracks,
     train_network,
@@ -53,6 +51,7 @@ from genre_core.models.presets import (
     preset_params,
 )
 from genre_core.params import Param, ParamSet
+from genre_core.runs.progress import CancelFlag, Progress
 
 if TYPE_CHECKING:  # torch is imported when a network trains, not when a recipe is read
     from genre_core.data.dataset import Dataset
@@ -283,8 +282,8 @@ Spec = NetSpec
 
 def run(
     spec: NetSpec,
-    progress: Sink | None = None,
-    cancel: Event | None = None,
+    progress: Progress | None = None,
+    cancel: CancelFlag | None = None,
     *,
     dataset: Dataset | None = None,
     source: str = "recipe",

@@ -12,7 +12,6 @@ import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from threading import Event
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,7 +23,7 @@ from genre_core.errors import DataError
 from genre_core.experiments.fitting import kept_positions, training_table
 from genre_core.experiments.predict import predict_table
 from genre_core.metrics.evaluation import Evaluation, HeldOut, evaluate
-from genre_core.runs.progress import Progress
+from genre_core.runs.progress import CancelFlag, Progress
 from genre_core.runs.records import Record, evaluation_metrics, flat_params, held_out_arrays
 
 if TYPE_CHECKING:  # torch is imported when a network trains, not when this module is read
@@ -32,7 +31,6 @@ if TYPE_CHECKING:  # torch is imported when a network trains, not when this modu
 
     from genre_core.models.networks import NetClassifier
 
-Sink = Progress  # receives one event dict per step
 DEFAULT_SPLIT = SplitSpec(train=0.6, validation=0.2, test=0.2)
 
 
@@ -131,8 +129,8 @@ def train_network(
     label: str,
     config: NetConfig,
     *,
-    sink: Sink | None = None,
-    cancel: Event | None = None,
+    sink: Progress | None = None,
+    cancel: CancelFlag | None = None,
     initial_state: Mapping[str, Any] | None = None,
     n_boot: int = 1000,
 ) -> NetResult:
@@ -267,7 +265,6 @@ __all__ = [
     "DEFAULT_SPLIT",
     "NetConfig",
     "NetResult",
-    "Sink",
     "predict_frame",
     "predict_tracks",
     "train_network",

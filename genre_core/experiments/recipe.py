@@ -13,7 +13,7 @@ import dataclasses
 import json
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -25,10 +25,9 @@ from genre_core.data.registry import DATASETS, DEFAULT_DATASET
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.params import Param, ParamSet
-from genre_core.runs.progress import emit
+from genre_core.runs.progress import Progress, emit
 
 FORMAT_VERSION = 1
-Progress = Callable[[dict], None]
 SEED = Param("seed", "int", 0, 0, 2**31 - 1, help="the random state of the models")
 
 

@@ -25,7 +25,7 @@ from genre_core.data.dataset import Dataset
 from genre_core.errors import DataError
 from genre_core.experiments.recipe import Recipe
 from genre_core.experiments.search_space import NETWORK, decode_params
-from genre_core.runs.progress import Cancelled, check_cancel
+from genre_core.runs.progress import CancelFlag, Cancelled, check_cancel
 from genre_core.runs.studies import guarded, url_of
 
 # The functions read a SearchSpec (genre_core.experiments.search), which imports this module.
@@ -111,7 +111,7 @@ def score(objective: str, acc_val: float, acc_train: float, f1: float, weights) 
 
 
 def make_objective(
-    spec: SearchSpec, data: SearchData, cancel: Event | None = None
+    spec: SearchSpec, data: SearchData, cancel: CancelFlag | None = None
 ) -> Callable[[optuna.Trial], float]:
     """The function a study maximises: the mean over folds of the spec's objective.
 
@@ -268,7 +268,7 @@ def run_study(
     *,
     n_trials: int | None = None,
     emit: Emit | None = None,
-    cancel: Event | None = None,
+    cancel: CancelFlag | None = None,
     timeout: float | None = None,
 ) -> pd.DataFrame:
     """Run trials in this process until the study's budget is spent (or ``n_trials`` here, the

@@ -22,7 +22,7 @@ from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import Outcome
 from genre_core.experiments.fitting import (
-    Callback,
+    Progress,
     TrainConfig,
     TrainResult,
     cross_validate,
@@ -300,7 +300,7 @@ def prepared(spec: Recipe, dataset: Dataset | None = None) -> Dataset:
 
 def run(
     spec: TrainSpec,
-    progress: Callback | None = None,
+    progress: Progress | None = None,
     cancel: CancelFlag | None = None,
     *,
     dataset: Dataset | None = None,
@@ -378,7 +378,7 @@ def _cross_validation(
     table: Dataset,
     config: TrainConfig,
     folds: int,
-    progress: Callback | None,
+    progress: Progress | None,
     cancel: CancelFlag | None,
 ) -> dict | None:
     if not folds:

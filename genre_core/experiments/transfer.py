@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from threading import Event
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from genre_core.data.preprocess import PrepConfig
@@ -42,7 +41,7 @@ from genre_core.experiments.transfer_protocol import (
 from genre_core.metrics.evaluation import evaluation_summary
 from genre_core.models.presets import NET_PARAMS, PRESETS, RECURRENT
 from genre_core.params import Param, ParamSet
-from genre_core.runs.progress import Progress
+from genre_core.runs.progress import CancelFlag, Progress
 
 if TYPE_CHECKING:
     from genre_core.data.dataset import Dataset
@@ -264,7 +263,7 @@ def summary(result: TransferResult, run_ids: Mapping[str, str] | None = None) ->
 def run(
     spec: TransferSpec,
     progress: Progress | None = None,
-    cancel: Event | None = None,
+    cancel: CancelFlag | None = None,
     *,
     dataset: Dataset | None = None,
 ) -> Outcome:

@@ -39,7 +39,6 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from threading import Event
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -50,7 +49,7 @@ from genre_core.data.preprocess import PrepConfig, select_genres
 from genre_core.data.splits import SplitSpec, split_rows
 from genre_core.errors import DataError
 from genre_core.metrics.evaluation import Evaluation, HeldOut, evaluate
-from genre_core.runs.progress import Progress
+from genre_core.runs.progress import CancelFlag, Progress, emit
 from genre_core.runs.records import Record, evaluation_metrics, flat_params, held_out_arrays
 
 if TYPE_CHECKING:  # torch is imported when a network trains, not when a recipe is read
@@ -266,18 +265,13 @@ def _tagged(sink: Progress | None, name: str) -> Progress | None:
     return lambda event: sink({**event, "run": name})
 
 
-def _emit(sink: Progress | None, **event) -> None:
-    if sink is not None:
-        sink(event)
-
-
 def run_transfer(
     frame: pd.DataFrame,
     label: str,
     config: TransferConfig,
     *,
     sink: Progress | None = None,
-    cancel: Event | None = None,
+    cancel: CancelFlag | None = None,
     n_boot: int = 1000,
 ) -> TransferResult:
     """Train the source network, then each option, as the module's protocol says.
@@ -315,7 +309,7 @@ def run_transfer(
         feature_set=config.feature_set,
         numeric=config.features,
         text=config.text,
-        progress=lambda done, total: _emit(sink, stage="embed", done=done, total=total),
+        progress=lambda done, total: emit(sink, stage="embed", done=done, total=total),
     )
     split = split_rows(table, label, config.split)
     is_new = y == config.new_genre
@@ -347,13 +341,13 @@ def run_transfer(
         "features": Xp.shape[1],
     }
     options = [o for o in OPTIONS if o in config.options]
-    _emit(sink, stage="start", runs=[SOURCE, *options], **sizes)
+    emit(sink, stage="start", runs=[SOURCE, *options], **sizes)
     epochs = int(config.params.get("max_epochs", NetClassifier().max_epochs))
     source_epochs = int(config.source_epochs or epochs)
 
     def train(name, train_rows, valid_rows, test_rows, initial=None, **changes) -> RunResult:
         net = NetClassifier(**config.network_params(**changes))
-        _emit(sink, stage="run", run=name, epochs=int(net.max_epochs))
+        emit(sink, stage="run", run=name, epochs=int(net.max_epochs))
         started = time.perf_counter()
         net.fit(
             Xp[train_rows],

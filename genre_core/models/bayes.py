@@ -52,13 +52,12 @@ from genre_core.models.bayes_config import (
     BayesConfig,
 )
 from genre_core.models.bayes_data import REPORT_PREP, Prepared, prepare, prepare_rows
-from genre_core.runs.progress import CancelFlag, check_cancel, emit
+from genre_core.runs.progress import CancelFlag, Progress, check_cancel, emit
 
 # Guide parameters live in the guide, not in Pyro's global parameter store, so two fits in two
 # threads (two browser sessions) never share or overwrite each other's parameters.
 pyro.settings.set(module_local_params=True)
 
-Callback = Callable[[dict], None]
 JIT, FULL = True, True
 THREADS = 1  # these matrices are small: on two shared cores, two torch threads run ~10x slower
 
@@ -176,7 +175,7 @@ def fit(
     *,
     classes: Sequence[str],
     features: Sequence[str],
-    callback: Callback | None = None,
+    callback: Progress | None = None,
     cancel: CancelFlag | None = None,
 ) -> BayesFit:
     """Infer the posterior of ``config.model`` given scaled features ``X`` and genre codes ``y``.
@@ -242,7 +241,7 @@ def fit_rows(
     data: Prepared,
     config: BayesConfig,
     *,
-    callback: Callback | None = None,
+    callback: Progress | None = None,
     cancel: CancelFlag | None = None,
 ) -> BayesFit:
     """:func:`fit` on the training rows of ``data`` (its genres and features named)."""

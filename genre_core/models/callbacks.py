@@ -19,8 +19,6 @@ from torch import nn
 from genre_core.models.layers import snapshot
 from genre_core.runs.progress import Progress
 
-Sink = Progress  # receives one event dict per step
-
 
 class StopTraining(KeyboardInterrupt):
     """skorch ends its loop quietly on a KeyboardInterrupt and still runs ``on_train_end``."""
@@ -52,7 +50,7 @@ class EpochRecorder(Callback):
         The planned epochs (passed on in every event).
     """
 
-    def __init__(self, sink: Sink | None = None, epochs: int = 0):
+    def __init__(self, sink: Progress | None = None, epochs: int = 0):
         self.sink = sink
         self.epochs = epochs
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from threading import Event
 
 import numpy as np
 import torch
@@ -39,12 +38,12 @@ from genre_core.models.callbacks import (
     EarlyStopping,
     EpochRecorder,
     GradientValueClipping,
-    Sink,
 )
 from genre_core.models.layers import build_mlp, freeze_body, init_weights, load_matching
 from genre_core.models.presets import NET_PARAMS
 from genre_core.models.sequences import build_sequence_net
 from genre_core.runs.budget import torch_device
+from genre_core.runs.progress import CancelFlag, Progress
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -244,8 +243,8 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
         X_valid=None,
         y_valid=None,
         *,
-        sink: Sink | None = None,
-        cancel: Event | None = None,
+        sink: Progress | None = None,
+        cancel: CancelFlag | None = None,
         initial_state: Mapping[str, torch.Tensor] | None = None,
     ):
         """Train on ``X, y``, validating on ``X_valid, y_valid`` (or a held-out share).
@@ -368,4 +367,4 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-__all__ = ["OPTIMIZERS", "NetClassifier", "Sink", "configure_threads"]
+__all__ = ["OPTIMIZERS", "NetClassifier", "configure_threads"]
