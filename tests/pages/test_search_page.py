@@ -107,7 +107,10 @@ def test_stop_ends_a_network_search_and_keeps_the_finished_trials(search_page):
     at.text_input(key="search.rows").set_value("none")
     at.button(key="search.start").click().run()
     job = at.session_state["search.job"]
-    poll_page(at, lambda: any(e.get("stage") == "trial" for e in job.events))
+    # wait on what the page drew, not on the job's events: the engine's watcher may add a
+    # trial between the page's last run and the check
+    poll_page(at, lambda: "Trials and the best so far" in chart_titles(at))
+    assert any(e.get("stage") == "trial" for e in job.events)
     assert "of 50 trials" in at.get("progress")[0].proto.text
     assert "Trials and the best so far" in chart_titles(at)
     at.button(key="search.stop").click().run()
