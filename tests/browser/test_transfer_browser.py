@@ -19,7 +19,7 @@ def test_compare_freeze_fine_tune_and_scratch_on_a_new_genre(page: Page, app_url
     set_number(page, "Epochs", "5")
     set_number(page, "Target accuracy", "0.45")
     page.get_by_role("button", name="Compare").click()
-    expect(page.get_by_text("Source network (1 of 4): epoch")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Source network (1 of 4): epoch")).to_be_visible(timeout=180_000)
     wait_live_points(page, 1)
     expect(page.get_by_role("button", name="Stop", exact=True)).to_be_visible()
     screenshot(page, "transfer-running")
