@@ -26,13 +26,7 @@ from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import Outcome
 from genre_core.experiments.bayes_tables import TABLE2, experiment
-from genre_core.experiments.recipe import (
-    DataSpec,
-    Recipe,
-    RecipeError,
-    field_error,
-    log_to_history,
-)
+from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError
 from genre_core.metrics.evaluation import Evaluation, evaluate, evaluation_summary
 from genre_core.models import bayes, posterior
 from genre_core.models.bayes import (
@@ -147,7 +141,7 @@ def _parse(params: ParamSet, name: str, value: Any, where: str) -> Any:
     try:
         return params.get(name).parse(value)
     except DataError as error:
-        raise field_error(where, error) from None
+        raise RecipeError.of_field(where, error) from None
 
 
 def preset_values(number: int) -> dict[str, Any]:
@@ -329,8 +323,9 @@ def run(
     result = analyse(fitted, data, table)
     run_id, warnings = None, []
     if spec.log:
-        run_id = log_to_history(
-            progress, result.record(), warnings, source=source, dataset=table.name
+        record = result.record()
+        run_id = spec.log_to_history(
+            progress, record, warnings, source=source, dataset=table.name, with_recipe=False
         )
     summary = {"kind": spec.kind, "dataset": table.name, "runs": [result.summary(run_id)]}
     return Outcome.of_run(spec, summary, result, run_id, warnings)

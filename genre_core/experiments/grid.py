@@ -24,14 +24,7 @@ from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import Outcome
 from genre_core.experiments.fitting import Progress, cv_folds, groups_for, training_table
-from genre_core.experiments.recipe import (
-    DataSpec,
-    Recipe,
-    RecipeError,
-    check_genres,
-    check_options,
-    field_error,
-)
+from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError
 from genre_core.experiments.train import check_model_choice, model_params
 from genre_core.models.classical import MODELS, get_model, make_model, resolve_params
 from genre_core.params import Param, ParamSet
@@ -156,8 +149,8 @@ class GridSpec(Recipe):
                 raise RecipeError(f"grid.{name}: give at least one value.")
             for value in values:
                 model_params(spec, {name: value}, "grid")
-        check_options(self, ("imputer", "scaler", "folds"))
-        check_genres(self.data)
+        self.check_options(("imputer", "scaler", "folds"))
+        self.data.check_genres()
 
     def parsed_grid(self) -> dict[str, list]:
         """The grid in engine values (``"none"`` read as ``None``, ``"3"`` as 3, ...)."""
@@ -178,7 +171,7 @@ class GridSpec(Recipe):
         try:
             grid = parse_grid(text) if text else BASELINE_GRIDS.get(model)
         except DataError as error:
-            raise field_error("grid", error) from None
+            raise RecipeError.of_field("grid", error) from None
         if grid is None:
             raise RecipeError(f"grid: {model} has no baseline grid; give one with --grid.")
         params = model_params(get_model(model), rest)

@@ -25,13 +25,7 @@ from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import Outcome
 from genre_core.experiments.fitting import TrainConfig, TrainResult, train_model
-from genre_core.experiments.recipe import (
-    DataSpec,
-    Recipe,
-    RecipeError,
-    check_options,
-    log_to_history,
-)
+from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError
 from genre_core.experiments.train import check_model_choice, model_params
 from genre_core.metrics.evaluation import evaluation_summary
 from genre_core.models.classical import MODELS, get_model, model_title, resolve_params
@@ -204,7 +198,7 @@ class MergeCurveSpec(Recipe):
 
     def check(self) -> None:
         check_model_choice(self.model, self.preset, self.params)
-        check_options(self, ("min_genres", "seed"))
+        self.check_options(("min_genres", "seed"))
         if 0 < len(self.data.genres) <= self.min_genres:
             raise RecipeError(
                 f"data.genres: {len(self.data.genres)} genre(s) leave nothing to merge down to "
@@ -292,8 +286,8 @@ def run(
     warnings: list[str] = []
     if spec.log:
         for i, step in enumerate(steps):
-            run_ids[i] = log_to_history(
-                progress, step.result, warnings, source=source, dataset=table.name, recipe=spec
+            run_ids[i] = spec.log_to_history(
+                progress, step.result, warnings, source=source, dataset=table.name
             )
             if warnings:
                 break  # the store is failing: the next steps would say the same

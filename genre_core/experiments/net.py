@@ -32,14 +32,7 @@ from genre_core.experiments.net_training import (
     predict_tracks,
     train_network,
 )
-from genre_core.experiments.recipe import (
-    DataSpec,
-    Recipe,
-    RecipeError,
-    check_options,
-    field_error,
-    log_to_history,
-)
+from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError
 from genre_core.metrics.evaluation import evaluation_summary
 from genre_core.models.presets import (
     FEATURE_SETS,
@@ -92,7 +85,7 @@ def network_settings(values: Mapping[str, Any] | None, where: str = "params") ->
             param = NET_PARAMS.get(str(key), "the network")
             out[param.name] = param.parse(value, "network")
         except DataError as error:
-            raise field_error(f"{where}.{key}", error) from None
+            raise RecipeError.of_field(f"{where}.{key}", error) from None
     return out
 
 
@@ -155,7 +148,7 @@ class NetSpec(Recipe):
     def check(self) -> None:
         super().check()
         check_preset(self.preset)
-        check_options(self, ("feature_set", "imputer", "scaler"))
+        self.check_options(("feature_set", "imputer", "scaler"))
         if not self.split.validation > 0:
             raise RecipeError(
                 "split.validation: a network needs a validation share (above 0) to watch its "
@@ -192,7 +185,7 @@ class NetSpec(Recipe):
             try:
                 params[NET_PARAMS.get(key, "the network").name] = raw
             except DataError as error:
-                raise field_error(key, error) from None
+                raise RecipeError.of_field(key, error) from None
         own = {"feature_set": PRESETS[preset].feature_set if preset else "numeric", **settings}
         return cls(data, split, network_settings(params), preset, **own)
 
@@ -205,7 +198,7 @@ class NetSpec(Recipe):
         try:
             NetClassifier(**self.params).check_settings()
         except DataError as error:
-            raise field_error("params", error) from None
+            raise RecipeError.of_field("params", error) from None
         roles = dataset.roles
         if (self.params["kind"] == "title" or self.feature_set != "numeric") and not roles.text:
             raise RecipeError(
@@ -274,7 +267,7 @@ class NetSpec(Recipe):
         try:
             return network_state(raw, path.name)
         except DataError as error:
-            raise field_error("initial", error) from None
+            raise RecipeError.of_field("initial", error) from None
 
 
 Spec = NetSpec
@@ -318,9 +311,7 @@ def run(
     warnings = [result.stop_message] if result.stop_reason == "diverged" else []
     run_id = None
     if spec.log:
-        run_id = log_to_history(
-            progress, result, warnings, source=source, dataset=table.name, recipe=spec
-        )
+        run_id = spec.log_to_history(progress, result, warnings, source=source, dataset=table.name)
     summary = {
         "kind": spec.kind,
         "data": table.name,

@@ -34,6 +34,11 @@ SEED = Param("seed", "int", 0, 0, 2**31 - 1, help="the random state of the model
 class RecipeError(DataError):
     """A recipe that cannot run: its message names the field at fault."""
 
+    @classmethod
+    def of_field(cls, name: str, error: DataError) -> RecipeError:
+        """``error`` with the field ``name`` in front (for checks that call the engine)."""
+        return cls(f"{name}: {error}")
+
 
 @dataclass(frozen=True)
 class DataSpec:
@@ -119,6 +124,11 @@ class DataSpec:
             dataset = merge_dataset(dataset, self.merge)
         return keep_genres(dataset, self.genres)
 
+    def check_genres(self) -> None:
+        """Raise :class:`RecipeError` when a single genre is kept (nothing to classify)."""
+        if len(self.genres) == 1:
+            raise RecipeError("data.genres: choose at least two genres to classify (none: all).")
+
 
 def merge_dataset(dataset: Dataset, mapping: Mapping[str, str | None]) -> Dataset:
     """Relabel through the merge map; rows of dropped genres leave."""
@@ -160,6 +170,24 @@ class Recipe:
         is not a whole number of at least 0)."""
         if hasattr(self, "seed"):
             check_seed(self.seed)
+
+    def check_options(self, names: typing.Iterable[str] | None = None) -> None:
+        """Check the fields that are options of the kind (``names``; by default all) with
+        their Params.
+
+        Raises
+        ------
+        RecipeError
+            Naming the first field the schema refuses.
+        """
+        params = self.options()
+        for name in names if names is not None else params.names:
+            if not hasattr(self, name):
+                continue
+            try:
+                params.get(name).parse(getattr(self, name))
+            except DataError as error:
+                raise RecipeError.of_field(name, error) from None
 
     @classmethod
     def options(cls) -> ParamSet:
@@ -233,7 +261,7 @@ class Recipe:
             try:
                 settings["seed"] = SEED.parse(rest.pop("seed", split.seed))
             except DataError as error:
-                raise field_error("seed", error) from None
+                raise RecipeError.of_field("seed", error) from None
         return split, settings, rest
 
     @classmethod
@@ -255,9 +283,42 @@ class Recipe:
 
     def table_and_split(self, dataset: Dataset | None = None) -> tuple[Dataset, SplitSpec]:
         """The table the training steps read (see :meth:`load_table`) and the recipe's split
-        on it (:func:`resolve_split`)."""
+        on it (:meth:`split_on`)."""
         table = self.load_table(dataset, genres=False)
-        return table, resolve_split(self.split, table)
+        return table, self.split_on(table)
+
+    def split_on(self, table: Dataset) -> SplitSpec:
+        """The recipe's split with its group column found in ``table`` (:func:`resolve_split`).
+
+        Raises
+        ------
+        RecipeError
+            Naming ``split.group_column`` when the column is not in the table.
+        """
+        return resolve_split(self.split, table)
+
+    def log_to_history(
+        self,
+        progress: Progress | None,
+        result: Any,
+        warnings: list[str],
+        *,
+        source: str,
+        dataset: str | None,
+        with_recipe: bool = True,
+    ) -> str | None:
+        """Log one result of this recipe to the run history (with the recipe, unless
+        ``with_recipe`` is false) and tell ``progress`` (``logged`` or ``store-error``); the
+        run's id, or ``None`` when the store failed, the sentence saying so added to
+        ``warnings``."""
+        from genre_core.runs.history import log_event
+
+        recipe = self if with_recipe else None
+        event = log_event(result, source=source, dataset=dataset, recipe=recipe)
+        emit(progress, **event)
+        if event["stage"] == "store-error":
+            warnings.append(event["message"])
+        return event.get("run_id")
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "version": FORMAT_VERSION, **_encode(self)}
@@ -395,38 +456,14 @@ def parse_options(
         try:
             parsed[param.name] = param.parse(raw)
         except DataError as error:
-            raise field_error(param.name, error) from None
+            raise RecipeError.of_field(param.name, error) from None
     return parsed, rest
-
-
-def check_options(recipe: Recipe, names: typing.Iterable[str] | None = None) -> None:
-    """Check the recipe's fields that are options of its kind with their Params.
-
-    Raises
-    ------
-    RecipeError
-        Naming the first field the schema refuses.
-    """
-    params = recipe.options()
-    for name in names if names is not None else params.names:
-        if not hasattr(recipe, name):
-            continue
-        try:
-            params.get(name).parse(getattr(recipe, name))
-        except DataError as error:
-            raise field_error(name, error) from None
 
 
 def check_seed(value: Any, name: str = "seed") -> None:
     """Raise :class:`RecipeError` unless ``value`` is a whole number of at least 0."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise RecipeError(f"{name}: must be a whole number of at least 0, not {value!r}.")
-
-
-def check_genres(data: DataSpec) -> None:
-    """Raise :class:`RecipeError` when ``data`` keeps a single genre (nothing to classify)."""
-    if len(data.genres) == 1:
-        raise RecipeError("data.genres: choose at least two genres to classify (none: all).")
 
 
 def resolve_split(split: SplitSpec, dataset: Dataset) -> SplitSpec:
@@ -450,44 +487,14 @@ def resolve_split(split: SplitSpec, dataset: Dataset) -> SplitSpec:
     return dataclasses.replace(split, group_column=column)
 
 
-def log_to_history(
-    progress: Progress | None,
-    result: Any,
-    warnings: list[str],
-    *,
-    source: str,
-    dataset: str | None,
-    recipe: Recipe | None = None,
-) -> str | None:
-    """Log one result (with the recipe it came from) to the run history and tell
-    ``progress`` (``logged`` or ``store-error``); the run's id, or ``None`` when the store
-    failed, the sentence saying so added to ``warnings``."""
-    from genre_core.runs.history import log_event
-
-    event = log_event(result, source=source, dataset=dataset, recipe=recipe)
-    emit(progress, **event)
-    if event["stage"] == "store-error":
-        warnings.append(event["message"])
-    return event.get("run_id")
-
-
-def field_error(name: str, error: DataError) -> RecipeError:
-    """``error`` re-raised with the field ``name`` in front (for checks that call the engine)."""
-    return RecipeError(f"{name}: {error}")
-
-
 __all__ = [
     "SEED",
     "DataSpec",
-    "check_genres",
-    "check_options",
     "check_seed",
-    "log_to_history",
     "parse_options",
     "Recipe",
     "RecipeError",
     "field",
-    "field_error",
     "keep_genres",
     "merge_dataset",
     "resolve_split",

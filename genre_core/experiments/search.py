@@ -27,15 +27,7 @@ from genre_core.data.dataset import Dataset
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import Outcome
-from genre_core.experiments.recipe import (
-    DataSpec,
-    Recipe,
-    RecipeError,
-    check_options,
-    field_error,
-    log_to_history,
-    resolve_split,
-)
+from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError
 from genre_core.experiments.search_space import (
     DEVELOPMENT_BEST,
     DEVELOPMENT_GRID,
@@ -153,9 +145,9 @@ class SearchSpec(Recipe):
         try:
             params = model_params(self.model)
         except DataError as error:
-            raise field_error("model", error) from None
-        check_options(self, ("objective", "folds", "holdout", "sampler", "pruner", "n_trials",
-                             "grid_points", "rows", "trials_here"))  # fmt: skip
+            raise RecipeError.of_field("model", error) from None
+        self.check_options(("objective", "folds", "holdout", "sampler", "pruner", "n_trials",
+                            "grid_points", "rows", "trials_here"))  # fmt: skip
         if len(self.weights) != 2 or not all(math.isfinite(w) and w >= 0 for w in self.weights):
             raise RecipeError("weights: the Genre Factor weights must be two numbers, 0 or above.")
         if self.model == NETWORK and self.split.validation <= 0:
@@ -166,11 +158,11 @@ class SearchSpec(Recipe):
             try:
                 params.get(name, self.model).parse(value, self.model)
             except DataError as error:
-                raise field_error(f"base.{name}", error) from None
+                raise RecipeError.of_field(f"base.{name}", error) from None
         try:
             check_space(self.model, self.space)
         except DataError as error:
-            raise field_error("space", error) from None
+            raise RecipeError.of_field("space", error) from None
 
     # ---- the recipe's other forms ------------------------------------------------------------
 
@@ -219,7 +211,7 @@ class SearchSpec(Recipe):
         except RecipeError:
             raise
         except DataError as error:  # the named space
-            raise field_error("space", error) from None
+            raise RecipeError.of_field("space", error) from None
         return cls(data, split, model, space, base, weights=weights, **settings)
 
 
@@ -321,7 +313,7 @@ def train_best(
     """Train a configuration with the usual engine on the spec's train/validation/test split,
     so it is tested once (a ``TrainResult`` or a ``NetResult``). ``dataset`` already has the
     spec's data choices applied."""
-    split = resolve_split(spec.split, dataset)
+    split = spec.split_on(dataset)
     frame, label = dataset.frame, dataset.roles.label
     features = tuple(dataset.roles.features)
     if spec.model == NETWORK:
@@ -405,8 +397,8 @@ def run(
         emit(progress, stage="train-best", study=name)
         trained = train_best(spec, best, table, sink=progress, cancel=cancel)
         if spec.log:
-            run_id = log_to_history(
-                progress, trained, warnings, source="search", dataset=table.name, recipe=spec
+            run_id = spec.log_to_history(
+                progress, trained, warnings, source="search", dataset=table.name
             )
         from genre_core.metrics.evaluation import evaluation_summary
 

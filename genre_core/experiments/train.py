@@ -30,16 +30,7 @@ from genre_core.experiments.fitting import (
     train_model,
     training_table,
 )
-from genre_core.experiments.recipe import (
-    DataSpec,
-    Recipe,
-    RecipeError,
-    check_genres,
-    check_options,
-    field_error,
-    log_to_history,
-    resolve_split,
-)
+from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError
 from genre_core.metrics.evaluation import evaluation_summary
 from genre_core.models.classical import (
     MODELS,
@@ -122,7 +113,7 @@ def check_model_choice(
     try:
         spec = get_model(model)
     except DataError as error:
-        raise field_error(f"{where}{name}", error) from None
+        raise RecipeError.of_field(f"{where}{name}", error) from None
     if preset and preset not in spec.presets:
         known = ", ".join(spec.presets) or "none"
         raise RecipeError(
@@ -145,7 +136,7 @@ def model_params(spec: ModelSpec, values: Mapping[str, Any], where: str = "param
         try:
             out[key] = spec.param(key).parse(value, spec.name)
         except DataError as error:
-            raise field_error(f"{where}.{key}", error) from None
+            raise RecipeError.of_field(f"{where}.{key}", error) from None
     return out
 
 
@@ -199,7 +190,7 @@ class TrainSpec(Recipe):
         for name in ("artist", "log"):
             if not isinstance(getattr(self, name), bool):
                 raise RecipeError(f"{name}: expected true or false, not {getattr(self, name)!r}.")
-        check_options(self, ("feature_set", "imputer", "scaler", "cv_folds"))
+        self.check_options(("feature_set", "imputer", "scaler", "cv_folds"))
         if self.cv_folds == 1:
             raise RecipeError("cv_folds: cross-validation needs at least 2 folds (0: none).")
         if self.cv_folds and (self.feature_set != "numeric" or self.artist):
@@ -207,7 +198,7 @@ class TrainSpec(Recipe):
                 "cv_folds: cross-validation uses numeric features only; set it to 0 (none) "
                 "or use the numeric feature set without the artist."
             )
-        check_genres(self.data)
+        self.data.check_genres()
 
     @classmethod
     def from_settings(
@@ -235,7 +226,7 @@ class TrainSpec(Recipe):
                 try:
                     own[target][name] = MODELS[target].param(name).parse(raw, target)
                 except DataError as error:
-                    raise field_error(f"{key}", error) from None
+                    raise RecipeError.of_field(f"{key}", error) from None
         models = tuple(
             ModelChoice(n, preset if preset in MODELS[n].presets else None, own[n]) for n in names
         )
@@ -348,7 +339,9 @@ def run(
             continue
         run_id = None
         if spec.log:
-            run_id = log_to_history(progress, result, warnings, source=source, dataset=table.name)
+            run_id = spec.log_to_history(
+                progress, result, warnings, source=source, dataset=table.name, with_recipe=False
+            )
         runs.append(ModelRun(result, cv, run_id))
     if errors and not runs:
         raise errors[0]
@@ -400,6 +393,5 @@ __all__ = [
     "check_model_choice",
     "model_params",
     "prepared",
-    "resolve_split",
     "run",
 ]

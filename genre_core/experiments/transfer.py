@@ -16,14 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from genre_core.data.preprocess import PrepConfig
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
-from genre_core.experiments.recipe import (
-    DataSpec,
-    Recipe,
-    RecipeError,
-    check_options,
-    field_error,
-    log_to_history,
-)
+from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError
 from genre_core.experiments.transfer_protocol import (
     OPTIONS,
     SEED_FIGURES,
@@ -166,7 +159,7 @@ class TransferSpec(Recipe):
 
     def check(self) -> None:
         super().check()
-        check_options(self, FORM)
+        self.check_options(FORM)
         if len(set(self.source_genres)) < 2:
             raise RecipeError("source_genres: choose at least two source genres.")
         if not self.new_genre:
@@ -193,11 +186,11 @@ class TransferSpec(Recipe):
             try:
                 NETWORK_PARAMS.get(name).parse(value, "network")
             except DataError as error:
-                raise field_error(f"params.{name}", error) from None
+                raise RecipeError.of_field(f"params.{name}", error) from None
         try:
             self.config().check()
         except DataError as error:
-            raise field_error("params", error) from None
+            raise RecipeError.of_field("params", error) from None
 
     def config(self, features: Sequence[str] = (), text: Sequence[str] = ()) -> TransferConfig:
         """The engine's :class:`TransferConfig` for a table with these feature and title
@@ -284,8 +277,8 @@ def run(
     warnings: list[str] = []
     if spec.log:
         for record in result.records():
-            run_id = log_to_history(
-                progress, record, warnings, source=spec.origin, dataset=dataset.name, recipe=spec
+            run_id = spec.log_to_history(
+                progress, record, warnings, source=spec.origin, dataset=dataset.name
             )
             if run_id:
                 run_ids[record.params["option"]] = run_id
