@@ -2,7 +2,8 @@
 
 - :mod:`~genre_core.runs.progress`: progress events, ``Cancelled``, cooperative cancellation
 - :mod:`~genre_core.runs.budget`: one thread budget per job (torch, XGBoost, OpenMP, BLAS)
-- :mod:`~genre_core.runs.engine`: the job engine on Dask (``Engine``, ``run_job``)
+- :mod:`~genre_core.runs.engine`: the job engine on Dask (``Engine``, ``Job``)
+- :mod:`~genre_core.runs.worker`: what runs in a worker (``run_job``, the worker setup)
 - :mod:`~genre_core.runs.records`, :mod:`~genre_core.runs.store`,
   :mod:`~genre_core.runs.history`: the run history on MLflow
 - :mod:`~genre_core.runs.checkpoints`: networks as safetensors + JSON, never pickles

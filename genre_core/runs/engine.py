@@ -4,8 +4,8 @@ By default :class:`Engine` starts an embedded ``LocalCluster`` of worker *proces
 each, with a memory limit); given a scheduler address (``tcp://host:8786``) it uses that cluster
 instead, whose workers may live on other machines (``dask scheduler`` / ``dask worker``).
 
-A job is a recipe sent to a worker (:func:`run_job`). The worker runs it inside its thread
-budget and reports progress events on a Dask ``Queue`` named after the job; Stop sets a Dask
+A job is a recipe sent to a worker (:func:`~genre_core.runs.worker.run_job`). The worker runs it inside its thread
+budget and reports progress events on its engine's Dask ``Queue``; Stop sets a Dask
 ``Event`` the job checks between steps, and a job that ignores it is cancelled and its worker
 restarted. A watcher thread in the engine drains every job's events into the job's record, so a
 page (or a second tab with the job's id) reads a job's whole history without touching Dask. A
@@ -26,12 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from genre_core.errors import DataError
+from genre_core.runs.worker import EVENTS, NICE, STOP, Ended, run_job, worker_setup
 
-EVENTS = "genre-lab-events-{}"
-STOP = "genre-lab-stop-{}"
 STOP_GRACE = 5.0  # seconds a job may take to notice Stop before it is cancelled
 POLL = 0.25  # seconds between the watcher's rounds
-COALESCED = ("embed",)  # stages whose intermediate counters may be skipped
 SHARED_ENV = (  # what an embedded cluster's jobs take from the server that submits them
     "GENRE_DATA_DIR", "GENRE_CACHE_DIR", "GENRE_RUNS_DIR", "MLFLOW_TRACKING_URI",
     "GENRE_EMBED_FP32", "GENRE_DEVICE",
@@ -40,132 +38,6 @@ FAILED_WORKER = (
     "the worker process running this job died (it was killed, ran out of memory, or a native "
     "library crashed); the job was not retried, and the worker has been restarted."
 )
-
-
-# ---- on the worker ----------------------------------------------------------------------------
-
-
-class _StopFlag:
-    """A Dask Event read at most twice a second (each read is a round trip to the scheduler).
-
-    The first time it reads "set" it tells the engine (``on_seen``): a job that has seen Stop
-    is winding down (evaluating what it kept, logging it) and is not cancelled for slowness.
-    """
-
-    def __init__(self, event, on_seen: Callable[[], None]) -> None:
-        self.event = event
-        self.on_seen = on_seen
-        self.checked = 0.0
-        self.value = False
-
-    def is_set(self) -> bool:
-        now = time.monotonic()
-        if not self.value and now - self.checked > 0.5:
-            self.checked = now
-            self.value = bool(self.event.is_set())
-            if self.value:
-                self.on_seen()
-        return self.value
-
-
-class _Sender:
-    """Progress events onto the job's Dask Queue: every event at once, but for the counters of
-    many small steps (embedding batches), sent at most four times a second (the last always)."""
-
-    def __init__(self, queue) -> None:
-        self.queue = queue
-        self.held: dict | None = None
-        self.sent = 0.0
-
-    def __call__(self, event: dict) -> None:
-        event = _plain(event)
-        now = time.monotonic()
-        if event.get("stage") in COALESCED and event.get("done") != event.get("total"):
-            if now - self.sent < 0.25:
-                self.held = event
-                return
-        self.flush()
-        self.queue.put(event)
-        self.sent = now
-
-    def flush(self) -> None:
-        if self.held is not None:
-            held, self.held = self.held, None
-            self.queue.put(held)
-
-
-def _plain(event: dict) -> dict:
-    """The event with numpy scalars as Python numbers (the queue's messages are msgpack)."""
-    out = {}
-    for key, value in event.items():
-        if hasattr(value, "item") and callable(value.item):
-            value = value.item()
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[str(key)] = value
-    return out
-
-
-def run_job(
-    recipe: dict,
-    job_id: str,
-    upload: bytes | None = None,
-    options: dict | None = None,
-    env: dict | None = None,
-):
-    """Run a recipe on a Dask worker: the worker's thread budget, events on the job's queue,
-    Stop from the job's event; ``env`` (the submitting server's data, cache and run-store
-    settings, for workers on its machine) holds for the job's duration. Returns the
-    :class:`~genre_core.experiments.Outcome`."""
-    from distributed import Event, Queue, get_worker
-
-    from genre_core import experiments
-    from genre_core.data.dataset import keep_upload
-    from genre_core.runs.budget import thread_budget
-    from genre_core.runs.progress import Cancelled
-    from genre_core.runs.store import quiet_logs
-
-    quiet_logs()
-    worker = get_worker()
-    threads = worker.state.nthreads
-    send = _Sender(Queue(EVENTS.format(job_id)))
-    stop = _StopFlag(Event(STOP.format(job_id)), lambda: send({"stage": "_stopping"}))
-    if upload is not None:
-        keep_upload(upload)  # a worker on another machine gets the user's file with the job
-    send({"stage": "_started", "worker": worker.address, "pid": os.getpid(), "threads": threads})
-    with thread_budget(threads), _environment(env or {}):
-        try:
-            return experiments.run(experiments.load_recipe(recipe), send, stop, **(options or {}))
-        except Cancelled:
-            return Ended("stopped")
-        except DataError as error:  # bad input, said plainly: not a worker error to log
-            return Ended("failed", str(error))
-        finally:
-            send.flush()
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str]):
-    """Set environment variables for one job (a worker runs one job at a time)."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-@dataclass(frozen=True)
-class Ended:
-    """What a job that did not finish returns instead of an outcome: stopped, or failed with
-    a message for the user (expected endings are results, not worker errors)."""
-
-    status: str
-    error: str | None = None
 
 
 # ---- in the web server or the CLI -------------------------------------------------------------
@@ -227,6 +99,9 @@ class Engine:
         Jobs of one session (owner) running at once; the others wait, in order.
     queue_limit
         Jobs one session may have waiting.
+    nice
+        How much lower than the web server the workers run (0 to 19, Unix ``nice``): a page
+        stays quick to draw while every worker is busy.
     """
 
     def __init__(
@@ -237,9 +112,10 @@ class Engine:
         memory_limit: str | None = None,
         per_session: int = 1,
         queue_limit: int = 3,
+        nice: int = NICE,
     ) -> None:
         import dask
-        from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster, Queue
 
         # A worker that dies fails its job once, with a message, instead of retrying it
         # (a job that eats memory would otherwise kill worker after worker).
@@ -260,11 +136,14 @@ class Engine:
                 silence_logs=logging.CRITICAL,
             )
             self.client = Client(self.cluster)
+        with contextlib.suppress(Exception):  # a nicety: a job imports what it needs anyway
+            self.client.register_plugin(worker_setup(nice))
         self.per_session = max(1, per_session)
         self.queue_limit = max(0, queue_limit)
         self._jobs: dict[str, Job] = {}
         self._futures: dict[str, Any] = {}
-        self._queues: dict[str, Any] = {}
+        self._events_name = EVENTS.format(secrets.token_hex(8))
+        self._events = Queue(self._events_name, client=self.client)
         self._lock = threading.RLock()
         self._closed = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="genre-lab engine", daemon=True)
@@ -319,14 +198,13 @@ class Engine:
             self._send(job)
 
     def _send(self, job: Job) -> None:
-        from distributed import Queue, fire_and_forget
+        from distributed import fire_and_forget
 
         upload, env = None, {}
         if self.cluster is None:  # workers elsewhere may lack the user's file
             upload = _upload_of(job.recipe)
         else:  # workers on this machine use this server's folders and run store
             env = {key: os.environ[key] for key in SHARED_ENV if key in os.environ}
-        self._queues[job.id] = Queue(EVENTS.format(job.id), client=self.client)
         job.attempts += 1
         self._futures[job.id] = self.client.submit(
             run_job,
@@ -335,6 +213,7 @@ class Engine:
             upload,
             job.options,
             env,
+            self._events_name,
             key=f"genre-lab-job-{job.id}-{job.attempts}",
             pure=False,
         )
@@ -435,22 +314,22 @@ class Engine:
                 time.sleep(1)
 
     def _round(self) -> None:
+        self._drain()
         with self._lock:
             active = [j for j in self._jobs.values() if j.status in ("queued", "running")]
+        if any(self._ended(job) for job in active):
+            self._drain()  # a job's last events are on the queue before its future ends
         for job in active:
-            self._drain(job)
             future = self._futures.get(job.id)
             if future is None:
                 continue
             if future.status == "finished":
-                self._drain(job)
                 result = future.result()
                 if isinstance(result, Ended):
                     self._finish(job, result.status, result.error)
                 else:
                     self._finish(job, "done", outcome=result)
             elif future.status == "error":
-                self._drain(job)
                 error = future.exception()
                 if job.started is None and job.attempts < 2 and _killed(error):
                     # never started: its worker was restarted under it (a job that ignored
@@ -472,18 +351,23 @@ class Engine:
         with self._lock:
             self._dispatch()
 
-    def _drain(self, job: Job) -> None:
-        queue = self._queues.get(job.id)
-        if queue is None:
-            return
+    def _ended(self, job: Job) -> bool:
+        future = self._futures.get(job.id)
+        return future is not None and future.status in ("finished", "error", "cancelled")
+
+    def _drain(self) -> None:
+        """Every job's new events, from the engine's one queue (one call however many jobs)."""
         try:
-            events = queue.get(batch=True)
-        except Exception:  # noqa: BLE001 - a queue gone with its worker
+            events = self._events.get(batch=True)
+        except Exception:  # noqa: BLE001 - the scheduler is unreachable for a moment
             return
         if not events:
             return
         with self._lock:
             for event in events:
+                job = self._jobs.get(str(event.pop("_job", "")))
+                if job is None or not job.running:
+                    continue
                 if event.get("stage") == "_stopping":
                     job.stop_seen = True
                 if event.get("stage") == "_started":
@@ -502,7 +386,6 @@ class Engine:
             job.outcome, job.error, job.finished = outcome, error, time.time()
             job.status = status
             future = self._futures.pop(job.id, None)
-            self._queues.pop(job.id, None)
         if future is not None:
             future.release()  # a finished result is never recomputed when its worker dies
 

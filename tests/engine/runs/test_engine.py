@@ -96,6 +96,30 @@ def test_a_killed_worker_fails_only_its_job_once_and_the_next_one_succeeds(engin
     assert after.status == "done", after.error
 
 
+def _worker_state() -> tuple[set[int], bool]:
+    """(the nice values of this process's threads, whether torch is imported)."""
+    tasks = os.listdir("/proc/self/task")
+    return {os.getpriority(os.PRIO_PROCESS, int(t)) for t in tasks}, "torch" in sys.modules
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="Linux threads only")
+def test_workers_run_below_the_web_server_and_import_torch_while_idle(engine, table):
+    """Every worker (a restarted one too, after the killed-worker test) runs its jobs at a
+    lower priority than this process, the web server's stand-in, and imports torch ahead."""
+    deadline = time.monotonic() + 180
+    while True:
+        states = engine.client.run(_worker_state)
+        if len(states) == 2 and all(warm for _, warm in states.values()):
+            break
+        assert time.monotonic() < deadline, states
+        time.sleep(0.5)
+    lower = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)
+    for nices, _ in states.values():
+        assert min(nices) >= lower, states
+    in_a_job = engine.client.submit(_worker_state, pure=False).result()[0]
+    assert min(in_a_job) >= lower
+
+
 def test_a_session_runs_one_job_at_a_time_and_waits_in_order(engine, table):
     first = engine.submit(network(table, 3), "d")
     second = engine.submit(classical(table), "d")
