@@ -43,6 +43,10 @@ def thread_budget(n: int | None = None) -> Iterator[int]:
 
     n = max(1, int(n or default_threads()))
     torch = sys.modules.get("torch")
+    if torch is not None and getattr(torch.__spec__, "_initializing", False):
+        import importlib  # torch is being imported (a worker's warm-up): wait for it to finish
+
+        torch = importlib.import_module("torch")
     before = torch.get_num_threads() if torch is not None else None
     _BUDGET.append(n)
     try:
@@ -54,13 +58,6 @@ def thread_budget(n: int | None = None) -> Iterator[int]:
         _BUDGET.pop()
         if torch is not None and before is not None:
             torch.set_num_threads(before)
-
-
-def limit_torch(n: int | None = None) -> None:
-    """Set torch's intra-op threads to the budget (torch may be imported after the budget)."""
-    import torch
-
-    torch.set_num_threads(max(1, int(n or threads())))
 
 
 def torch_device(force_cpu: bool | None = None) -> str:

@@ -32,3 +32,33 @@ def test_torch_runs_on_the_gpu_only_when_there_is_one_and_it_is_allowed(monkeypa
     assert torch_device() == "cpu"
     monkeypatch.delenv("GENRE_DEVICE")
     assert torch_device() == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+RACE = """
+import sys, threading
+threading.Thread(target=lambda: __import__("torch"), daemon=True).start()
+while "torch" not in sys.modules:
+    pass
+partial = getattr(sys.modules["torch"].__spec__, "_initializing", False)
+from genre_core.runs.budget import thread_budget
+with thread_budget(1):
+    import torch
+    assert torch.get_num_threads() == 1
+print("partial" if partial else "complete")
+"""
+
+
+def test_a_job_starting_while_the_worker_still_imports_torch_waits_for_it():
+    """A worker imports torch in the background when it starts; a job that starts meanwhile
+    found a half-imported module ("partially initialized module 'torch' has no attribute
+    'get_num_threads'") before the budget waited for the import."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    done = subprocess.run(
+        [sys.executable, "-c", RACE], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "partial"  # the race was really run
