@@ -143,22 +143,27 @@ def rss_mb(pid: int) -> float:
     return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 1e6
 
 
-def run_class(engine: Engine, sessions: int, url: str, server_pid: int, every: float) -> dict:
-    probe = PageProbe(url, every)
-    probe.start()
-    peak = rss_mb(server_pid)
+def run_class(engine: Engine, sessions: int, server, every: float) -> dict:
+    """Submit the class's jobs at once and wait for them; with ``server`` (process, url) a
+    browser loads a page every ``every`` s meanwhile."""
+    probe = PageProbe(server[1], every) if server else None
+    if probe:
+        probe.start()
+    peak = rss_mb(server[0].pid) if server else float("nan")
     started = time.time()
     submitted = [engine.submit(recipe, owner) for owner, recipe in class_jobs(sessions)]
     while any(job.running for job in submitted):
-        peak = max(peak, rss_mb(server_pid))
+        if server:
+            peak = max(peak, rss_mb(server[0].pid))
         time.sleep(0.5)
     makespan = time.time() - started
-    probe.stop.set()
-    probe.join(120)
+    if probe:
+        probe.stop.set()
+        probe.join(120)
     return {
         "jobs": submitted,
         "makespan": makespan,
-        "renders": probe.times,
+        "renders": probe.times if probe else [],
         "server_rss_mb": peak,
     }
 
@@ -168,6 +173,8 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, nargs="+", default=[10, 20])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--every", type=float, default=2.0, help="seconds between page loads")
+    parser.add_argument("--no-page", action="store_true",
+                        help="no web server and no browser: the engine's own overhead only")
     args = parser.parse_args()
     if not os.environ.get("GENRE_DATA_DIR"):
         raise SystemExit("set GENRE_DATA_DIR (e.g. ../shared/datasets)")
@@ -181,11 +188,11 @@ def main() -> None:
               f"{machine[kind]:6.2f} s with all {default_threads()}")  # fmt: skip
 
     engine = Engine(workers=args.workers)
-    server, url = start_server(engine.cluster.scheduler_address)
+    server = None if args.no_page else start_server(engine.cluster.scheduler_address)
     try:
         engine.wait(engine.submit(xgboost_recipe(99), "warm-up"), timeout=600)  # imports, data
         for sessions in args.sessions:
-            result = run_class(engine, sessions, url, server.pid, args.every)
+            result = run_class(engine, sessions, server, args.every)
             jobs = result["jobs"]
             serial = sum(alone[job.kind] for job in jobs)
             serial_all = sum(machine[job.kind] for job in jobs)
@@ -211,8 +218,9 @@ def main() -> None:
             print(f"  web server RSS   {result['server_rss_mb']:.0f} MB at most")
             print(f"  jobs lost        {len(jobs) - len(done)} (target 0)")
     finally:
-        server.terminate()
-        server.wait(30)
+        if server:
+            server[0].terminate()
+            server[0].wait(30)
         engine.close()
 
 
