@@ -173,8 +173,11 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, nargs="+", default=[10, 20])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--every", type=float, default=2.0, help="seconds between page loads")
-    parser.add_argument("--no-page", action="store_true",
-                        help="no web server and no browser: the engine's own overhead only")
+    parser.add_argument(
+        "--no-page",
+        action="store_true",
+        help="no web server and no browser: the engine's own overhead only",
+    )
     args = parser.parse_args()
     if not os.environ.get("GENRE_DATA_DIR"):
         raise SystemExit("set GENRE_DATA_DIR (e.g. ../shared/datasets)")

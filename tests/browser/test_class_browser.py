@@ -12,7 +12,9 @@ SESSIONS = 8
 
 
 def test_eight_sessions_training_at_once_all_see_their_result(browser: Browser, app_url: str):
-    contexts = [browser.new_context(viewport={"width": 1400, "height": 1600}) for _ in range(SESSIONS)]
+    contexts = [
+        browser.new_context(viewport={"width": 1400, "height": 1600}) for _ in range(SESSIONS)
+    ]
     try:
         pages = []
         for context in contexts:
