@@ -40,7 +40,7 @@ from genre_core.models.callbacks import (
     GradientValueClipping,
 )
 from genre_core.models.layers import build_mlp, freeze_body, init_weights, load_matching
-from genre_core.models.presets import NET_PARAMS
+from genre_core.models.presets import NET_PARAMS, RECURRENT
 from genre_core.models.sequences import build_sequence_net
 from genre_core.runs.budget import torch_device
 from genre_core.runs.progress import CancelFlag, Progress
@@ -51,6 +51,46 @@ OPTIMIZERS = {
     "sgd": torch.optim.SGD,
     "nadam": torch.optim.NAdam,
 }
+
+
+# The most layers a network may have: each size is bounded by NET_PARAMS, the count here, so a
+# setting (or a checkpoint's config) can never ask for more than a few million weights a layer.
+MAX_HIDDEN_LAYERS = 64
+MAX_RNN_LAYERS = 16
+ARCHITECTURE = (
+    "kind",
+    "hidden",
+    "activation",
+    "batch_norm",
+    "dropout",
+    "dropout_first",
+    "leaky_slope",
+    *RECURRENT,
+)
+SIZES = ("hidden", "rnn_units", "step_units", "embed_dim", "vocab_size", "title_length")
+
+
+def check_architecture(values: Mapping, owner: str = "the network") -> dict:
+    """The layer settings of ``values`` parsed by :data:`NET_PARAMS` (so a size outside its
+    bounds is refused in words, before any layer is built) and the layer counts checked.
+
+    Raises
+    ------
+    DataError
+        Naming the setting that is unknown, of the wrong kind, too large or too many.
+    """
+    if not isinstance(values, Mapping):
+        raise DataError(f"{owner}'s architecture is not a set of named settings.")
+    unknown = sorted(str(k) for k in values if k not in ARCHITECTURE)
+    if unknown:
+        raise DataError(f"{owner}'s architecture has unknown setting(s): {', '.join(unknown)}.")
+    parsed = {k: NET_PARAMS.get(k).parse(v, owner) for k, v in values.items()}
+    for name, most in (("hidden", MAX_HIDDEN_LAYERS), ("rnn_units", MAX_RNN_LAYERS)):
+        if len(parsed.get(name) or ()) > most:
+            raise DataError(
+                f"{owner} parameter '{name}' lists {len(parsed[name])} layers; at most {most}."
+            )
+    return parsed
 
 
 def configure_threads(threads: int = 1) -> None:
@@ -218,6 +258,7 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
 
     def check_settings(self) -> None:
         """Raise a :class:`DataError` for a setting no network can train with."""
+        check_architecture({k: getattr(self, k) for k in SIZES})  # before torch sees them
         self.build_module(1 + (int(self.title_length) if self.kind == "title" else 0), 2)
         if self.optimizer not in OPTIMIZERS:
             raise DataError(
@@ -367,4 +408,13 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-__all__ = ["OPTIMIZERS", "NetClassifier", "configure_threads"]
+__all__ = [
+    "ARCHITECTURE",
+    "MAX_HIDDEN_LAYERS",
+    "MAX_RNN_LAYERS",
+    "OPTIMIZERS",
+    "SIZES",
+    "NetClassifier",
+    "check_architecture",
+    "configure_threads",
+]

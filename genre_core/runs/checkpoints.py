@@ -9,6 +9,7 @@ and training settings. Reading it parses JSON and raw numbers only.
 from __future__ import annotations
 
 import json
+import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +24,15 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from genre_core.errors import DataError
-from genre_core.models.networks import NetClassifier
+from genre_core.models.networks import NetClassifier, check_architecture
 from genre_core.models.sequences import BlockPrep, block_width, check_inputs
 
 FORMAT = "genre-lab-network/1"
 MAX_BYTES = 200 * 1024 * 1024
+MAX_DEPTH = 32  # JSON nesting of a header or config; a network's needs 4
 _MAX_HEADER = 10 * 1024 * 1024
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_OPENERS, _CLOSERS = np.frombuffer(b"[{", np.uint8), np.frombuffer(b"]}", np.uint8)
 
 
 class AffinePrep(TransformerMixin, BaseEstimator):
@@ -122,8 +126,36 @@ def network_bytes(
     return save_tensors(tensors, metadata={"genre_lab": json.dumps(config)})
 
 
-def read_config(raw: bytes, name: str = "the file") -> dict:
-    """The JSON config in a network file's header, checked; a :class:`DataError` otherwise."""
+def parse_json(text: bytes | str, name: str, what: str = "header") -> object:
+    """JSON from a user's file, refused in words when it nests deeper than :data:`MAX_DEPTH`
+    (Python's parser would fail with a RecursionError) or is not JSON.
+
+    Raises
+    ------
+    DataError
+        Naming the file and the part (``what``) at fault.
+    """
+    if isinstance(text, str):
+        text = text.encode("utf-8", "surrogatepass")
+    bare = np.frombuffer(_JSON_STRING.sub(b'""', text), dtype=np.uint8)
+    steps = np.isin(bare, _OPENERS).astype(np.int64) - np.isin(bare, _CLOSERS)
+    if len(steps) and int(np.cumsum(steps).max()) > MAX_DEPTH:
+        raise DataError(f"{name}'s {what} nests deeper than {MAX_DEPTH} levels; no network does.")
+    try:
+        return json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise DataError(f"{name} is not a safetensors file: its {what} is not JSON.") from None
+
+
+def read_header(raw: bytes, name: str = "the file") -> dict:
+    """The safetensors header of a network file: each tensor's dtype, shape and place, and
+    ``__metadata__``; read without loading a tensor.
+
+    Raises
+    ------
+    DataError
+        For a file too big, too short, or whose header is not bounded JSON.
+    """
     if len(raw) > MAX_BYTES:
         raise DataError(f"{name} is larger than {MAX_BYTES // 2**20} MB; no network is that big.")
     if len(raw) < 8:
@@ -131,21 +163,45 @@ def read_config(raw: bytes, name: str = "the file") -> dict:
     (size,) = struct.unpack("<Q", raw[:8])
     if size > min(_MAX_HEADER, len(raw) - 8):
         raise DataError(f"{name} is not a safetensors file: its header length is impossible.")
-    try:
-        header = json.loads(raw[8 : 8 + size].decode("utf-8"))
-        config = json.loads(header["__metadata__"]["genre_lab"])
-    except (UnicodeDecodeError, json.JSONDecodeError, TypeError):
-        raise DataError(f"{name} is not a safetensors file: its header is not JSON.") from None
-    except KeyError:
+    header = parse_json(raw[8 : 8 + size], name)
+    if not isinstance(header, dict):
+        raise DataError(f"{name} is not a safetensors file: its header is not a JSON object.")
+    return header
+
+
+def read_config(raw: bytes, name: str = "the file") -> dict:
+    """The JSON config in a network file's header, checked; a :class:`DataError` otherwise."""
+    header = read_header(raw, name)
+    text = (header.get("__metadata__") or {}).get("genre_lab")
+    if not isinstance(text, str):
         raise DataError(
             f"{name} is a safetensors file but not a Genre Lab network (no genre_lab config)."
-        ) from None
+        )
+    config = parse_json(text, name, "config")
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise DataError(f"{name} is not a Genre Lab network of format {FORMAT}.")
     for key, kind in (("architecture", dict), ("features", list), ("classes", list)):
         if not isinstance(config.get(key), kind):
             raise DataError(f"{name}'s config lacks a valid '{key}'.")
+    for key in ("features", "classes"):
+        if not all(isinstance(v, str) for v in config[key]):
+            raise DataError(f"{name}'s config lists a '{key}' entry that is not a name.")
     return config
+
+
+def header_shapes(header: dict, name: str = "the file") -> dict[str, tuple[int, ...]]:
+    """Each tensor's shape as the header declares it (no tensor is read)."""
+    shapes = {}
+    for key, entry in header.items():
+        if key == "__metadata__":
+            continue
+        try:
+            shapes[key] = tuple(int(n) for n in entry["shape"])
+        except (TypeError, KeyError, ValueError):
+            raise DataError(
+                f"{name} is not a safetensors file: tensor {key} has no shape."
+            ) from None
+    return shapes
 
 
 def read_tensors(raw: bytes, name: str = "the file") -> dict[str, torch.Tensor]:
@@ -173,36 +229,39 @@ def load_network_bytes(raw: bytes, name: str = "the file") -> LoadedNetwork:
         fit the architecture its config describes.
     """
     config = read_config(raw, name)
-    tensors = read_tensors(raw, name)
     features, classes = config["features"], config["classes"]
     inputs = check_inputs(config.get("inputs"), name)
     width = len(features) + block_width(inputs)
-    try:
-        net = NetClassifier(**config["architecture"])
-        module = net.build_module(width, len(classes))
-    except (TypeError, DataError) as error:
+    try:  # every size bounded first, then the layers' shapes on the meta device (no memory)
+        net = NetClassifier(**check_architecture(config["architecture"], f"{name}'s network"))
+        with torch.device("meta"):
+            planned = net.build_module(width, len(classes)).state_dict()
+    except DataError as error:
         raise DataError(f"{name}'s architecture is not valid: {error}") from None
-    expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
-    state = {k[4:]: v for k, v in tensors.items() if k.startswith("net.")}
-    missing = sorted(set(expected) - set(state))
+    expected = {k: tuple(v.shape) for k, v in planned.items()}
+    declared = header_shapes(read_header(raw, name), name)
+    missing = sorted(set(expected) - {k[4:] for k in declared if k.startswith("net.")})
     if missing:
         raise DataError(f"{name} lacks the weights {', '.join(missing)} its architecture needs.")
     for key, shape in expected.items():
-        if tuple(state[key].shape) != shape:
-            got = "×".join(map(str, state[key].shape))
+        if declared[f"net.{key}"] != shape:
+            got = "×".join(map(str, declared[f"net.{key}"]))
             raise DataError(
                 f"{name}'s {key} is {got} but its architecture needs {'×'.join(map(str, shape))}."
             )
+    for part in ("fill", "shift", "mult"):
+        if declared.get(f"prep.{part}") != (width,):
+            raise DataError(f"{name} lacks a preparation vector of {width} values.")
+    tensors = read_tensors(raw, name)  # the shapes match: at most the file's own size
+    state = {k[4:]: v for k, v in tensors.items() if k.startswith("net.")}
+    module = net.build_module(width, len(classes))
     module.load_state_dict({k: state[k] for k in expected})
     module.eval()
     net.module_, net.classes_ = module, np.asarray(classes, dtype=object)
     net.n_features_in_ = width
-    prep_values = []
-    for part in ("fill", "shift", "mult"):
-        values = tensors.get(f"prep.{part}")
-        if values is None or tuple(values.shape) != (width,):
-            raise DataError(f"{name} lacks a preparation vector of {width} values.")
-        prep_values.append(values.numpy().astype(float))
+    prep_values = [
+        tensors[f"prep.{part}"].numpy().astype(float) for part in ("fill", "shift", "mult")
+    ]
     pipeline = Pipeline([("prep", AffinePrep(*prep_values).fit(None)), ("model", net)])
     return LoadedNetwork(pipeline, tuple(features), tuple(classes), config, inputs)
 
