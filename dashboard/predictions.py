@@ -9,6 +9,7 @@ import streamlit as st
 from sklearn.pipeline import Pipeline
 
 from dashboard.state import plain, show_error
+from genre_core.data.csvsafe import csv_text
 from genre_core.data.dataset import Dataset
 from genre_core.errors import DataError
 from genre_core.experiments.predict import (
@@ -88,7 +89,7 @@ def predict_panel(
     a, b = st.columns(2)
     a.download_button(
         "Download predictions (CSV)",
-        table.to_csv(index=False),
+        csv_text(table, index=False),
         file_name="predictions.csv",
         mime="text/csv",
         key=f"{key}.download_predictions",
@@ -97,7 +98,7 @@ def predict_panel(
     if predictions["submission"] is not None:
         b.download_button(
             "Download Kaggle submission (CSV)",
-            predictions["submission"].to_csv(index=False),
+            csv_text(predictions["submission"], index=False),
             file_name="submission.csv",
             mime="text/csv",
             key=f"{key}.download_submission",

@@ -16,12 +16,12 @@ from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import search
 from genre_core.plots import search as search_plots
-from genre_core.runs.studies import study_names
+from genre_core.runs.studies import HEARTBEAT_SECONDS, allowed_storages, redact, study_names
 
 KEY, TRAIN = "search", "search.train"
 FORM = search.OPTIONS.select(
     ["sampler", "pruner", "objective", "w1", "w2", "folds", "n_trials", "rows", "grid_points",
-     "holdout", "study", "storage"]
+     "holdout", "study"]
 )  # fmt: skip
 
 dataset = require_dataset()
@@ -29,6 +29,12 @@ roles = dataset.roles
 state = st.session_state
 groups = ["none", *roles.groups]
 widget = partial(form_widget, KEY, FORM)
+# The storages the server's settings allow ([search] storages in .streamlit/genre_lab.toml):
+# a URL typed here could create or alter a database anywhere the server reaches.
+storages = allowed_storages()
+if state.get("search.storage") not in storages:
+    state["search.storage"] = storages[0]
+STALE = f"{3 * HEARTBEAT_SECONDS:g} s"  # a dead worker's trial is failed after this silence
 
 
 def put_recipe(spec: search.SearchSpec) -> None:
@@ -117,16 +123,30 @@ edited = st.data_editor(
 with st.expander("Storage and other machines", icon=":material/lan:"):
     a, b = st.columns([1, 2])
     widget("study", a, placeholder="a new name from the time")
-    widget("storage", b, placeholder=search.default_storage())
-    shown_url = state["search.storage"].strip() or search.default_storage()
-    st.caption("Another process or machine joins a running study with:")
+    b.selectbox(
+        "Storage",
+        storages,
+        key="search.storage",
+        format_func=redact,
+        help="Where studies are kept: the storages this server's settings allow "
+        "([search] storages in .streamlit/genre_lab.toml).",
+    )
+    st.caption(
+        "Another process or machine joins a running study with the command below. Each worker "
+        f"says it is alive every {HEARTBEAT_SECONDS:g} s; the trial of a worker silent for "
+        f"{STALE} is marked failed and retried once by the others. A configuration already "
+        "finished in the study is not trained again."
+    )
     st.code(
         f"python -m genre_core search-worker --study {state['search.study'].strip() or 'NAME'}"
-        f" --storage '{shown_url}'",
+        f" --storage '{redact(state['search.storage'])}'",
         language="bash",
     )
     if dataset.origin == "upload":
         st.caption("This dataset is an upload: a worker elsewhere needs the same CSV.")
+
+
+url = state["search.storage"]
 
 
 def build_spec() -> search.SearchSpec:
@@ -153,6 +173,7 @@ def build_spec() -> search.SearchSpec:
         space=space,
         weights=weights,
         seed=seed,
+        storage=url,
         **values,
     )
     spec.check()
@@ -205,7 +226,6 @@ job_panel.panel(
 
 # ---- a stored study ---------------------------------------------------------------------------
 st.subheader("Results")
-url = FORM.get("storage").parse(state["search.storage"])
 try:
     names = study_names(url)
 except DataError as error:
@@ -239,7 +259,8 @@ cols[1].metric("Pruned", counts.get("pruned", 0))
 cols[2].metric(
     "Failed",
     counts.get("fail", 0),
-    help="A worker died or a fit failed; a dead worker's trial is retried once by the others.",
+    help=f"A worker died or a fit failed; a dead worker's trial is marked failed after {STALE} "
+    "without a heartbeat and retried once by the others.",
 )
 if stored.model == search.NETWORK:
     cols[3].metric("Epochs trained", f"{int(table['epochs'].fillna(0).sum()):,}")

@@ -17,6 +17,7 @@ from genre_core.errors import DataError
 from genre_core.experiments import search
 from genre_core.experiments.recipe import DataSpec
 from genre_core.params import parse_assignments
+from genre_core.runs.history import store_failures
 
 
 def register(subparsers) -> None:
@@ -90,8 +91,10 @@ def _worker_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=search.HEARTBEAT_SECONDS,
         metavar="SECONDS",
-        help="how often a running trial says it is alive; a trial silent for three times "
-        "this is marked failed and retried once",
+        help=f"how often a running trial says it is alive (default {search.HEARTBEAT_SECONDS:g}); "
+        "the trial of a worker silent for three times this (default "
+        f"{3 * search.HEARTBEAT_SECONDS:g} s) is marked failed and retried once by the others. "
+        "A configuration already finished or running in the study is not trained again",
     )
     parser.add_argument("--timeout", type=float, help="stop starting trials after SECONDS")
 
@@ -161,7 +164,10 @@ def _run(spec: search.SearchSpec, args: argparse.Namespace) -> int:
     outcome = search.run(spec, progress, heartbeat=args.heartbeat, timeout=args.timeout)
     summary = {k: v for k, v in outcome.summary.items() if k not in ("kind", "runs")}
     print(json.dumps(summary, indent=2, default=str))
-    return 0
+    failures = store_failures(outcome.warnings)
+    for failure in failures:  # the trained best could not be kept in the run history
+        print(f"error: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def run_search(args: argparse.Namespace) -> int:

@@ -36,8 +36,14 @@ WORKER = f"{socket.gethostname()}:{os.getpid()}"  # who ran a trial, kept with i
 COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 
 
+# A sampler that proposes only finished configurations this many times in a row has nothing
+# new left to try (a small grid of choices): the worker stops instead of spinning.
+MAX_REPEATS = 30
+
+
 class SkipTrial(Exception):
-    """This trial is beyond the study's budget or grid: nothing to evaluate."""
+    """This trial is beyond the study's budget or grid, or repeats a configuration already
+    finished or running: nothing to evaluate, and it does not count."""
 
 
 # ---- the data ---------------------------------------------------------------------------------
@@ -132,7 +138,14 @@ def make_objective(
         trial.set_user_attr("worker", WORKER)
         raw = {dim.name: dim.suggest(trial) for dim in spec.space}
         twin = _completed_twin(trial, raw)
-        if twin is not None:  # same values, same seed: the same score, at no cost
+        if not _enqueued(trial):  # a sampler's proposal: never a configuration seen already
+            seen = twin or _running_twin(trial, raw)
+            if seen is not None:
+                trial.set_user_attr("skipped", True)
+                trial.set_user_attr("duplicate_of", seen.number)
+                trial.study.sampler.reseed_rng()  # another worker with the same seed moves on
+                raise SkipTrial(f"repeats trial {seen.number}")
+        if twin is not None:  # asked for again: same values, same seed, the same score, free
             for key in ("acc_val", "acc_train", "delta", "f1_macro"):
                 trial.set_user_attr(key, twin.user_attrs.get(key))
             trial.set_user_attr("epochs", 0)
@@ -185,6 +198,21 @@ def _completed_twin(trial: optuna.Trial, raw: Mapping[str, Any]):
         if other.params == dict(raw) and other.value is not None:
             return other
     return None
+
+
+def _running_twin(trial: optuna.Trial, raw: Mapping[str, Any]):
+    """Another worker's running trial with exactly these values."""
+    for other in _trials(trial.study, (TrialState.RUNNING,)):
+        if other.number != trial.number and other.params == dict(raw):
+            return other
+    return None
+
+
+def _enqueued(trial: optuna.Trial) -> bool:
+    """Whether the trial's values were asked for (``enqueue_trial``, or a dead worker's trial
+    retried), not proposed by the sampler."""
+    frozen = trial.study._storage.get_trial(trial._trial_id)
+    return "fixed_params" in frozen.system_attrs or "failed_trial" in frozen.system_attrs
 
 
 def _keep(trial: optuna.Trial, mean: np.ndarray, epochs: int, started: float) -> None:
@@ -284,9 +312,17 @@ def run_study(
         Every trial of the study (:func:`trials_table`).
     """
     url = url_of(study._storage)
-    ran = {"n": 0}
+    ran = {"n": 0, "repeats": 0}
+    if _trials(study):
+        # Resumed, or joining other workers: a sampler seeded as at the study's start would
+        # propose its first configurations again.
+        study.sampler.reseed_rng()
 
     def after(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        repeated = "duplicate_of" in trial.user_attrs
+        ran["repeats"] = ran["repeats"] + 1 if repeated else 0
+        if ran["repeats"] >= MAX_REPEATS:
+            study.stop()  # every proposal is a finished configuration: nothing new to try
         if trial.user_attrs.get("skipped"):
             return
         ran["n"] += 1
@@ -300,8 +336,8 @@ def run_study(
     def run_trial(trial: optuna.Trial) -> float:
         try:
             return objective(trial)
-        except SkipTrial:
-            raise optuna.TrialPruned("beyond the study's budget") from None
+        except SkipTrial as skip:
+            raise optuna.TrialPruned(str(skip) or "beyond the study's budget") from None
         except Cancelled:
             trial.set_user_attr("stopped", True)  # failed by the user's Stop, not a fault
             raise
@@ -314,7 +350,7 @@ def run_study(
     while True:
         check_cancel(cancel)
         left = None if n_trials is None else n_trials - ran["n"]
-        if left is not None and left <= 0:
+        if (left is not None and left <= 0) or ran["repeats"] >= MAX_REPEATS:
             break
         if deadline is not None and time.monotonic() >= deadline:
             break

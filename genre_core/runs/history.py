@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from genre_core.data.csvsafe import restore_frame, write_csv
 from genre_core.errors import DataError
 from genre_core.runs.records import (
     Record,
@@ -41,6 +42,7 @@ from genre_core.runs.store import (
 SUMMARY_METRICS = ("accuracy", "f1_macro", "balanced_accuracy", "log_loss")
 EPOCH_PREFIX = "epoch."  # per-epoch metrics are logged as "epoch.valid_acc" etc., step = epoch
 RECIPE_FILE = "recipe.json"
+NOT_SAVED = "The run was not saved to the history: "  # how a store failure's warning begins
 
 # The only types a stored scikit-learn/XGBoost pipeline may contain beyond skops' defaults.
 # Anything else in a file is refused: it would need code we have not vetted to rebuild it.
@@ -154,8 +156,9 @@ def log_result(
     Raises
     ------
     RunStoreError
-        When the store is locked, corrupted or unreachable. A run that failed half-way is
-        marked FAILED (and hidden), never deleted; no other run is touched.
+        When the store is locked, corrupted, unreachable or on a full disk. A run that failed
+        half-way is marked FAILED (and hidden), or deleted when it cannot be marked; no other
+        run is touched.
     """
     from mlflow.entities import Metric, Param, RunTag
 
@@ -199,12 +202,21 @@ def log_result(
                 found.log_artifacts(run_id, folder)
             found.set_terminated(run_id, "FINISHED")
         except Exception:
-            try:
-                found.set_terminated(run_id, "FAILED")
-            except Exception:  # the store is gone; the run stays RUNNING, hidden from lists
-                pass
+            _abandon(found, run_id)
             raise
     return run_id
+
+
+def _abandon(found, run_id: str) -> None:
+    """Mark a half-written run FAILED or, when even that write fails (a full disk may still
+    take a deletion, which frees a row), delete it: it must never stay RUNNING."""
+    for attempt in (lambda: found.set_terminated(run_id, "FAILED"),
+                    lambda: found.delete_run(run_id)):  # fmt: skip
+        try:
+            attempt()
+            return
+        except Exception:  # noqa: BLE001, S112 - the store is failing; the next attempt may pass
+            continue
 
 
 def _recipe_dict(recipe: Any) -> dict | None:
@@ -224,9 +236,8 @@ def _write_artifacts(root: Path, record: Record, recipe: dict | None) -> None:
             {"classes": list(record.classes), "matrix": np.asarray(record.confusion).tolist()}
         )
     )
-    pd.DataFrame({"row": record.rows, "true": record.true, "pred": record.pred}).to_csv(
-        root / "predictions.csv", index=False
-    )
+    predictions = pd.DataFrame({"row": record.rows, "true": record.true, "pred": record.pred})
+    write_csv(predictions, root / "predictions.csv", index=False)
     if record.curves:
         (root / "curves.json").write_text(json.dumps(record.curves))
     if recipe is not None:
@@ -247,7 +258,12 @@ def log_event(result: Any, **where: Any) -> dict:
         message = str(error)
     except Exception as error:  # an unforeseen failure must not lose the trained result
         message = f"{type(error).__name__}: {error}"
-    return {"stage": "store-error", "message": f"The run was not saved to the history: {message}"}
+    return {"stage": "store-error", "message": NOT_SAVED + message}
+
+
+def store_failures(warnings: list[str]) -> list[str]:
+    """The warnings of an outcome that say a run could not be stored (the CLI then exits 1)."""
+    return [w for w in warnings if w.startswith(NOT_SAVED)]
 
 
 # ---- reading ----------------------------------------------------------------------------------
@@ -356,7 +372,7 @@ def load_run(run_id: str) -> RunDetails:
                 else {"classes": [], "matrix": []}
             )
             predictions = (
-                pd.read_csv(predictions_file, dtype={"true": str, "pred": str})
+                restore_frame(pd.read_csv(predictions_file, dtype={"true": str, "pred": str}))
                 if predictions_file
                 else pd.DataFrame(columns=["row", "true", "pred"])
             )

@@ -17,7 +17,7 @@ import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
 from genre_core.errors import DataError
-from genre_core.settings import cache_dir
+from genre_core.settings import cache_dir, search_storages
 
 SPEC_ATTR = "genre_lab_spec"
 HEARTBEAT_SECONDS = 10.0
@@ -36,6 +36,15 @@ def default_storage() -> str:
     folder = cache_dir() / "studies"
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder / 'optuna.db'}"
+
+
+def allowed_storages() -> list[str]:
+    """The storages the dashboard may use, from the server's settings
+    (:func:`~genre_core.settings.search_storages`; "default" is :func:`default_storage`), the
+    lab's own file when none is set. A page offers these and nothing else."""
+    listed = search_storages() or ["default"]
+    urls = [default_storage() if url == "default" else url for url in listed]
+    return list(dict.fromkeys(urls))
 
 
 def open_storage(
@@ -239,6 +248,7 @@ def study_names(storage: Storage = None) -> list[str]:
 
 __all__ = [
     "HEARTBEAT_SECONDS",
+    "allowed_storages",
     "SPEC_ATTR",
     "SQLITE_TIMEOUT",
     "create_study",

@@ -10,15 +10,48 @@ import pytest
 from conftest import app_with_upload, chart_titles, make_tracks, poll_page
 
 
+def allow_storages(monkeypatch, folder, *urls: str) -> None:
+    """The server's settings with ``[search] storages = urls`` (the rest as the lab's own)."""
+    from genre_core import settings
+
+    text = settings.LAB_SETTINGS.read_text()
+    listed = "storages = [" + ", ".join(f'"{u}"' for u in urls) + "]"
+    if "[search]" in text:
+        text = re.sub(r"(?m)^storages = .*$", listed, text)
+    else:
+        text += f"\n[search]\n{listed}\n"
+    path = folder / "genre_lab.toml"
+    path.write_text(text)
+    monkeypatch.setattr(settings, "LAB_SETTINGS", path)
+
+
 @pytest.fixture
 def search_page(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    studies = f"sqlite:///{tmp_path / 'studies.db'}"
+    allow_storages(monkeypatch, tmp_path, studies)
     at = app_with_upload(make_tracks(150, seed=6), "search")
-    at.text_input(key="search.storage").set_value(f"sqlite:///{tmp_path / 'studies.db'}")
+    assert at.selectbox(key="search.storage").options == [studies]
+    assert at.selectbox(key="search.storage").value == studies
+    assert not [w for w in at.text_input if w.key == "search.storage"]  # no URL typed in
     at.text_input(key="search.study").set_value("page-study")
     at.run()
     assert not at.exception
     return at
+
+
+def test_the_storage_is_chosen_among_those_the_settings_allow(tmp_path, monkeypatch):
+    from genre_core.runs.studies import default_storage
+
+    monkeypatch.setenv("GENRE_CACHE_DIR", str(tmp_path))  # the lab's own study file, here
+    other = "postgresql://lab:secret@db.example/studies"
+    allow_storages(monkeypatch, tmp_path, "default", other)
+    at = app_with_upload(make_tracks(60, seed=6), "search")
+    box = at.selectbox(key="search.storage")
+    assert box.options == [default_storage(), "postgresql://lab:***@db.example/studies"]
+    assert box.value == default_storage()
+    assert "secret" not in " ".join(c.value for c in at.code)
+    assert "30 s" in " ".join(c.value for c in at.caption)  # the heartbeat window, stated
 
 
 def test_a_study_streams_its_trials_then_shows_figures_and_trains_the_best(search_page):
