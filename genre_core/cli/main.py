@@ -75,6 +75,7 @@ def describe(dataset: Dataset) -> dict:
         "group_columns": list(dataset.roles.groups),
         "audit": {
             "key": report.key,
+            "key_text": report.key_text,
             "unique_ids": report.unique_ids,
             "duplicate_ids": report.duplicate_ids,
             "conflicting_ids": report.conflicting_ids,
@@ -99,7 +100,8 @@ def cmd_describe(args: argparse.Namespace) -> int:
     print("features: " + ", ".join(summary["features"]))
     dataset_audit = summary["audit"]
     print(
-        f"audit: {dataset_audit['duplicate_ids']:,} repeated songs, "
+        f"audit (a song is {dataset_audit['key_text']}): "
+        f"{dataset_audit['duplicate_ids']:,} repeated songs, "
         f"{dataset_audit['conflicting_ids']:,} under several genres, "
         f"{dataset_audit['duplicate_rows']:,} duplicate feature rows, "
         f"accuracy ceiling {dataset_audit['accuracy_ceiling']:.2%}"

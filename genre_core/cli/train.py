@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 
 from genre_core import experiments
-from genre_core.data.dataset import Dataset, load_dataset
+from genre_core.data.csvio import read_file_bytes
+from genre_core.data.csvsafe import write_csv
+from genre_core.data.dataset import Dataset, check_class_count, derive_columns, load_dataset
 from genre_core.data.features import FEATURE_SETS
 from genre_core.data.preprocess import IMPUTERS, SCALERS
 from genre_core.data.splits import SplitSpec
@@ -30,6 +32,7 @@ from genre_core.experiments.recipe import DataSpec
 from genre_core.experiments.train import ModelChoice, TrainSpec, prepared
 from genre_core.models.classical import MODELS, get_model, resolve_params
 from genre_core.params import parse_assignments
+from genre_core.runs.history import store_failures
 
 
 def register(subparsers) -> None:
@@ -162,7 +165,12 @@ def _split(args: argparse.Namespace) -> SplitSpec:
 
 def _load(args: argparse.Namespace) -> Dataset:
     get_model(args.model)  # an unknown model fails before any data is read
-    return load_dataset(args.data, label=args.label)
+    dataset = load_dataset(args.data, label=args.label)
+    # A known raw table (hundreds of genres, meant to be merged) loads with a warning; a model
+    # is only fitted on at most MAX_CLASSES of them.
+    kept = [g for g in (args.genres or "").split(",") if g.strip()]
+    check_class_count(len(kept) or dataset.labels.nunique(), dataset.roles.label)
+    return dataset
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -172,11 +180,15 @@ def run_train(args: argparse.Namespace) -> int:
     outcome = experiments.run(spec, dataset=dataset, source="cli")
     result = outcome.result.runs[0].result
     print(json.dumps({"data": dataset.name, **result.summary(), "split": args.split}, indent=2))
+    failures = store_failures(outcome.warnings)
     for warning in outcome.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        if warning not in failures:
+            print(f"warning: {warning}", file=sys.stderr)
     for run_id in outcome.run_ids:
         print(f"note: saved to the run history as run {run_id}.", file=sys.stderr)
-    return 0
+    for failure in failures:
+        print(f"error: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def run_predict(args: argparse.Namespace) -> int:
@@ -189,10 +201,10 @@ def run_predict(args: argparse.Namespace) -> int:
         path = Path(args.input)
         if not path.is_file():
             raise DataError(f"--input {args.input} is not a file.")
-        raw, name = path.read_bytes(), path.name
+        raw, name = read_file_bytes(path), path.name
     else:
         raw, name = dataset_test_file(dataset.spec)
-    unlabeled = read_unlabeled(raw, name, dataset.spec)
+    unlabeled = derive_columns(read_unlabeled(raw, name, dataset.spec))
     table = prepared(spec, dataset)
     config = spec.configs(table)[0]
     pipeline, n_train, seconds = fit_all(table.frame, table.roles.label, config)
@@ -207,7 +219,7 @@ def run_predict(args: argparse.Namespace) -> int:
         out_table = predictions
     out = Path(args.out)
     try:
-        out_table.to_csv(out, index=False)
+        write_csv(out_table, out, index=False)
     except OSError as error:
         raise DataError(f"cannot write {out}: {error.strerror}.") from None
     counts = predictions["predicted_genre"].value_counts()

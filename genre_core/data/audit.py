@@ -17,8 +17,9 @@ class Audit:
     Attributes
     ----------
     key
-        The column that identifies a song (the track id), or "features" when there is none and
-        identical feature rows stand for the same song.
+        What identifies a song: the track id column; else "<title> + <artist>" (two columns
+        together) when the table has both; else "features", identical feature rows standing for
+        the same song. A row number ('Unnamed: 0') is never taken for a track id.
     duplicate_ids
         Songs (ids) that appear on more than one row.
     conflicting_ids
@@ -43,6 +44,15 @@ class Audit:
     expected_leaked_test_rows: float
     accuracy_ceiling: float
 
+    @property
+    def key_text(self) -> str:
+        """How a song was recognised, in words."""
+        if self.key == "features":
+            return "a row of identical feature values; the table has no track id column"
+        if " + " in self.key:
+            return f"the same {self.key.replace(' + ', ' and ')}; the table has no track id column"
+        return f"the same {self.key}"
+
     def as_dict(self) -> dict:
         return asdict(self)
 
@@ -50,7 +60,7 @@ class Audit:
         test_rows = self.rows * self.test_fraction
         leaked = self.expected_leaked_test_rows
         return [
-            f"{self.rows:,} rows, {self.unique_ids:,} unique songs (by {self.key}).",
+            f"{self.rows:,} rows, {self.unique_ids:,} unique songs (a song is {self.key_text}).",
             f"{self.duplicate_ids:,} songs appear more than once; {self.conflicting_ids:,} of them "
             f"under more than one genre.",
             f"{self.duplicate_rows:,} rows repeat an earlier row's feature values exactly.",
@@ -62,12 +72,23 @@ class Audit:
 
 
 def song_keys(dataset: Dataset) -> tuple[str, pd.Series]:
-    """The column naming each song, or a hash of its feature values when there is none."""
+    """The column naming each song; else its title and artist together; else a hash of its
+    feature values. Returns the key's name (see :attr:`Audit.key`) and one key per row."""
     roles = dataset.roles
+    frame = dataset.frame
     if roles.id_column:
-        return roles.id_column, dataset.frame[roles.id_column]
+        return roles.id_column, frame[roles.id_column]
+    if roles.text and roles.artist_column:
+        title, artist = roles.text[0], roles.artist_column
+        # Missing either part: the row is a song of its own (the audit counts it once).
+        keys = _normalised(frame[title]) + "\x1f" + _normalised(frame[artist])
+        return f"{title} + {artist}", keys
     hashed = pd.util.hash_pandas_object(dataset.frame[list(roles.features)], index=False)
     return "features", hashed
+
+
+def _normalised(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.strip().str.casefold().replace("", pd.NA)
 
 
 def audit(dataset: Dataset, test_fraction: float = 0.3) -> Audit:
@@ -119,4 +140,6 @@ def conflicts(dataset: Dataset, limit: int = 200) -> pd.DataFrame:
         if column:
             table[column] = first.loc[table.index, column]
     table.index.name = key_name
-    return table.sort_values(["n_genres", "rows"], ascending=False).head(limit).reset_index()
+    ranked = table.sort_values(["n_genres", "rows"], ascending=False).head(limit)
+    # a track id is worth showing; a joined title and artist or a hash of features is not
+    return ranked.reset_index(drop=key_name != roles.id_column)

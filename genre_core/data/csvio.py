@@ -1,5 +1,9 @@
-"""Reading a CSV a user brings: any delimiter, encoding, BOM or gzip, with a specific message
-for every way such a file goes wrong."""
+"""Reading a CSV a user brings: any delimiter, encoding, BOM, gzip or decimal comma, with a
+specific message for every way such a file goes wrong.
+
+Every file, uploaded or named on the command line, is held to the same limits
+(:mod:`genre_core.settings`): its size (unpacked, for gzip), its columns and its cells.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,29 @@ import codecs
 import csv
 import gzip
 import io
+import re
 import zlib
 from pathlib import Path
 
 import pandas as pd
 
 from genre_core.errors import DataError
+from genre_core.settings import (
+    BYTES_PER_CELL,
+    MAX_COLUMNS,
+    cell_limit,
+    upload_limit_bytes,
+    upload_limit_mb,
+)
 
 _SNIFF_BYTES = 64 * 1024
+_CHUNK = 1024 * 1024
 _DELIMITERS = ",;\t|"
+_LONGEST_NAME = 200
+# A number written with a decimal comma, optionally with '.' between groups of thousands.
+_COMMA_NUMBER = re.compile(r"[-+]?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?:,\d+)?")
+# What a '.' thousands separator looks like without a decimal comma: it may be a decimal point.
+_ONE_GROUP = re.compile(r"[-+]?[1-9]\d{0,2}\.\d{3}")
 _BINARY_MAGIC = {
     b"PK\x03\x04": "a zip archive (or an Excel .xlsx workbook)",
     b"%PDF": "a PDF document",
@@ -29,25 +47,40 @@ _BINARY_MAGIC = {
 
 
 def read_csv_bytes(
-    raw: bytes, filename: str = "the file", *, limit_mb: float | None = None
+    raw: bytes,
+    filename: str = "the file",
+    *,
+    limit_mb: float | None = None,
+    max_columns: int = MAX_COLUMNS,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Parse a CSV given as bytes.
+
+    Parameters
+    ----------
+    limit_mb
+        The most MB (10**6 bytes) the file may hold, unpacked if it is gzip-compressed; it
+        also bounds the cells (:func:`genre_core.settings.cell_limit`). Default: the upload
+        limit of ``.streamlit/config.toml``.
+    max_columns
+        The most columns; checked on the header, before any per-column work.
 
     Returns
     -------
     frame, warnings
-        The table (every cell as pandas infers it) and notes on what was repaired, such as a
-        file that was not UTF-8.
+        The table (every cell as pandas infers it, decimal commas read as numbers) and notes
+        on what was repaired, such as a file that was not UTF-8.
 
     Raises
     ------
     DataError
-        Naming what is wrong: size, emptiness, a binary or zip file, duplicated or ragged
-        columns, or a header with no rows.
+        Naming what is wrong: size, emptiness, a binary or zip file, no delimiter, too many
+        columns or cells, duplicated or ragged columns, or a header with no rows.
     """
-    if limit_mb is not None and len(raw) > limit_mb * 1024 * 1024:
+    limit_mb = upload_limit_mb() if limit_mb is None else limit_mb
+    limit = upload_limit_bytes(limit_mb)
+    if len(raw) > limit:
         raise DataError(
-            f"{filename} is {len(raw) / 1024 / 1024:.1f} MB; the upload limit is {limit_mb:g} MB "
+            f"{filename} is {len(raw) / 1e6:.1f} MB; the upload limit is {limit_mb:g} MB "
             f"(server.maxUploadSize in .streamlit/config.toml)."
         )
     warnings: list[str] = []
@@ -60,10 +93,11 @@ def read_csv_bytes(
         if raw.startswith(magic):
             raise DataError(f"{filename} is {kind}, not a CSV text file.")
     text = _decode(raw, filename, warnings)
+    del raw  # the unpacked bytes of a gzip file: free them before pandas parses the text
     if "\x00" in text[:_SNIFF_BYTES]:
         raise DataError(f"{filename} holds binary data (NUL bytes), not CSV text.")
-    delimiter = _sniff_delimiter(text)
-    header = _check_structure(text, delimiter, filename)
+    delimiter = _sniff_delimiter(text, filename)
+    header = _check_structure(text, delimiter, filename, max_columns=max_columns, limit_mb=limit_mb)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=delimiter, skip_blank_lines=True)
     except (ValueError, csv.Error, pd.errors.ParserError) as error:
@@ -71,33 +105,73 @@ def read_csv_bytes(
     frame.columns = header
     if delimiter != ",":
         warnings.append(f"{filename} uses {_delimiter_name(delimiter)} as its delimiter.")
+        warnings += _read_decimal_commas(frame, text, delimiter, filename)
     return frame, warnings
 
 
-def read_csv_path(path: Path, *, limit_mb: float | None = None) -> tuple[pd.DataFrame, list[str]]:
-    """:func:`read_csv_bytes` on a file on disk, with a message for a missing or unreadable one."""
+def read_file_bytes(path: Path, *, limit_mb: float | None = None) -> bytes:
+    """The bytes of a file on disk, read no further than the limit (a device such as
+    ``/dev/zero`` or a huge file never fills the memory).
+
+    Raises
+    ------
+    DataError
+        For a folder, a missing or unreadable file, or one above ``limit_mb`` (default: the
+        upload limit).
+    """
     path = Path(path)
+    limit_mb = upload_limit_mb() if limit_mb is None else limit_mb
+    limit = upload_limit_bytes(limit_mb)
     if path.is_dir():
         raise DataError(f"{path} is a folder, not a CSV file.")
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(limit + 1)
     except FileNotFoundError:
         raise DataError(f"{path} does not exist.") from None
     except OSError as error:
         raise DataError(f"{path} could not be read: {error.strerror or error}.") from None
-    return read_csv_bytes(raw, path.name, limit_mb=limit_mb)
+    if len(raw) > limit:
+        raise DataError(
+            f"{path.name} is larger than {limit_mb:g} MB, the limit for a file "
+            f"(server.maxUploadSize in .streamlit/config.toml)."
+        )
+    return raw
 
 
-def _gunzip(raw: bytes, filename: str, limit_mb: float | None) -> bytes:
-    cap = None if limit_mb is None else int(limit_mb * 1024 * 1024 * 20)
+def read_csv_path(path: Path, *, limit_mb: float | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`read_csv_bytes` on a file on disk, with a message for a missing or unreadable one."""
+    raw = read_file_bytes(path, limit_mb=limit_mb)
+    return read_csv_bytes(raw, Path(path).name, limit_mb=limit_mb)
+
+
+def check_width(columns: int, name: str, max_columns: int = MAX_COLUMNS) -> None:
+    """Refuse a table of more than ``max_columns`` columns, naming both counts."""
+    if columns > max_columns:
+        raise DataError(
+            f"{name} has {columns:,} columns; Genre Lab reads at most {max_columns:,} "
+            "(MAX_COLUMNS in genre_core/settings.py). Keep the label and the feature columns."
+        )
+
+
+def _gunzip(raw: bytes, filename: str, limit_mb: float) -> bytes:
+    # Unpack a chunk at a time and stop as soon as the limit is passed: a few MB of gzip can
+    # hold gigabytes.
+    limit = upload_limit_bytes(limit_mb)
+    out = bytearray()
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(raw)) as handle:
-            data = handle.read(cap + 1 if cap else -1)
+            while chunk := handle.read(_CHUNK):
+                out += chunk
+                if len(out) > limit:
+                    raise DataError(
+                        f"{filename} unpacks to more than {limit_mb:g} MB (it is "
+                        f"{len(raw) / 1e6:.1f} MB packed); the limit is {limit_mb:g} MB for the "
+                        "unpacked file too (server.maxUploadSize in .streamlit/config.toml)."
+                    )
     except (OSError, EOFError, zlib.error):
         raise DataError(f"{filename} looks gzip-compressed but is corrupt or truncated.") from None
-    if cap and len(data) > cap:
-        raise DataError(f"{filename} decompresses to more than {cap // 1024 // 1024} MB.")
-    return data
+    return bytes(out)
 
 
 def _decode(raw: bytes, filename: str, warnings: list[str]) -> str:
@@ -122,22 +196,48 @@ def _decode(raw: bytes, filename: str, warnings: list[str]) -> str:
         return text
 
 
-def _sniff_delimiter(text: str) -> str:
-    sample = "\n".join(text[:_SNIFF_BYTES].splitlines()[:50])
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
-    except csv.Error:
-        first = sample.splitlines()[0] if sample else ""
-        counts = {d: first.count(d) for d in _DELIMITERS}
-        best = max(counts, key=counts.get)
-        return best if counts[best] else ","
+def _sniff_delimiter(text: str, filename: str) -> str:
+    """The candidate delimiter that splits the header into most fields while splitting the
+    sampled lines like the header (decimal commas in a ';' file do not fool it)."""
+    lines = [line for line in text[:_SNIFF_BYTES].splitlines() if line.strip()][:50]
+    if len(text) > _SNIFF_BYTES and len(lines) > 2:
+        lines = lines[:-1]  # the sample may end in the middle of a line
+    best, best_score = None, (-1.0, 0)
+    for delimiter in _DELIMITERS:
+        try:
+            rows = list(csv.reader(lines, delimiter=delimiter))
+        except csv.Error:
+            continue
+        width = len(rows[0]) if rows else 0
+        if width < 2:
+            continue
+        body = rows[1:]
+        alike = sum(len(row) == width for row in body) / len(body) if body else 1.0
+        if (alike, width) > best_score:
+            best, best_score = delimiter, (alike, width)
+    if best is None:
+        raise DataError(
+            f"{filename} is not a CSV table: its first line has no comma, semicolon, tab or "
+            "pipe between column names."
+        )
+    return best
 
 
-def _check_structure(text: str, delimiter: str, filename: str) -> list[str]:
+def _check_structure(
+    text: str, delimiter: str, filename: str, *, max_columns: int, limit_mb: float
+) -> list[str]:
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         header = next(reader)
         header = [name.strip() for name in header]
+        check_width(len(header), filename, max_columns)
+        if any(len(name) > _LONGEST_NAME or not name.isprintable() for name in header):
+            raise DataError(
+                f"{filename} is not a CSV table with a header: its first line does not hold "
+                "column names."
+            )
+        max_cells = cell_limit(limit_mb)
+        max_rows = max(max_cells // len(header), 1)
         seen: dict[str, int] = {}
         for position, name in enumerate(header, start=1):
             if name in seen:
@@ -151,6 +251,12 @@ def _check_structure(text: str, delimiter: str, filename: str) -> list[str]:
             if not record or all(not cell.strip() for cell in record):
                 continue
             rows += 1
+            if rows > max_rows:
+                raise DataError(
+                    f"{filename} has more than {max_rows:,} rows of {len(header):,} columns; the "
+                    f"limit is {max_cells:,} cells (rows x columns), {BYTES_PER_CELL} bytes a "
+                    f"cell of the {limit_mb:g} MB upload limit."
+                )
             if len(record) != len(header):
                 raise DataError(
                     f"line {reader.line_num} of {filename} has {len(record)} fields but the header "
@@ -163,6 +269,66 @@ def _check_structure(text: str, delimiter: str, filename: str) -> list[str]:
     if rows == 0:
         raise DataError(f"{filename} has a header ({len(header)} columns) but no data rows.")
     return [name or f"column_{i}" for i, name in enumerate(header, start=1)]
+
+
+def _read_decimal_commas(
+    frame: pd.DataFrame, text: str, delimiter: str, filename: str
+) -> list[str]:
+    """Turn text columns of numbers with decimal commas ('0,335', '1.234,5') into numbers, in
+    place; a warning says which, and names the columns whose '.' cannot be told apart."""
+    converted = []
+    for column, dtype in frame.dtypes.items():
+        if pd.api.types.is_numeric_dtype(dtype):
+            continue
+        values = frame[column].astype("string").str.strip().replace("", pd.NA)
+        present = values.dropna()
+        if present.empty or not present.str.fullmatch(_COMMA_NUMBER).all():
+            continue
+        if not present.str.contains(",", regex=False).any():
+            continue
+        plain_text = values.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        frame[column] = pd.to_numeric(plain_text, errors="coerce").astype(float)
+        converted.append(str(column))
+    if not converted:
+        return []
+    warnings = [
+        f"{filename} writes numbers with decimal commas; read as numbers: {_names(converted)}."
+    ]
+    # In a decimal-comma file, '1.234' may be 1234 (a thousands separator) or 1.234: say so.
+    floats = [
+        i
+        for i, (name, kind) in enumerate(zip(frame.columns, frame.dtypes, strict=True))
+        if kind.kind == "f" and name not in converted
+    ]
+    if floats:
+        raw = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, usecols=floats)
+        unsure = {
+            str(frame.columns[i]): example
+            for i, column in zip(floats, raw.columns, strict=True)
+            if (example := _single_group_example(raw[column])) is not None
+        }
+        if unsure:
+            name, example = next(iter(unsure.items()))
+            warnings.append(
+                f"{filename}: cannot tell whether the '.' in {_names(list(unsure))} is a "
+                f"thousands separator or a decimal point ('{example}' in {name}); it was read "
+                "as a decimal point."
+            )
+    return warnings
+
+
+def _single_group_example(values: pd.Series) -> str | None:
+    """A value like '1.234' when every dotted value of the column looks like it, else None."""
+    dotted = values.dropna().str.strip()
+    dotted = dotted[dotted.str.contains(".", regex=False)]
+    if dotted.empty or not dotted.str.fullmatch(_ONE_GROUP).all():
+        return None
+    return str(dotted.iloc[0])
+
+
+def _names(columns: list[str], limit: int = 8) -> str:
+    shown = ", ".join(columns[:limit])
+    return shown + (f", … ({len(columns)} in all)" if len(columns) > limit else "")
 
 
 def _printable(delimiter: str) -> str:

@@ -9,15 +9,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from genre_core.data.csvio import read_csv_bytes, read_csv_path
+from genre_core.data.csvio import check_width, read_csv_bytes, read_csv_path
 from genre_core.data.fetch import Progress, locate, sha256_of
 from genre_core.data.registry import DATASETS, DatasetSpec
 from genre_core.errors import DataError
+from genre_core.settings import MAX_CLASSES
 
 YEAR_COLUMN = "release_year"
 _LABEL_NAMES = ("genre", "playlist_genre", "track_genre", "class", "label", "target", "y")
 _DATE_HINTS = ("release_date", "date")
 _MIN_ROWS_PER_CLASS = 2
+_ID_PATTERNS = (r"^track_?id$", r"^id$", r"^uri$", r"_id$")
+_INDEX_NAME = re.compile(r"unnamed: ?\d+|index|row|level_\d+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,11 @@ def from_known_frame(frame: pd.DataFrame, spec: DatasetSpec, **info) -> Dataset:
         label=spec.label,
         features=tuple(c for c in spec.features if c in frame.columns),
         text=tuple(c for c in spec.text_columns if c in frame.columns),
-        id_column=spec.id_column if spec.id_column in frame.columns else None,
+        id_column=(
+            spec.id_column
+            if spec.id_column in frame.columns and not is_index_like(frame[spec.id_column])
+            else None
+        ),
         artist_column=spec.artist_column if spec.artist_column in frame.columns else None,
     )
     frame, warnings = validate(frame, roles, strict_classes=False)
@@ -212,6 +219,15 @@ def minutes_to_ms(duration: pd.Series) -> pd.Series:
     """Durations below 30 are minutes (no song in these data lasts under 30 ms): make them ms."""
     values = pd.to_numeric(duration, errors="coerce")
     return values.where(~(values < 30), values * 60_000)
+
+
+def derive_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with the columns Genre Lab derives from a table's own
+    (``release_year`` from a release date): the same for a training table and for the tracks
+    a model is asked to predict, so a model trained on a derived column finds it there too."""
+    frame = frame.copy()
+    add_release_year(frame)
+    return frame
 
 
 def add_release_year(frame: pd.DataFrame) -> None:
@@ -240,8 +256,8 @@ def from_user_frame(
     **info,
 ) -> Dataset:
     """Detect the column roles of a user's table (the given label and features win), validate."""
-    frame = frame.copy()
-    add_release_year(frame)
+    check_width(len(frame.columns), name)
+    frame = derive_columns(frame)
     roles = infer_roles(frame, label=label, features=features)
     frame, found = validate(frame, roles, chosen_features=features is not None)
     return Dataset(name, frame, roles, warnings=(*warnings, *found), **info)
@@ -256,23 +272,29 @@ def infer_roles(
         label = _guess_label(frame)
     elif label not in frame.columns:
         raise DataError(f"label column '{label}' not found; the columns are: {_list(columns)}.")
-    id_column = _find_column(columns, (r"^track_?id$", r"^id$", r"^uri$", r"_id$"), exclude=label)
+    id_column = _find_id(frame, exclude=label)
     artist_column = _find_column(columns, (r"artist",), exclude=label)
+    numeric = _numeric_columns(frame)
     if features is None:
+        has_values = set(frame.columns[frame.notna().any().to_numpy()])
+        # A row number named like an id ('row_id': 0, 1, 2, ...) describes no song either.
+        row_numbers = {c for c in columns if _id_named(c) and is_index_like(frame[c])}
         features = [
             c
             for c in columns
             if c not in (label, id_column, artist_column)
-            and _mostly_numeric(frame[c])
-            and not _is_row_index(c, frame[c])
-            and frame[c].notna().any()
+            and c in numeric
+            and not _is_row_index(c)
+            and c not in row_numbers
+            and c in has_values
         ]
+    taken = {label, id_column, artist_column, *features}
     text = [
         c
         for c in columns
-        if c not in (label, id_column, artist_column, *features)
-        and re.search(r"name|title|track|album|song", c, re.IGNORECASE)
-        and not _mostly_numeric(frame[c])
+        if c not in taken
+        and re.search(r"name|title|track|album|song", str(c), re.IGNORECASE)
+        and c not in numeric
     ]
     return Roles(label, tuple(features), tuple(text[:3]), id_column, artist_column)
 
@@ -315,6 +337,13 @@ def validate(
             f"label column '{roles.label}' holds a single genre ('{counts.index[0]}'); "
             f"classification needs at least two."
         )
+    if strict_classes:
+        check_class_count(len(counts), roles.label)
+    elif len(counts) > MAX_CLASSES:
+        warnings.append(
+            f"'{roles.label}' holds {len(counts):,} genres; a model takes at most "
+            f"{MAX_CLASSES:,}: merge them before training."
+        )
     rare = counts[counts < _MIN_ROWS_PER_CLASS]
     if len(rare):
         names = ", ".join(f"'{g}'" for g in rare.index[:5]) + (", …" if len(rare) > 5 else "")
@@ -330,20 +359,23 @@ def validate(
             f"no numeric feature column; the columns are: {_list(frame.columns)}. "
             "A model needs at least one column of numbers."
         )
-    for column in roles.features:
+    features = list(dict.fromkeys(roles.features))
+    for column in features:
         if column not in frame.columns:
             raise DataError(
                 f"feature column '{column}' not found; the columns are: {_list(frame.columns)}."
             )
         if column == roles.label:
             raise DataError(f"'{column}' is the label; it cannot also be a feature.")
-        frame[column] = _numeric_feature(frame, column, explicit=chosen_features)
-    empty = [c for c in roles.features if frame[c].isna().all()]
-    if len(empty) == len(roles.features):
+    numbers = _feature_block(frame, features, explicit=chosen_features)
+    frame = pd.concat([frame.drop(columns=features), numbers], axis=1)[list(frame.columns)]
+    missing_counts = dict(zip(features, numbers.isna().sum().tolist(), strict=True))
+    empty = [c for c in features if missing_counts[c] == len(frame)]
+    if len(empty) == len(features):
         raise DataError(f"every feature column is empty ({_list(empty)}).")
     if empty:
         warnings.append(f"feature columns with no values at all: {_list(empty)}; drop them.")
-    partly = {c: int(frame[c].isna().sum()) for c in roles.features if c not in empty}
+    partly = {c: int(missing_counts[c]) for c in features if c not in empty}
     partly = {c: n for c, n in partly.items() if n}
     if partly:
         detail = ", ".join(f"{c} ({n:,})" for c, n in partly.items())
@@ -351,32 +383,51 @@ def validate(
     return frame, warnings
 
 
-def _numeric_feature(frame: pd.DataFrame, column: str, *, explicit: bool) -> pd.Series:
-    values = frame[column]
-    if values.dtype == bool:
-        values = values.astype(float)
-    if not pd.api.types.is_numeric_dtype(values):
-        stripped = values.astype("string").str.strip().replace("", pd.NA)
-        numbers = pd.to_numeric(stripped, errors="coerce")
-        bad = stripped.notna() & numbers.isna()
-        if bad.any():
-            position = int(np.flatnonzero(bad.to_numpy())[0])
-            row = frame.index[position]
-            raise DataError(
-                f"column '{column}' should hold numbers but line {_line(frame, row)} holds "
-                f"'{_clip(stripped.loc[row])}'"
-                + ("." if not explicit or bad.mean() < 0.5 else "; it looks like a text column.")
-            )
-        values = numbers
-    values = values.astype(float)
-    infinite = np.isinf(values.to_numpy())
-    if infinite.any():
-        row = frame.index[int(np.flatnonzero(infinite)[0])]
+def check_class_count(classes: int, label: str) -> None:
+    """Refuse a label of more than :data:`~genre_core.settings.MAX_CLASSES` genres: one model
+    per genre pair or a weight per genre and feature makes such a fit take minutes and GBs."""
+    if classes > MAX_CLASSES:
         raise DataError(
-            f"column '{column}' holds an infinite value on line {_line(frame, row)}; "
-            "replace it with a number or leave the cell empty."
+            f"label column '{label}' holds {classes:,} genres; Genre Lab classifies at most "
+            f"{MAX_CLASSES:,} (MAX_CLASSES in genre_core/settings.py). Choose another label "
+            "column, or merge or keep fewer genres."
         )
-    return values
+
+
+def _feature_block(frame: pd.DataFrame, features: list[str], *, explicit: bool) -> pd.DataFrame:
+    """The feature columns as floats: numeric columns converted at once, text columns parsed
+    one by one (naming the first cell that is not a number); no infinite value."""
+    numbers = _number_dtype_columns(frame)
+    numeric = [c for c in features if c in numbers]
+    parsed = {c: _parse_numbers(frame, c, explicit=explicit) for c in features if c not in numbers}
+    block = frame[numeric].astype(float)
+    if parsed:
+        block = pd.concat([block, pd.DataFrame(parsed, index=frame.index)], axis=1)
+    block = block[features]
+    infinite = np.isinf(block.to_numpy(dtype=float))
+    if infinite.any():
+        position = int(np.flatnonzero(infinite.any(axis=0))[0])
+        row = frame.index[int(np.flatnonzero(infinite[:, position])[0])]
+        raise DataError(
+            f"column '{features[position]}' holds an infinite value on line "
+            f"{_line(frame, row)}; replace it with a number or leave the cell empty."
+        )
+    return block
+
+
+def _parse_numbers(frame: pd.DataFrame, column: str, *, explicit: bool) -> pd.Series:
+    stripped = frame[column].astype("string").str.strip().replace("", pd.NA)
+    numbers = pd.to_numeric(stripped, errors="coerce")
+    bad = stripped.notna() & numbers.isna()
+    if bad.any():
+        position = int(np.flatnonzero(bad.to_numpy())[0])
+        row = frame.index[position]
+        raise DataError(
+            f"column '{column}' should hold numbers but line {_line(frame, row)} holds "
+            f"'{_clip(stripped.loc[row])}'"
+            + ("." if not explicit or bad.mean() < 0.5 else "; it looks like a text column.")
+        )
+    return numbers.astype(float)
 
 
 def _guess_label(frame: pd.DataFrame) -> str:
@@ -387,9 +438,12 @@ def _guess_label(frame: pd.DataFrame) -> str:
     for column in frame.columns:
         if "genre" in str(column).lower() and "sub" not in str(column).lower():
             return column
+    numeric = _numeric_columns(frame)
     for column in reversed(frame.columns):
+        if column in numeric:
+            continue
         values = frame[column]
-        if not _mostly_numeric(values) and 1 < values.nunique() <= max(2, len(values) // 20):
+        if 1 < values.nunique() <= max(2, len(values) // 20):
             return column
     raise DataError(
         f"no label column found (looked for {', '.join(_LABEL_NAMES[:4])}, …); "
@@ -417,9 +471,51 @@ def _mostly_numeric(values: pd.Series) -> bool:
     return pd.to_numeric(present, errors="coerce").notna().mean() >= 0.9
 
 
-def _is_row_index(name: object, values: pd.Series) -> bool:
+def _is_row_index(name: object) -> bool:
     """A saved row index ('Unnamed: 0', 'index'): numbers that identify rows, not describe songs."""
-    return bool(re.fullmatch(r"unnamed: ?\d+|index|row|id", str(name), re.IGNORECASE))
+    return bool(_INDEX_NAME.fullmatch(str(name))) or str(name).lower() == "id"
+
+
+def is_index_like(values: pd.Series) -> bool:
+    """Whether a column is a row number rather than a track id: named like a saved pandas
+    index ('Unnamed: 0', 'index'), or whole numbers that are unique and in order."""
+    if _INDEX_NAME.fullmatch(str(values.name)):
+        return True
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return False
+    present = values.dropna()
+    if present.empty or len(present) < len(values) or not present.mod(1).eq(0).all():
+        return False
+    ordered = present.is_monotonic_increasing or present.is_monotonic_decreasing
+    return bool(ordered and present.is_unique)
+
+
+def _id_named(column: object) -> bool:
+    return any(re.search(p, str(column), re.IGNORECASE) for p in _ID_PATTERNS)
+
+
+def _find_id(frame: pd.DataFrame, *, exclude: str) -> str | None:
+    """The first column named like a track id that is not a row index."""
+    for pattern in _ID_PATTERNS:
+        for column in frame.columns:
+            if (
+                column != exclude
+                and re.search(pattern, str(column), re.IGNORECASE)
+                and not is_index_like(frame[column])
+            ):
+                return column
+    return None
+
+
+def _numeric_columns(frame: pd.DataFrame) -> set:
+    """The columns of numbers, or of text that is mostly numbers (>= 90 % of its cells)."""
+    out = _number_dtype_columns(frame)
+    return out | {c for c in frame.columns if c not in out and _mostly_numeric(frame[c])}
+
+
+def _number_dtype_columns(frame: pd.DataFrame) -> set:
+    # One dtype test per distinct dtype, not per column.
+    return set(frame.select_dtypes(include=["number", "bool"]).columns)
 
 
 def _line(frame: pd.DataFrame, row: object) -> int:

@@ -198,7 +198,7 @@ DATASETS: dict[str, DatasetSpec] = {
             ),
             label="Genre",
             features=(*_YOUTUBE_AUDIO, "Views", "Likes", "Comments", "Stream"),
-            id_column="Unnamed: 0",
+            id_column=None,  # its first column is the row number, not a track id
             artist_column="Artist_encoded",
             source="Kaggle 'Spotify and Youtube' with Wikidata genres, from TheGenreFactor.",
             caveats=(

@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from genre_core.data.csvio import read_csv_bytes
-from genre_core.data.dataset import normalise_known
+from genre_core.data.dataset import derive_columns, normalise_known
 from genre_core.data.fetch import locate
 from genre_core.data.registry import DatasetSpec
 from genre_core.errors import DataError
@@ -80,14 +80,15 @@ def submission_table(predictions: pd.DataFrame, class_names: Mapping[int, str]) 
 def read_unlabeled(
     raw: bytes, filename: str, spec: DatasetSpec | None = None, *, limit_mb: float | None = None
 ) -> pd.DataFrame:
-    """A CSV of tracks to predict, with a known dataset's header fixes applied (``spec``).
+    """A CSV of tracks to predict, with a known dataset's header fixes applied (``spec``) and
+    the columns Genre Lab derives for training (``release_year`` from a release date).
 
     Nothing in it is executed or unpickled: it is parsed as text by :mod:`genre_core.data.csvio`.
     """
     frame, _ = read_csv_bytes(raw, filename, limit_mb=limit_mb)
     if spec is not None:
         frame = normalise_known(frame, spec)
-    return frame
+    return derive_columns(frame)  # a model trained on release_year finds it here too
 
 
 def dataset_test_file(spec: DatasetSpec | None) -> tuple[bytes, str]:
