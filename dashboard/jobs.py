@@ -29,6 +29,7 @@ def engine() -> engines.Engine:
         memory_limit=settings["memory_limit"],
         per_session=settings["per_session"],
         queue_limit=settings["queue_per_session"],
+        nice=settings["nice"],
     )
 
 

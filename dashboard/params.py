@@ -100,17 +100,26 @@ def _float_step(param: Param) -> float:
     return 0.01 if span <= 1 else 0.1 if span <= 10 else 1.0
 
 
-def read_params(prefix: str, params: ParamSet, owner: str = "") -> dict[str, Any]:
+def read_params(
+    prefix: str, params: ParamSet, owner: str = "", labels: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The form's values in engine form, parsed by the schema.
+
+    ``labels`` are the widget labels a page renamed (as given to :func:`param_grid`).
 
     Raises
     ------
     DataError
-        Naming the parameter whose widget holds a bad value.
+        Naming the widget's label and the parameter whose widget holds a bad value.
     """
     state = st.session_state
+    labels = labels or {}
     return {
-        p.name: p.parse(state.get(f"{prefix}.{p.name}", widget_value(p, p.default)), owner)
+        p.name: p.parse(
+            state.get(f"{prefix}.{p.name}", widget_value(p, p.default)),
+            owner,
+            label=labels.get(p.name, p.title),
+        )
         for p in params
     }
 

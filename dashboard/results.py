@@ -36,12 +36,16 @@ def metric_row(ev: Evaluation) -> None:
     cols[4].metric("Log loss", f"{m['log_loss']:.3f}")
     if ev.train_accuracy is not None:
         held = "validation" if ev.validation_accuracy is not None else "test"
+        held_accuracy = ev.train_accuracy - ev.gap
         cols[5].metric(
             "Train − " + held,
             f"{ev.gap:+.1%}",
-            help=f"train accuracy {ev.train_accuracy:.1%}; large gaps mean overfitting",
+            help=f"The final model re-evaluated on its training rows ({ev.train_accuracy:.1%}) "
+            f"and on the {held} rows ({held_accuracy:.1%}); large gaps mean overfitting.",
         )
-        cols[5].caption(f"train accuracy {ev.train_accuracy:.1%}")
+        cols[5].caption(
+            f"train {ev.train_accuracy:.1%}, {held} {held_accuracy:.1%} (re-evaluated at the end)"
+        )
 
 
 def evaluation_view(
@@ -91,8 +95,9 @@ def evaluation_view(
         key=f"{key}.confusion.{name}.{normalised}",
     )
     st.caption(
-        "Reading: the diagonal holds correct predictions; a bright cell off it is a pair of "
-        "genres the model confuses (row: the true genre, column: what it said)."
+        "Reading: the diagonal holds correct predictions; the darker a cell, the more tracks it "
+        "holds, so a dark cell off the diagonal is a pair of genres the model confuses (row: "
+        "the true genre, column: what it said)."
     )
     left, right = st.columns(2)
     left.plotly_chart(model_plots.pr_curves_figure(ev.pr_curves), key=f"{key}.pr.{name}")

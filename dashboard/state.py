@@ -29,6 +29,7 @@ DEFAULTS = {
     "data.roles": None,  # Roles chosen by the user for the current source, or None for auto
     "data.genres": None,  # the genres kept (a list), or None for all
     "data.merge": None,  # {genre: new genre or None (drop)} in use everywhere, or None
+    "data.dataset": None,  # dataset_key the Data page's role and genre widgets belong to
     "merge.job": None,  # the dashboard.jobs.Job of the merge curve (job_panel)
     "merge.outcome": None,  # the experiments.Outcome of the last finished merge curve
     "merge.loaded": None,  # a recipe loaded from a file, put into the widgets next run
@@ -228,15 +229,19 @@ def forget_genres() -> None:
     """Keep every genre again, unmerged (the genres changed with the source or the label)."""
     st.session_state["data.genres"] = None
     st.session_state["data.merge"] = None
-    st.session_state.pop("data.genre_choice", None)
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+# Streamlit's markdown turns a free-standing ->, <-, <->, --, >=, <= or ~= into an arrow or a
+# symbol, even escaped; an invisible word joiner inside the pair keeps it as typed.
+_TYPOGRAPHY = re.compile(r"(?<=[-<>~])(?=[->=])")
+WORD_JOINER = "\u2060"
 
 
 def plain(text: object) -> str:
-    """Text from a user's file made safe for Streamlit markdown: shown as typed, never rendered."""
-    return _MARKDOWN.sub(r"\\\1", str(text))
+    """Text from a user's file made safe for Streamlit markdown: shown as typed, never rendered
+    (no emphasis, links or HTML, and no ``->`` drawn as an arrow)."""
+    return _MARKDOWN.sub(r"\\\1", _TYPOGRAPHY.sub(WORD_JOINER, str(text)))
 
 
 def show_error(message: str) -> None:

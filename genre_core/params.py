@@ -88,15 +88,21 @@ class Param:
 
     # ---- parsing --------------------------------------------------------------------------
 
-    def parse(self, value: Any, owner: str = "") -> Any:
+    def parse(self, value: Any, owner: str = "", label: str = "") -> Any:
         """The value the engine takes, from a text or a Python value.
+
+        ``label`` is the field the value was typed in, when it came from a form: the message
+        names it first, as the user sees it ("Hidden layers").
 
         Raises
         ------
         DataError
-            Naming the parameter (and its ``owner``, e.g. "xgboost") and what is wrong.
+            Naming the field, the parameter (and its ``owner``, e.g. "xgboost") and what is
+            wrong.
         """
         where = f"{owner} parameter '{self.name}'" if owner else f"'{self.name}'"
+        if label:
+            where = f"{label}: {where}"
         if self.optional and _is_none(value):
             return None
         if self.kind == "ints":

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from dashboard.forms import follow_dataset
 from dashboard.state import (
     base_dataset,
     cached_audit,
@@ -47,7 +48,7 @@ if choice == UPLOAD:
     limit = upload_limit_mb()
     uploaded = st.file_uploader(
         f"A CSV file (comma, semicolon, tab or pipe; UTF-8 or Windows-1252; .gz accepted; "
-        f"up to {limit} MB)",
+        f"up to {limit} MB, also once unpacked)",
         type=["csv", "gz", "tsv", "txt"],
         key="data.uploader",
     )
@@ -139,38 +140,32 @@ st.caption(
 )
 base = base_dataset()
 columns = list(base.frame.columns)
-numeric = [
-    c for c in columns if c != dataset.roles.label and pd.api.types.is_numeric_dtype(base.frame[c])
-]
+every = sorted(map(str, current_dataset(all_genres=True).labels.unique()))
+kept = st.session_state["data.genres"] or every
 none = "(none)"
+# The widgets show this source's roles and kept genres, put in whenever the source, the roles or
+# the genres change: a value left from another source would be applied by "Apply roles".
+follow_dataset(
+    "data",
+    dataset,
+    label=dataset.roles.label,
+    features=list(dataset.roles.features),
+    text=list(dataset.roles.text),
+    id_column=dataset.roles.id_column or none,
+    artist_column=dataset.roles.artist_column or none,
+    genre_choice=[g for g in kept if g in every],
+)
 with st.form("data.roles_form", border=True):
     first, second = st.columns([1, 3])
-    label = first.selectbox(
-        "Label (genre)", columns, index=columns.index(dataset.roles.label), key="data.label"
-    )
+    label = first.selectbox("Label (genre)", columns, key="data.label")
     features = second.multiselect(
-        "Numeric features",
-        [c for c in columns if c != label],
-        default=[c for c in dataset.roles.features if c != label],
-        key="data.features",
+        "Numeric features", [c for c in columns if c != label], key="data.features"
     )
     third, fourth, fifth = st.columns([2, 1, 1])
-    text = third.multiselect(
-        "Title columns (text)", columns, default=list(dataset.roles.text), key="data.text"
-    )
+    text = third.multiselect("Title columns (text)", columns, key="data.text")
     optional = [none, *columns]
-    id_column = fourth.selectbox(
-        "Track id column",
-        optional,
-        index=optional.index(dataset.roles.id_column or none),
-        key="data.id_column",
-    )
-    artist_column = fifth.selectbox(
-        "Artist column",
-        optional,
-        index=optional.index(dataset.roles.artist_column or none),
-        key="data.artist_column",
-    )
+    id_column = fourth.selectbox("Track id column", optional, key="data.id_column")
+    artist_column = fifth.selectbox("Artist column", optional, key="data.artist_column")
     if st.form_submit_button("Apply roles", type="primary"):
         try:
             set_roles(
@@ -191,11 +186,7 @@ st.caption(
     "Keep all genres, or only some (the seed reports use five of spotify-30k's six). "
     "Explore and Train use the genres kept here."
 )
-every = sorted(map(str, current_dataset(all_genres=True).labels.unique()))
-kept = st.session_state["data.genres"] or every
-chosen = st.multiselect(
-    "Genres to keep", every, default=[g for g in kept if g in every], key="data.genre_choice"
-)
+chosen = st.multiselect("Genres to keep", every, key="data.genre_choice")
 if sorted(chosen) != sorted(kept):
     if len(chosen) < 2:
         show_error("keep at least two genres to classify.")

@@ -1,6 +1,5 @@
 """Explore: class balance, distributions, descriptive statistics, correlations and a PCA map."""
 
-import pandas as pd
 import streamlit as st
 
 from dashboard.state import (
@@ -10,7 +9,13 @@ from dashboard.state import (
     plain,
     require_dataset,
 )
-from genre_core.data.explore import correlation, describe_table, strongest_pairs
+from genre_core.data.explore import (
+    correlation,
+    describe_table,
+    feature_title,
+    feature_unit,
+    strongest_pairs,
+)
 from genre_core.plots import explore as plots
 
 dataset = require_dataset()
@@ -50,7 +55,7 @@ st.subheader("Distributions by genre")
 first, second = st.columns([2, 3])
 if st.session_state["explore.feature"] not in features:
     st.session_state["explore.feature"] = features[0]
-feature = first.selectbox("Feature", features, key="explore.feature")
+feature = first.selectbox("Feature", features, key="explore.feature", format_func=feature_title)
 kind = second.radio("Chart", ["histogram", "box", "violin"], horizontal=True, key="explore.kind")
 st.plotly_chart(
     plots.distribution_figure(frame, feature, roles.label, kind), key="explore.distribution"
@@ -61,9 +66,16 @@ st.caption(
 )
 
 st.subheader("Descriptive statistics")
-table = describe_table(frame, features)
-styled = table.style.format("{:,.2f}").format("{:,.0f}", subset=pd.IndexSlice[["count"], :])
-st.dataframe(styled, width="stretch", key="explore.describe")
+# one row per feature, so the table fits the page however many features there are
+table = describe_table(frame, features).T
+table.insert(0, "unit", [feature_unit(f) for f in table.index])
+table = table.rename_axis("feature")
+numbers = [c for c in table.columns if c not in ("unit", "count")]
+styled = table.style.format(
+    lambda v: f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}", subset=numbers
+).format("{:,.0f}", subset=["count"])
+height = 35 * (len(table) + 1) + 3  # every feature, no inner scroll
+st.dataframe(styled, width="stretch", height=min(height, 740), key="explore.describe")
 st.caption(
     "Reading: compare each feature's scale (mean, std, range): features on very different "
     "scales need scaling before distance-based models such as KNN and SVM."

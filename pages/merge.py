@@ -217,5 +217,5 @@ if curve is not None and curve.steps:
         )
     st.caption(
         "Reading: row-normalised confusion before (left) and after (right) merging; "
-        "a bright off-diagonal cell is a pair the model mixes up."
+        "a dark off-diagonal cell is a pair the model mixes up."
     )

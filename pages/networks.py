@@ -11,6 +11,7 @@ from dashboard import forms, job_panel
 from dashboard.params import form_widget, param_grid, read_params, set_params
 from dashboard.results import metric_row
 from dashboard.state import base_dataset, plain, require_dataset, show_error
+from genre_core.data.csvsafe import csv_text
 from genre_core.data.dataset import keep_upload
 from genre_core.errors import DataError
 from genre_core.experiments.net import NET_OPTIONS, NetSpec, predict_tracks
@@ -151,7 +152,7 @@ with st.expander("Data, split and preparation", icon=":material/table:"):
 
 def build_spec() -> NetSpec:
     """The recipe of the widgets' values (raises a DataError naming a bad one)."""
-    params = read_params(KEY, NET_PARAMS, "network")
+    params = read_params(KEY, NET_PARAMS, "network", labels=label)
     own = read_params(KEY, FORM)
     if params["kind"] == "title":
         own["feature_set"] = "numeric"  # the title model reads the titles as words
@@ -198,6 +199,26 @@ forms.start_button(
 )
 
 
+def curves_reading(history: list[dict], kept: dict) -> str:
+    """Which accuracy is which: the curves' (measured while training) against the kept
+    weights re-evaluated at the end (the diamonds, and the numbers under the chart)."""
+    text = (
+        "Reading: the training lines are averaged over each epoch's batches while it trains "
+        "(dropout active, weights still changing); the validation lines are measured after the "
+        "epoch, dropout off."
+    )
+    row = next((h for h in history if h["epoch"] == kept["epoch"]), None)
+    if row is None or kept["train_acc"] is None:
+        return text
+    return text + (
+        f" The diamonds are the kept weights of epoch {kept['epoch']} re-evaluated once "
+        f"training ended, dropout off: training {kept['train_acc']:.1%}, validation "
+        f"{kept['valid_acc']:.1%}, the numbers below. At that epoch the training line reads "
+        f"{row['train_acc']:.1%}: dropout and the weights changing during the epoch keep it "
+        "apart from the re-evaluated figure."
+    )
+
+
 def live(job) -> None:
     """The epoch bar, the last epoch's numbers and the growing curves."""
     history, done, text = training_progress(job.events, time.monotonic() - job.started)
@@ -205,8 +226,9 @@ def live(job) -> None:
     if history:
         last = history[-1]
         st.caption(
-            f"Last epoch: training loss {last['train_loss']:.4f}, validation loss "
-            f"{last['valid_loss']:.4f}, validation accuracy {last['valid_acc']:.1%}, "
+            f"Last epoch: training loss {last['train_loss']:.4f} and accuracy "
+            f"{last['train_acc']:.1%} (during the epoch, dropout active); validation loss "
+            f"{last['valid_loss']:.4f} and accuracy {last['valid_acc']:.1%} (after it); "
             f"learning rate {last['lr']:.2e}, {last['seconds']:.2f} s."
         )
     st.plotly_chart(training_figure(history), key=f"nets.live.{len(history)}")
@@ -229,8 +251,11 @@ if outcome is not None:
         st.caption(
             plain("Started from saved weights; skipped: " + ", ".join(result.initial_skipped))
         )
-    st.plotly_chart(training_figure(result.history), key="nets.final_curves")
     ev = result.evaluation
+    kept = {"epoch": result.kept_epoch, "train_acc": ev.train_accuracy,
+            "valid_acc": ev.validation_accuracy}  # fmt: skip
+    st.plotly_chart(training_figure(result.history, kept), key="nets.final_curves")
+    st.caption(curves_reading(result.history, kept))
     metric_row(ev)
     st.caption(
         f"Tested once on {result.n_test:,} held-out rows (trained on {result.n_train:,}, "
@@ -299,7 +324,7 @@ if predictions is not None:
     st.dataframe(table.head(200), key="nets.predictions_table", height=240)
     st.download_button(
         "Download predictions (CSV)",
-        table.to_csv(index=False),
+        csv_text(table, index=False),
         file_name="network-predictions.csv",
         mime="text/csv",
         key="nets.download_predictions",

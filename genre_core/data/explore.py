@@ -13,6 +13,42 @@ from sklearn.preprocessing import StandardScaler
 
 STATISTICS = ("mean", "std", "min", "25%", "50%", "75%", "max")
 
+# Units of the Spotify audio features (Spotify's Web API reference); the same names appear
+# capitalised in spotify-youtube, so they are looked up in lower case.
+FEATURE_UNITS = {
+    "duration_ms": "ms",
+    "loudness": "dB",
+    "tempo": "BPM",
+    "key": "pitch class",  # 0 = C, 1 = C♯, …
+    "mode": "1 = major",
+    "time_signature": "beats per bar",
+    "popularity": "0–100",
+    "track_popularity": "0–100",
+    **{
+        name: "0–1"
+        for name in (
+            "danceability",
+            "energy",
+            "speechiness",
+            "acousticness",
+            "instrumentalness",
+            "liveness",
+            "valence",
+        )
+    },
+}
+
+
+def feature_unit(feature: str) -> str:
+    """The unit of a known Spotify audio feature ("dB" for loudness), or "" for others."""
+    return FEATURE_UNITS.get(str(feature).lower(), "")
+
+
+def feature_title(feature: str) -> str:
+    """A feature's name with its unit, for an axis: "loudness (dB)"; the name alone if unknown."""
+    unit = feature_unit(feature)
+    return f"{feature} ({unit})" if unit else str(feature)
+
 
 def describe_table(frame: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
     """Count of values and the statistics of Table 2 of "Development of a Neural Network-Based

@@ -52,16 +52,18 @@ def keyword_map(genres: Iterable[str], rules: Sequence[tuple[str, str]]) -> Merg
 
 
 def parse_rules(text: str) -> list[tuple[str, str]]:
-    """Rules typed one per line as ``keyword -> target`` (``pop -> pop``, ``hip hop -> rap``)."""
+    """Rules typed one per line as ``keyword -> new genre`` (``pop -> pop``, ``hip hop -> rap``).
+
+    The form is named in the same words as the Merge page's instructions."""
     rules = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         if "->" not in line:
-            raise DataError(f"merge rule on line {number} needs the form 'keyword -> target'.")
+            raise DataError(f"merge rule on line {number} needs the form 'keyword -> new genre'.")
         keyword, target = (part.strip() for part in line.split("->", 1))
         if not keyword or not target:
-            raise DataError(f"merge rule on line {number} has an empty keyword or target.")
+            raise DataError(f"merge rule on line {number} has an empty keyword or new genre.")
         rules.append((keyword, target))
     return rules
 

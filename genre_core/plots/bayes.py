@@ -1,6 +1,6 @@
 """Plotly figures of Bayesian fits: pure builders, tables and arrays in, figure out.
 
-Names from a user's file (features, genres) go through :func:`genre_core.plots.explore.as_text`.
+Names from a user's file (features, genres) go through :func:`genre_core.plots.text.as_text`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from genre_core.plots.explore import as_text
+from genre_core.plots.text import as_text
 
 _MARGINS = dict(l=10, r=10, t=40, b=10)
 _GREEN, _DARK, _GREY = "#1DB954", "#1F2A24", "#999"
@@ -44,7 +44,7 @@ def elbo_figure(
             hovertemplate="step %{x}: %{y:.4f}<extra></extra>",
         )
     )
-    _lay_out(fig, title, 300, xaxis_title="step", yaxis_title="−ELBO / row")
+    _lay_out(fig, as_text(title), 300, xaxis_title="step", yaxis_title="−ELBO / row")
     if len(losses) > 20:  # the first steps dwarf the rest; show from where the loss settles
         tail = losses[len(losses) // 10 :]
         spread = float(tail.max() - tail.min()) or 1.0

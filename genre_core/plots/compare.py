@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from genre_core.plots.explore import PALETTE
+from genre_core.plots.text import as_text, as_texts
 
 _MARGINS = dict(l=10, r=10, t=40, b=10)
 
@@ -17,9 +18,10 @@ def metrics_figure(table: pd.DataFrame, metrics: Sequence[str]) -> go.Figure:
     """Grouped bars: one group per metric, one bar per run (``table`` indexed by run name)."""
     fig = go.Figure()
     for i, (name, row) in enumerate(table.iterrows()):
+        name = as_text(name)
         fig.add_bar(
-            name=str(name),
-            x=list(metrics),
+            name=name,
+            x=as_texts(metrics),
             y=[row.get(m, np.nan) for m in metrics],
             marker_color=PALETTE[i % len(PALETTE)],
             texttemplate="%{y:.3f}",
@@ -47,13 +49,13 @@ def curves_figure(curves: Mapping[str, pd.DataFrame], metric: str) -> go.Figure:
             x=table["epoch"],
             y=table[metric],
             mode="lines",
-            name=str(name),
+            name=as_text(name),
             line=dict(color=PALETTE[i % len(PALETTE)]),
         )
     fig.update_layout(
-        title=f"{metric} by epoch",
+        title=f"{as_text(metric)} by epoch",
         xaxis_title="epoch",
-        yaxis_title=metric,
+        yaxis_title=as_text(metric),
         margin=_MARGINS,
         legend=dict(orientation="h", y=-0.2),
         height=380,

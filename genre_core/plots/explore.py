@@ -7,16 +7,11 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from genre_core.data.explore import Projection
+from genre_core.data.explore import Projection, feature_title
+from genre_core.plots.text import as_text
 
 PALETTE = px.colors.qualitative.Safe + px.colors.qualitative.Pastel
 _MARGINS = dict(l=10, r=10, t=40, b=10)
-
-
-def as_text(value: object) -> str:
-    """A name from a user's file, escaped so plotly shows it as typed (plotly reads a few HTML
-    tags, such as <b> and <a href>, in labels)."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def genre_colors(genres) -> dict[str, str]:
@@ -116,7 +111,9 @@ def distribution_figure(
                 )
             )
         fig.update_layout(
-            hovermode="x unified", yaxis_title="% of the genre's rows", xaxis_title=as_text(feature)
+            hovermode="x unified",
+            yaxis_title="% of the genre's rows",
+            xaxis_title=as_text(feature_title(feature)),
         )
     fig.update_layout(
         margin=_MARGINS,
@@ -125,7 +122,7 @@ def distribution_figure(
         template="plotly_white",
     )
     if kind in ("box", "violin"):
-        fig.update_layout(showlegend=False, yaxis_title=as_text(feature))
+        fig.update_layout(showlegend=False, yaxis_title=as_text(feature_title(feature)))
     return fig
 
 
@@ -154,7 +151,9 @@ def correlation_figure(corr: pd.DataFrame, method: str) -> go.Figure:
 
 def pca_figure(projection: Projection, label: str) -> go.Figure:
     """The PCA projection as a scatter coloured by genre."""
-    points = projection.points.copy()
+    # the label column's name reaches the hover text too
+    points = projection.points.rename(columns={label: as_text(label)})
+    label = as_text(label)
     points[label] = points[label].map(as_text)
     colors = genre_colors(points[label].unique())
     first, second = projection.explained

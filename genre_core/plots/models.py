@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 
 from genre_core.metrics.evaluation import Curve, row_normalised
 from genre_core.plots.explore import genre_colors
+from genre_core.plots.text import as_text, as_texts
 
 _MARGINS = dict(l=10, r=10, t=40, b=10)
 
@@ -21,7 +22,7 @@ def confusion_figure(
     title: str = "Confusion matrix",
 ) -> go.Figure:
     """A heatmap: rows are true genres, columns predicted ones; counts or row shares."""
-    labels = [str(v) for v in labels]
+    labels = as_texts(labels)
     values = row_normalised(confusion) if normalised else np.asarray(confusion)
     text = [[f"{v:.0%}" if normalised else f"{int(v):,}" for v in row] for row in values]
     fig = go.Figure(
@@ -39,7 +40,7 @@ def confusion_figure(
         )
     )
     fig.update_layout(
-        title=title + (" (share of each true genre)" if normalised else " (rows)"),
+        title=as_text(title) + (" (share of each true genre)" if normalised else " (rows)"),
         xaxis_title="predicted genre",
         yaxis_title="true genre",
         margin=_MARGINS,
@@ -65,7 +66,7 @@ def _curves_figure(
                 y=curve.y,
                 mode="lines",
                 line=dict(color=colors[curve.genre], width=2),
-                name=f"{curve.genre} ({area_name} {curve.area:.2f})",
+                name=f"{as_text(curve.genre)} ({area_name} {curve.area:.2f})",
             )
         )
     if diagonal:
@@ -75,7 +76,7 @@ def _curves_figure(
             )
         )
     fig.update_layout(
-        title=title,
+        title=as_text(title),
         xaxis_title=x_title,
         yaxis_title=y_title,
         margin=_MARGINS,
@@ -114,7 +115,7 @@ def leaderboard_figure(
     fig = go.Figure(
         go.Bar(
             x=data[metric],
-            y=data["run"],
+            y=as_texts(data["run"]),
             orientation="h",
             marker_color="#1DB954",
             error_x=dict(
@@ -138,7 +139,9 @@ def leaderboard_figure(
         fig.add_vline(x=value, line=line)
         # the line itself cannot join the legend: an empty trace of the same style names it
         fig.add_trace(
-            go.Scatter(x=[None], y=[None], mode="lines", line=line, name=f"{name} {value:.1%}")
+            go.Scatter(
+                x=[None], y=[None], mode="lines", line=line, name=f"{as_text(name)} {value:.1%}"
+            )
         )
     label = metric.replace("_", " ")
     fig.update_layout(

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from genre_core.plots.text import as_text
+
 TRAIN, VALID, LR = "#1DB954", "#E4572E", "#4C6EF5"
 
 
@@ -76,7 +78,17 @@ def _epoch_panels(fig: go.Figure, epochs: int, height: int) -> go.Figure:
     return fig
 
 
-def training_figure(history: Sequence[dict]) -> go.Figure:
+# What each curve measures, in the legend: the training numbers are averaged over the epoch's
+# batches while it trains (dropout active, weights still changing), the validation ones are
+# measured after it (dropout off); the kept weights are re-evaluated once training ends.
+CURVE_NAMES = {"train": "training (during each epoch)", "valid": "validation (after each epoch)"}
+REEVALUATED = "kept weights re-evaluated at the end"
+
+
+def training_figure(
+    history: Sequence[dict],
+    kept: Mapping[str, float] | None = None,
+) -> go.Figure:
     """Loss, accuracy and learning rate per epoch, training and validation side by side.
 
     Parameters
@@ -84,6 +96,11 @@ def training_figure(history: Sequence[dict]) -> go.Figure:
     history
         One dict per epoch with ``epoch``, ``train_loss``, ``valid_loss``, ``train_acc``,
         ``valid_acc`` and ``lr`` (what :class:`~genre_core.models.callbacks.EpochRecorder` emits).
+        The training values are averaged over the epoch's batches, with dropout active and the
+        weights changing; the validation values are measured after the epoch, dropout off.
+    kept
+        The kept weights re-evaluated once training ended, drawn as diamonds on the accuracy
+        panel: ``epoch`` (the weights' epoch) and ``train_acc`` and/or ``valid_acc``.
     """
     fig = make_subplots(
         rows=1,
@@ -94,7 +111,8 @@ def training_figure(history: Sequence[dict]) -> go.Figure:
     x = [h["epoch"] for h in history]
     panels = (("loss", 1), ("acc", 2))
     for metric, col in panels:
-        for part, color, name in (("train", TRAIN, "training"), ("valid", VALID, "validation")):
+        for part, color in (("train", TRAIN), ("valid", VALID)):
+            name = CURVE_NAMES[part]
             fig.add_trace(
                 epoch_curve(
                     x,
@@ -102,12 +120,14 @@ def training_figure(history: Sequence[dict]) -> go.Figure:
                     name,
                     part,
                     dict(color=color, width=2),
-                    f"epoch %{{x}}<br>{name} {metric} %{{y:.4f}}<extra></extra>",
+                    f"epoch %{{x}}<br>{name}<br>{metric} %{{y:.4f}}<extra></extra>",
                     legend=col == 1,
                 ),
                 row=1,
                 col=col,
             )
+    if kept and kept.get("epoch"):
+        _kept_marks(fig, kept)
     fig.add_trace(
         go.Scatter(
             x=x,
@@ -123,7 +143,49 @@ def training_figure(history: Sequence[dict]) -> go.Figure:
     )
     fig.update_yaxes(type="log", row=1, col=3, exponentformat="power")
     fig.update_yaxes(tickformat=".0%", row=1, col=2)
-    return _epoch_panels(fig, len(x), 330)
+    return _epoch_panels(fig, len(x), 360)
+
+
+def _kept_marks(fig: go.Figure, kept: Mapping[str, float]) -> None:
+    """Diamonds, labelled with their values, where the kept weights re-evaluated land on the
+    accuracy panel; the legend names them once, in grey."""
+    marks = [(p, c, kept[f"{p}_acc"]) for p, c in (("train", TRAIN), ("valid", VALID))
+             if kept.get(f"{p}_acc") is not None]  # fmt: skip
+    symbol = dict(symbol="diamond", size=11, line=dict(color="#212529", width=1))
+    higher = max((v for *_, v in marks), default=0)
+    for part, color, value in marks:
+        name = "training" if part == "train" else "validation"
+        fig.add_trace(
+            go.Scatter(
+                x=[kept["epoch"]],
+                y=[value],
+                mode="markers+text",
+                marker=dict(color=color, **symbol),
+                text=[f"{value:.1%}"],
+                textposition="top left" if value == higher else "bottom left",
+                textfont=dict(color=color),
+                cliponaxis=False,
+                name=f"{name}, {REEVALUATED}",
+                legendgroup="kept",
+                showlegend=False,
+                hovertemplate=f"{REEVALUATED}<br>epoch %{{x}}: {name} %{{y:.1%}}<extra></extra>",
+            ),
+            row=1,
+            col=2,
+        )
+    if marks:  # the marks are two colours: a grey one names them in the legend
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                marker=dict(color="#ADB5BD", **symbol),
+                name=REEVALUATED,
+                legendgroup="kept",
+            ),
+            row=1,
+            col=2,
+        )
 
 
 RUN_STYLES = {
@@ -153,7 +215,7 @@ def transfer_figure(curves: Mapping[str, Sequence[dict]], target: float | None =
     )
     longest = max((len(h) for h in curves.values()), default=0)
     for name, history in curves.items():
-        title, color, dash = RUN_STYLES.get(name, (name, None, "solid"))
+        title, color, dash = RUN_STYLES.get(name, (as_text(name), None, "solid"))
         x = [h["epoch"] for h in history]
         for col, metric, fmt in ((1, "valid_acc", ".1%"), (2, "valid_loss", ".4f")):
             fig.add_trace(
@@ -161,7 +223,7 @@ def transfer_figure(curves: Mapping[str, Sequence[dict]], target: float | None =
                     x,
                     [h.get(metric) for h in history],
                     title,
-                    name,
+                    as_text(name),
                     dict(color=color, width=2, dash=dash),
                     f"{title}<br>epoch %{{x}}: %{{y:{fmt}}}<extra></extra>",
                     legend=col == 1,

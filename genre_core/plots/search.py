@@ -14,14 +14,16 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from genre_core.plots.text import as_text
+
 DONE, PRUNED, FAILED, BEST = "#1DB954", "#ADB5BD", "#E4572E", "#D62828"
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go.Figure:
     fig.update_layout(
         title=title,
-        xaxis_title=x,
-        yaxis_title=y,
+        xaxis_title=as_text(x),
+        yaxis_title=as_text(y),
         template="plotly_white",
         height=height,
         margin=dict(l=60, r=20, t=60, b=50),
@@ -30,9 +32,18 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go
     return fig
 
 
+def _short(value: object) -> str:
+    """A hyperparameter's value for a label: numbers to 4 significant digits, text escaped."""
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.4g}"
+    return as_text(value)
+
+
 def _param_text(row: pd.Series) -> str:
     return "<br>".join(
-        f"{k[6:]} = {row[k]}" for k in row.index if k.startswith("param_") and pd.notna(row[k])
+        f"{as_text(k[6:])} = {_short(row[k])}"
+        for k in row.index
+        if k.startswith("param_") and pd.notna(row[k])
     )
 
 
@@ -136,7 +147,9 @@ def genre_factor_figure(table: pd.DataFrame, weights: tuple[float, float] = (0.5
 def parallel_figure(table: pd.DataFrame, objective: str = "value") -> go.Figure:
     """Parallel coordinates of the completed trials: one axis per hyperparameter, then the value.
 
-    Choices become evenly spaced ticks labelled with their values.
+    Choices become evenly spaced ticks labelled with their values; a numeric range spanning
+    more than two decades is drawn on a log10 axis whose ticks read as the values themselves
+    (0.01, 0.1, 1); numbers are shown to 4 significant digits.
     """
     done = table[table["state"] == "complete"] if not table.empty else table
     params = [c for c in table.columns if c.startswith("param_")]
@@ -145,38 +158,57 @@ def parallel_figure(table: pd.DataFrame, objective: str = "value") -> go.Figure:
     dims = []
     for column in params:
         values = done[column]
+        name = as_text(column[6:])
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         if numeric and values.nunique() > 6:
-            log = values.min() > 0 and values.max() / values.min() > 100
-            dims.append(
-                dict(
-                    label=column[6:] + (" (log10)" if log else ""),
-                    values=np.log10(values) if log else values,
-                )
-            )
+            dims.append(_numeric_dimension(name, values.astype(float)))
         else:
-            text = values.map(lambda v: "none" if v is None or v != v else str(v)).astype(object)
+            text = values.map(lambda v: "none" if v is None or v != v else _short(v))
             labels = sorted(text.unique(), key=_natural)
             codes = text.map({v: i for i, v in enumerate(labels)}).astype(float)
             dims.append(
                 dict(
-                    label=column[6:],
+                    label=name,
                     values=codes,
                     tickvals=list(range(len(labels))),
                     ticktext=labels,
                     range=[-0.2, max(len(labels) - 1, 0) + 0.2],
                 )
             )
-    dims.append(dict(label=objective, values=done["value"]))
+    dims.append(_numeric_dimension(as_text(objective), done["value"].astype(float)))
     fig = go.Figure(
         go.Parcoords(
-            line=dict(color=done["value"], colorscale="Viridis", showscale=True),
+            line=dict(
+                color=done["value"],
+                colorscale="Viridis",
+                showscale=True,
+                colorbar=dict(title=as_text(objective), tickformat=".4~g"),
+            ),
             dimensions=dims,
+            labelangle=0,
         )
     )
-    fig.update_layout(template="plotly_white", height=440, margin=dict(l=70, r=70, t=100, b=30))
+    # wide margins: plotly puts the first and last axes' tick labels outside the plot area
+    fig.update_layout(template="plotly_white", height=440, margin=dict(l=110, r=90, t=100, b=40))
     fig.update_layout(title="Hyperparameters of the completed trials")
     return fig
+
+
+def _numeric_dimension(name: str, values: pd.Series) -> dict:
+    """A parcoords axis for numbers: whole numbers as integers, others to 4 significant digits;
+    positive values spanning more than two decades as log10 with ticks at the powers of ten."""
+    low, high = float(values.min()), float(values.max())
+    if low > 0 and high / low > 100:
+        powers = np.arange(np.ceil(np.log10(low)), np.floor(np.log10(high)) + 1)
+        return dict(
+            label=f"{name} (log scale)",
+            values=np.log10(values),
+            range=[np.log10(low), np.log10(high)],
+            tickvals=list(powers),
+            ticktext=[f"{10**p:g}" for p in powers],
+        )
+    whole = bool(np.all(values == np.round(values)))
+    return dict(label=name, values=values, tickformat="d" if whole else ".4~g")
 
 
 def _natural(text: str):
@@ -192,7 +224,7 @@ def importance_figure(importances: Mapping[str, float]) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=[v for _, v in items],
-            y=[k for k, _ in items],
+            y=[as_text(k) for k, _ in items],
             orientation="h",
             marker_color=DONE,
             text=[f"{v:.0%}" for _, v in items],

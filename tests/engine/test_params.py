@@ -4,6 +4,8 @@ of every declared parameter (the schema generates the invalid values, as scikit-
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from genre_core import experiments
@@ -72,3 +74,11 @@ def test_assignments_from_the_command_line():
     assert parse_assignments(["C=0.5", "hidden=64, 32"]) == {"C": "0.5", "hidden": "64, 32"}
     with pytest.raises(DataError, match="KEY=VALUE"):
         parse_assignments(["C"])
+
+
+@pytest.mark.parametrize("owner, param", PARAMS, ids=[f"{o}.{p.name}" for o, p in PARAMS])
+def test_a_bad_value_from_a_form_names_the_fields_label(owner, param):
+    """A page passes the widget's label: the message starts with the field the user typed in."""
+    for value in param.invalid_values():
+        with pytest.raises(DataError, match=f"^{re.escape(param.title)}: .*'{param.name}'"):
+            param.parse(value, owner, label=param.title)

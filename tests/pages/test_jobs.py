@@ -17,9 +17,15 @@ def test_the_settings_come_from_genre_lab_toml_and_the_environment(monkeypatch, 
     shipped = lab_settings()
     assert shipped["scheduler"] == "" and shipped["per_session"] == 1
     assert shipped["queue_per_session"] == 3 and shipped["workers"] >= 1
+    assert shipped["nice"] == 10  # workers yield to the web server
     path = tmp_path / "genre_lab.toml"
     path.write_text('[jobs]\nworkers = 5\nscheduler = "tcp://10.0.0.5:8786"\nper_session = 2\n')
     assert lab_settings(path)["workers"] == 5 and lab_settings(path)["per_session"] == 2
+    path.write_text("[jobs]\nnice = 0\n")
+    assert lab_settings(path)["nice"] == 0
+    path.write_text("[jobs]\nnice = 40\n")
+    assert lab_settings(path)["nice"] == 19  # the most Unix allows
+    path.write_text('[jobs]\nworkers = 5\nscheduler = "tcp://10.0.0.5:8786"\nper_session = 2\n')
     monkeypatch.setenv("GENRE_SCHEDULER", "tcp://127.0.0.1:9999")
     monkeypatch.setenv("GENRE_WORKERS", "3")
     assert lab_settings(path)["scheduler"] == "tcp://127.0.0.1:9999"

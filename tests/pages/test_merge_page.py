@@ -1,10 +1,12 @@
 """The Merge page under AppTest: build a map, use it everywhere, run the merge curve."""
 
+import re
 import time
 
 from streamlit.testing.v1 import AppTest
 
 from conftest import app_with_upload, make_tracks
+from dashboard.state import WORD_JOINER, plain
 
 
 def _app(frame) -> AppTest:
@@ -38,6 +40,26 @@ def test_bad_rule_is_named():
     at.text_area(key="merge.rules").set_value("pop -> pop\nrock").run()
     assert not at.exception
     assert "line 2 needs the form" in at.error[0].value
+
+
+def test_bad_rule_names_the_form_as_the_instructions_write_it():
+    """Issue 17: the instructions say `keyword -> new genre`; the error said 'keyword → target'
+    (Streamlit's markdown draws a free-standing -> as an arrow, even escaped)."""
+    at = _app(make_tracks(60))
+    at.switch_page("../pages/merge.py").run()
+    at.text_area(key="merge.rules").set_value("pop -> pop\nrock").run()
+    assert "`keyword -> new genre`" in at.text_area(key="merge.rules").label
+    drawn = re.sub(r"\\(.)", r"\1", at.error[0].value)  # markdown escapes removed
+    assert not re.search(r"(^|\s)->(\s|$)", drawn)  # nothing the markdown turns into →
+    assert "'keyword -> new genre'" in drawn.replace(WORD_JOINER, "")
+
+
+def test_plain_keeps_arrows_and_dashes_as_typed():
+    for text in ("hip hop -> rap", "a <-> b", "x -- y", ">= 3", "<= 3", "~= 1", "<- left"):
+        drawn = re.sub(r"\\(.)", r"\1", plain(text))
+        assert drawn.replace(WORD_JOINER, "") == text
+        for pair in ("<->", "->", "<-", "--", ">=", "<=", "~="):
+            assert not re.search(rf"(^|\s){re.escape(pair)}(\s|$)", drawn)
 
 
 def _finish(at: AppTest) -> None:

@@ -222,3 +222,56 @@ def test_a_reload_finds_the_running_job_and_another_session_does_not():
     assert network_result(reloaded).stop_reason == "stopped"
     at.run()  # the first tab sees the same end
     assert network_result(at).stop_reason == "stopped"
+
+
+def test_a_bad_value_names_the_field_as_labelled():
+    """Issue 17: "'abc' is not a whole number" named no field; the label says which."""
+    at = _networks_page(120)
+    at.text_input(key="nets.hidden").set_value("abc")
+    at.button(key="nets.start").click().run()
+    assert "Hidden layers: network parameter 'hidden' must be a number" in shown_text(
+        at.error[0].value
+    )
+    at.text_input(key="nets.hidden").set_value("64").run()
+    at.text_input(key="nets.dropout").set_value("0.2, x").run()
+    assert "Dropout" in shown_text(at.error[0].value)
+
+
+def shown_text(markdown: str) -> str:
+    import re
+
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def test_the_curves_and_the_figures_say_which_accuracy_is_which():
+    """Issue 17: "train 46.6%" under a training curve ending near 39%. The curve's training
+    accuracy is counted during the epoch (dropout on); the figures re-evaluate the kept weights
+    (dropout off). Both are named, and the re-evaluated ones are drawn on the curve."""
+    import json
+
+    from genre_core.plots.networks import CURVE_NAMES, REEVALUATED
+
+    at = _networks_page(240)
+    at.number_input(key="nets.max_epochs").set_value(4)
+    at.button(key="nets.start").click().run()
+    # a fresh worker imports torch first: slow on a busy machine
+    poll_page(at, lambda: network_result(at) is not None, timeout=300)
+    result = network_result(at)
+    ev = result.evaluation
+    spec = next(
+        json.loads(c.proto.spec)
+        for c in at.get("plotly_chart")
+        if "Loss (cross-entropy)" in c.proto.spec
+    )
+    names = {t.get("name") for t in spec["data"]}
+    assert {CURVE_NAMES["train"], CURVE_NAMES["valid"], REEVALUATED} <= names
+    for part, value in (("training", ev.train_accuracy), ("validation", ev.validation_accuracy)):
+        kept = next(t for t in spec["data"] if t.get("name") == f"{part}, {REEVALUATED}")
+        assert kept["x"] == [result.kept_epoch] and kept["y"] == [value]
+        assert kept["text"] == [f"{value:.1%}"]  # the same number as under the metrics
+    figures = f"train {ev.train_accuracy:.1%}, validation {ev.validation_accuracy:.1%}"
+    assert any(figures in c.value for c in at.caption)  # under the metrics
+    reading = next(c.value for c in at.caption if "The diamonds are the kept weights" in c.value)
+    assert f"training {ev.train_accuracy:.1%}, validation {ev.validation_accuracy:.1%}" in reading
+    curve_train = next(h for h in result.history if h["epoch"] == result.kept_epoch)["train_acc"]
+    assert f"At that epoch the training line reads {curve_train:.1%}" in reading

@@ -67,3 +67,19 @@ def test_whole_numbers_get_bins_of_equal_integer_width():
     edges = plots.bin_edges(values, 60)
     counts, _ = np.histogram(values, bins=edges)
     assert set(counts[:-1]) == {2} and counts.sum() == 101
+
+
+def test_known_spotify_features_carry_their_units():
+    """Issue 17: Explore showed duration_ms, loudness and tempo without units."""
+    from genre_core.data.explore import feature_title, feature_unit
+
+    assert feature_title("duration_ms") == "duration_ms (ms)"
+    assert feature_title("loudness") == "loudness (dB)"
+    assert feature_title("Tempo") == "Tempo (BPM)"  # spotify-youtube's capitalised names
+    assert feature_unit("energy") == "0–1" and feature_unit("my_feature") == ""
+    assert feature_title("my_feature") == "my_feature"
+    frame = make_tracks(60)
+    for kind in ("histogram", "box"):
+        figure = plots.distribution_figure(frame, "tempo", "genre", kind)
+        axis = figure.layout.xaxis if kind == "histogram" else figure.layout.yaxis
+        assert axis.title.text == "tempo (BPM)"
