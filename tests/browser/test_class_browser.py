@@ -21,7 +21,7 @@ def test_eight_sessions_training_at_once_all_see_their_result(browser: Browser, 
             page = context.new_page()
             page.set_default_timeout(120_000)
             open_page(page, app_url, "Train")
-            expect(page.get_by_text("No model trained yet")).to_be_visible()
+            expect(page.get_by_text("No model trained yet")).to_be_visible(timeout=60_000)
             pages.append(page)
         for page in pages:
             page.get_by_test_id("stButton").get_by_role("button", name="Train").click()
@@ -29,12 +29,12 @@ def test_eight_sessions_training_at_once_all_see_their_result(browser: Browser, 
             # eight logistic regressions queue on the engine's workers: a few seconds each
             expect(page.get_by_role("heading", name="Evaluation")).to_be_visible(timeout=300_000)
             accuracy = page.get_by_test_id("stMetric").filter(has_text="Accuracy").first
-            expect(accuracy).to_contain_text("%")
+            expect(accuracy).to_contain_text("%", timeout=120_000)
         for page in pages:  # every page is still alive and draws its whole result
             wait_drawn(page)
-            expect(page.get_by_test_id("stPlotlyChart")).to_have_count(4)
+            expect(page.get_by_test_id("stPlotlyChart")).to_have_count(4, timeout=120_000)
             assert page.get_by_test_id("stException").count() == 0
-            expect(page.get_by_text("#1 logreg (defaults)").first).to_be_visible()
+            expect(page.get_by_text("#1 logreg (defaults)").first).to_be_visible(timeout=60_000)
         screenshot(pages[-1], "class-of-eight")
     finally:
         for context in contexts:
