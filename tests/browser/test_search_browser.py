@@ -1,5 +1,7 @@
 """A real Chromium runs a small study from the Search page and sees its trials arrive."""
 
+import uuid
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -9,13 +11,14 @@ from conftest import ARTIFACTS
 pytestmark = [pytest.mark.browser, pytest.mark.realdata]
 
 
-def test_run_a_small_study_and_see_its_trials(page: Page, app_url: str, tmp_path):
+def test_run_a_small_study_and_see_its_trials(page: Page, app_url: str):
     open_page(page, app_url, "Search")
     page.get_by_text("Storage and other machines").click()
-    storage = f"sqlite:///{tmp_path / 'studies.db'}"
-    enter(page.get_by_role("textbox", name="Storage (SQLAlchemy URL)"), storage)
-    enter(page.get_by_role("textbox", name="Study name"), "browser-study")
-    command = page.get_by_test_id("stCode").filter(has_text="--study browser-study")
+    # the storage is the server's own (a page offers only what the settings allow): a fresh
+    # study name keeps this run apart from earlier ones there
+    study = f"browser-study-{uuid.uuid4().hex[:8]}"
+    enter(page.get_by_role("textbox", name="Study name"), study)
+    command = page.get_by_test_id("stCode").filter(has_text=f"--study {study}")
     expect(command).to_be_visible()
     set_number(page, "Trials", "60")
     enter(page.get_by_role("textbox", name="Rows sampled"), "1500")
