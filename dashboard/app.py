@@ -12,7 +12,10 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ on the path, no
 from dashboard.nav import pages  # noqa: E402
 from dashboard.state import init_state  # noqa: E402
 
-st.set_page_config(page_title="Genre Lab", page_icon=":material/graphic_eq:", layout="wide")
+# the favicon is a file of ours: a material icon would be fetched from an outside font host
+st.set_page_config(
+    page_title="Genre Lab", page_icon=str(ROOT / "dashboard" / "icon.png"), layout="wide"
+)
 init_state()
 
 st.navigation(pages()).run()

@@ -1,6 +1,7 @@
 """A real Chromium against `streamlit run`: every page draws without an exception box."""
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -30,6 +31,16 @@ def test_every_page_draws_without_an_exception(page: Page, app_url: str, title, 
     expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
     assert page.get_by_test_id("stException").count() == 0
     screenshot(page, title.lower().replace(" ", "-"))
+
+
+def test_no_page_fetches_anything_from_another_host(page: Page, app_url: str):
+    """Everything a page needs (its favicon included) comes from the lab's own server: a class
+    behind a firewall, or offline, sees the same pages."""
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname or ""))
+    for title, heading in PAGES:
+        open_page(page, app_url, title, heading)
+    assert hosts == {"127.0.0.1"}, hosts
 
 
 def test_explore_shows_charts_and_statistics(page: Page, app_url: str):
