@@ -25,7 +25,7 @@ st.caption(
 
 @st.cache_data(max_entries=64, show_spinner="Reading the run…")
 def run_details(run_id: str, uri: str) -> history.RunDetails:
-    return history.load_run(run_id)  # a stored run never changes: cache it by id and store
+    return history.load_run(run_id)  # its results never change (a new name is read from the list)
 
 
 try:
@@ -57,7 +57,7 @@ if models:
     shown = shown[shown["model"].isin(models)]
 
 st.dataframe(
-    shown.drop(columns=["run_id", "test_hash"]).assign(
+    shown.drop(columns=["run_id", "test_hash", "dataset"]).assign(
         test_set=shown["test_hash"].str[:6], started=shown["started"].dt.strftime("%Y-%m-%d %H:%M")
     ),
     hide_index=True,
@@ -69,13 +69,71 @@ st.dataframe(
 )
 st.caption(
     f"{len(shown):,} of {len(runs):,} runs; newest first. Runs with the same test_set code "
-    "were tested on the same rows."
+    "were tested on the same rows; — marks what an older run did not store."
 )
 
 labels = {
-    row.run_id: f"{row.name} · {row.dataset} · {row.started:%m-%d %H:%M:%S} · {row.run_id[:6]}"
+    row.run_id: f"{row.name} · {row.started:%m-%d %H:%M:%S} · {row.run_id[:6]}"
     for row in runs.itertuples()
 }
+
+
+def manage_runs() -> None:
+    """Rename, tag or delete one run (the page reruns to show the change)."""
+    run_id = st.selectbox(
+        "Run", list(shown["run_id"]), key="compare.manage.run", format_func=labels.get
+    )
+    if run_id is None:
+        return
+    row = runs.set_index("run_id").loc[run_id]
+    if state.get("compare.manage.for") != run_id:  # fill the fields with the run's own
+        state["compare.manage.for"] = run_id
+        state["compare.manage.name"] = row["name"]
+        state["compare.manage.tags"] = row["tags"]
+        state.pop("compare.manage.confirm", None)
+    left, right = st.columns(2)
+    name = left.text_input("Name", key="compare.manage.name", max_chars=history.MAX_NAME)
+    tags = right.text_input(
+        "Tags", key="compare.manage.tags", help="Comma-separated, e.g. baseline, grouped"
+    )
+    save, delete, _ = st.columns([1, 1, 3])
+    if save.button("Save name and tags", key="compare.manage.save", icon=":material/save:"):
+        try:
+            history.rename_run(run_id, name)
+            history.set_run_tags(run_id, tags.split(","))
+        except DataError as error:
+            show_error(str(error))
+            return
+        state.pop("compare.manage.for", None)
+        st.rerun()
+    if delete.button("Delete run…", key="compare.manage.delete", icon=":material/delete:"):
+        state["compare.manage.confirm"] = run_id
+    if state.get("compare.manage.confirm") != run_id:
+        return
+    st.warning(
+        plain(
+            f"Delete '{row['name']}'? It leaves the history for everyone using this lab (there "
+            "are no user accounts, so any run can be deleted, whoever made it)."
+        ),
+        icon=":material/warning:",
+    )
+    yes, no, _ = st.columns([1, 1, 3])
+    if yes.button("Yes, delete", key="compare.manage.confirm_yes", type="primary"):
+        try:
+            history.delete_run(run_id)
+        except DataError as error:
+            show_error(str(error))
+            return
+        for key in ("compare.manage.confirm", "compare.manage.for", "compare.manage.run"):
+            state.pop(key, None)
+        st.rerun()
+    if no.button("Cancel", key="compare.manage.confirm_no"):
+        state.pop("compare.manage.confirm", None)
+        st.rerun()
+
+
+with st.expander("Rename, tag or delete a run", icon=":material/edit:"):
+    manage_runs()
 selected = state.get("compare.runs") or []
 if any(r not in labels for r in selected):  # a run deleted from the store meanwhile
     state["compare.runs"] = selected = [r for r in selected if r in labels]
@@ -96,7 +154,8 @@ try:
 except DataError as error:
     show_error(str(error))
     st.stop()
-names = {r: f"{d.name} ({r[:6]})" for r, d in details.items()}
+current = runs.set_index("run_id")["name"]  # read afresh: a run may have been renamed
+names = {r: f"{current.get(r, d.name)} ({r[:6]})" for r, d in details.items()}
 
 # ---- metrics ------------------------------------------------------------------------------------
 st.subheader("Metrics")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,8 @@ from genre_core.errors import DataError
 from genre_core.runs.records import (
     Record,
     finite_metrics,
+    run_facets,
+    run_name,
 )
 from genre_core.runs.store import (
     RunStoreError,
@@ -42,6 +44,9 @@ from genre_core.runs.store import (
 SUMMARY_METRICS = ("accuracy", "f1_macro", "balanced_accuracy", "log_loss")
 EPOCH_PREFIX = "epoch."  # per-epoch metrics are logged as "epoch.valid_acc" etc., step = epoch
 RECIPE_FILE = "recipe.json"
+USER_TAGS = "genre_lab.tags"  # the tags a user gave a run, as a JSON list
+MAX_NAME = 250  # MLflow's limit on a run's name
+MAX_TAG = 40
 NOT_SAVED = "The run was not saved to the history: "  # how a store failure's warning begins
 
 # The only types a stored scikit-learn/XGBoost pipeline may contain beyond skops' defaults.
@@ -178,9 +183,8 @@ def log_result(
         tags["recipe_kind"] = str(recipe_dict.get("kind", ""))
     run_id = None
     with guard(uri, "logged"):
-        run = found.create_run(
-            experiment_id, tags=tags, run_name=f"{record.title or record.model} · {source}"
-        )
+        name = run_name(record.title or record.model, record.params, recipe_dict, dataset)
+        run = found.create_run(experiment_id, tags=tags, run_name=name[:MAX_NAME])
         run_id = run.info.run_id
         try:
             params = [Param(k, _param_text(v)) for k, v in record.params.items()]
@@ -271,6 +275,10 @@ def store_failures(warnings: list[str]) -> list[str]:
 LIST_COLUMNS = (
     "run_id",
     "name",
+    "split",
+    "features",
+    "data",
+    "tags",
     "started",
     "source",
     "dataset",
@@ -283,8 +291,10 @@ LIST_COLUMNS = (
 
 
 def list_runs(max_results: int = 1000) -> pd.DataFrame:
-    """The finished runs, newest first: id, name, start time, source, dataset, kind, model,
-    the headline metrics, test size and the test rows' hash.
+    """The finished runs, newest first: id, name, split, feature set and data (read from the
+    run's parameters, :data:`~genre_core.runs.records.NO_VALUE` where a run lacks them), the
+    user's tags (comma-separated), start time, source, dataset, kind, model, the headline
+    metrics, test size and the test rows' hash.
 
     Raises
     ------
@@ -308,6 +318,8 @@ def list_runs(max_results: int = 1000) -> pd.DataFrame:
             {
                 "run_id": run.info.run_id,
                 "name": run.info.run_name,
+                **run_facets(run.data.params, dataset=tags.get("dataset", "")),
+                "tags": ", ".join(user_tags(tags)),
                 "started": pd.Timestamp(run.info.start_time, unit="ms", tz="UTC"),
                 "source": tags.get("source", ""),
                 "dataset": tags.get("dataset", ""),
@@ -339,12 +351,7 @@ def load_run(run_id: str) -> RunDetails:
     """
     found, _, uri = client("read")
     with guard(uri, "read"):
-        try:
-            run = found.get_run(run_id)
-        except Exception as error:
-            if "not found" in str(error).lower() or "RESOURCE_DOES_NOT_EXIST" in str(error):
-                raise RunStoreError(f"no run {run_id} in {describe(uri)}.") from None
-            raise
+        run = _existing(found, run_id, uri, deleted=True)
         data = run.data
         final = {k: v for k, v in data.metrics.items() if not k.startswith(EPOCH_PREFIX)}
         curve_keys = [k for k in data.metrics if k.startswith(EPOCH_PREFIX)]
@@ -445,14 +452,93 @@ def load_skops(raw: bytes):
     return sio.loads(raw, trusted=list(untrusted))
 
 
+# ---- a user's changes -------------------------------------------------------------------------
+
+
+def user_tags(tags: Mapping[str, str]) -> list[str]:
+    """The tags a user gave a run, read from its MLflow tags (none for a run without)."""
+    try:
+        found = json.loads(tags.get(USER_TAGS, "[]"))
+    except ValueError:
+        return []
+    return [str(t) for t in found] if isinstance(found, list) else []
+
+
+def rename_run(run_id: str, name: str) -> str:
+    """Give a run a new name (MLflow's ``mlflow.runName``); the name as stored.
+
+    Raises
+    ------
+    DataError
+        For an empty name or one longer than :data:`MAX_NAME` characters.
+    RunStoreError
+        When the store cannot be written or holds no such run.
+    """
+    name = " ".join(str(name).split())
+    if not name:
+        raise DataError("a run needs a name: type one.")
+    if len(name) > MAX_NAME:
+        raise DataError(f"a run's name can be at most {MAX_NAME} characters, not {len(name)}.")
+    found, _, uri = client("renamed")
+    with guard(uri, "renamed"):
+        _existing(found, run_id, uri)
+        found.update_run(run_id, name=name)
+    return name
+
+
+def set_run_tags(run_id: str, tags: Iterable[str]) -> list[str]:
+    """Replace a run's user tags by ``tags`` (blanks and repeats dropped; none: remove them);
+    the tags as stored.
+
+    Raises
+    ------
+    DataError
+        For a tag longer than :data:`MAX_TAG` characters or holding a comma.
+    RunStoreError
+        When the store cannot be written or holds no such run.
+    """
+    kept = list(dict.fromkeys(" ".join(str(t).split()) for t in tags))
+    kept = [t for t in kept if t]
+    for tag in kept:
+        if len(tag) > MAX_TAG or "," in tag:
+            raise DataError(
+                f"tag '{tag[:MAX_TAG]}': a tag is at most {MAX_TAG} characters, without commas."
+            )
+    found, _, uri = client("tagged")
+    with guard(uri, "tagged"):
+        run = _existing(found, run_id, uri)
+        if kept:
+            found.set_tag(run_id, USER_TAGS, json.dumps(kept))
+        elif USER_TAGS in run.data.tags:
+            found.delete_tag(run_id, USER_TAGS)
+    return kept
+
+
 def delete_run(run_id: str) -> None:
-    """Mark a run deleted (MLflow keeps it recoverable until the store is garbage-collected).
+    """Mark a run deleted: it leaves the history (MLflow keeps its rows and files until the
+    store is garbage-collected, so ``mlflow gc`` or a restore can still act on it). The lab
+    has no user accounts: any run can be deleted, whoever made it.
 
     Raises
     ------
     RunStoreError
-        When the store cannot be written.
+        When the store cannot be written, holds no such run, or the run is already deleted.
     """
     found, _, uri = client("deleted")
     with guard(uri, "deleted"):
+        _existing(found, run_id, uri)
         found.delete_run(run_id)
+
+
+def _existing(found, run_id: str, uri: str, *, deleted: bool = False):
+    """The run ``run_id`` (unless it is deleted and ``deleted`` is false), or
+    :class:`RunStoreError` saying there is none."""
+    try:
+        run = found.get_run(run_id)
+    except Exception as error:
+        if "not found" in str(error).lower() or "RESOURCE_DOES_NOT_EXIST" in str(error):
+            raise RunStoreError(f"no run {run_id} in {describe(uri)}.") from None
+        raise
+    if run.info.lifecycle_stage == "deleted" and not deleted:
+        raise RunStoreError(f"run {run_id} was deleted from {describe(uri)}.")
+    return run

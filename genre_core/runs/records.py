@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -102,6 +103,119 @@ def skops_bytes(pipeline) -> bytes:
     return sio.dumps(pipeline)
 
 
+# ---- what a run's name says ---------------------------------------------------------------------
+
+NO_VALUE = "—"  # a facet a run did not store (older runs, kinds without a split)
+GENRES_NAMED = 3  # up to this many kept genres are named; more are counted
+
+
+def _given(value: Any) -> bool:
+    """Whether a stored value says something (params come back as text: "None", "")."""
+    return value not in (None, "", "None", "none", "False", False, (), [])
+
+
+def _share(value: Any) -> int:
+    return round(100 * float(value))
+
+
+def split_label(split: Any) -> str:
+    """A split in words: ``"random 70/30"``, ``"grouped by track_artist 80/20"``,
+    ``"random 60/20/20"`` (with a validation part); :data:`NO_VALUE` for none.
+
+    ``split`` is a :class:`~genre_core.data.splits.SplitSpec`, or a mapping of its fields
+    (``method``, ``group_column``, ``train``, ``validation``, ``test``) as a recipe's JSON or a
+    run's stored parameters (text) have them.
+    """
+    if dataclasses.is_dataclass(split) and not isinstance(split, type):
+        split = dataclasses.asdict(split)
+    if not split or not _given(split.get("method")):
+        return NO_VALUE
+    try:
+        parts = [_share(split.get(k) or 0) for k in ("train", "validation", "test")]
+    except (TypeError, ValueError):
+        return NO_VALUE
+    shares = "/".join(str(p) for p in parts if p or parts[1])  # no "/0/" without validation
+    column = split.get("group_column")
+    how = f"grouped by {column}" if split["method"] == "group" and _given(column) else "random"
+    return f"{how} {shares}"
+
+
+def _items(value: Any) -> list[str]:
+    """A list as a run stores it: a list, or its text ``"pop, rap"``."""
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v) for v in value or ()]
+
+
+def run_facets(
+    params: Mapping[str, Any], recipe: Mapping[str, Any] | None = None, dataset: str | None = None
+) -> dict[str, str]:
+    """What tells one run from another besides its model: ``split`` (:func:`split_label`),
+    ``features`` (the feature set, ``+ artist`` when the artist is a feature) and ``data``
+    (the dataset, the genres kept when not all, the rows of a sample), each
+    :data:`NO_VALUE` when the run did not store it.
+
+    Parameters
+    ----------
+    params
+        The run's flat parameters (``split.method``, ``feature_set``, ``genres``, ``rows``; as
+        logged, or as text read back).
+    recipe
+        The recipe's JSON, when the run has one: it fills what the parameters lack.
+    dataset
+        The dataset's name.
+    """
+    recipe = recipe or {}
+    data = recipe.get("data") or {}
+    split = {k.removeprefix("split."): v for k, v in params.items() if k.startswith("split.")}
+    if not split and isinstance(recipe.get("split"), Mapping):
+        split = dict(recipe["split"])
+    features = params.get("feature_set") or recipe.get("feature_set")
+    features = str(features) if _given(features) else NO_VALUE
+    if features != NO_VALUE and _given(params.get("artist", recipe.get("artist"))):
+        features += " + artist"
+    genres = _items(params.get("genres") or data.get("genres"))
+    rows = params.get("rows") if _given(params.get("rows")) else data.get("sample")
+    parts = [dataset or (Path(str(data["source"])).name if data.get("source") else "")]
+    if genres:
+        parts.append("/".join(genres) if len(genres) <= GENRES_NAMED else f"{len(genres)} genres")
+    if _given(rows):
+        parts.append(f"{int(rows):,} rows")
+    parts = [p for p in parts if p]
+    return {
+        "split": split_label(split),
+        "features": features,
+        "data": " · ".join(parts) if parts else NO_VALUE,
+    }
+
+
+def run_name(
+    model_label: str,
+    params: Mapping[str, Any],
+    recipe: Mapping[str, Any] | None = None,
+    dataset: str | None = None,
+) -> str:
+    """A run's name that says what differs between runs: the model (with its preset), the
+    feature set, the split and the data, e.g. ``"xgboost · numeric · grouped by track_artist
+    80/20 · spotify-30k"`` or ``"mlp 64-32-16 (compact) · numeric · random 60/20/20 ·
+    spotify-30k · pop/rap/rock · 2,000 rows"``; facets a run did not store are left out.
+
+    ``model_label`` is the model and what differs from its defaults (a record's title); a
+    sample's rows it ends with move to the data part.
+    """
+    facets = run_facets(params, recipe, dataset)
+    rows = params.get("rows") if _given(params.get("rows")) else (recipe or {}).get("data", {})
+    rows = rows.get("sample") if isinstance(rows, Mapping) else rows
+    label = model_label
+    if _given(rows):
+        label = label.removesuffix(f" · {int(rows):,} rows")
+    preset = (recipe or {}).get("preset")
+    if _given(preset) and str(preset) not in label:
+        label = f"{label} ({preset})"
+    parts = [label, facets["features"], facets["split"], facets["data"]]
+    return " · ".join(p for p in parts if p != NO_VALUE)
+
+
 def changed_title(model: str, params: Mapping[str, Any], defaults: Mapping[str, Any]) -> str:
     """The model and the parameters that differ from its defaults: "logreg (C=0.01)"."""
     changed = [f"{k}={v}" for k, v in params.items() if defaults.get(k) != v]
@@ -109,6 +223,7 @@ def changed_title(model: str, params: Mapping[str, Any], defaults: Mapping[str, 
 
 
 __all__ = [
+    "NO_VALUE",
     "Record",
     "changed_title",
     "confusion_of",
@@ -116,5 +231,8 @@ __all__ = [
     "finite_metrics",
     "flat_params",
     "held_out_arrays",
+    "run_facets",
+    "run_name",
     "skops_bytes",
+    "split_label",
 ]
