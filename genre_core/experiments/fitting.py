@@ -2,7 +2,8 @@
 :func:`train_model` (split, fit, evaluate), :func:`cross_validate`, :func:`fit_all`.
 
 Long steps report progress events to an optional ``callback`` and check an optional cancel flag
-between fits, so a caller in another thread can watch and stop them.
+between fits (and between the boosting rounds or batches of trees of one fit, and the batches
+of embedded titles), so a caller in another thread can watch and stop them.
 """
 
 from __future__ import annotations
@@ -24,9 +25,16 @@ from genre_core.data.features import Layout, build_matrix, check_feature_set
 from genre_core.data.preprocess import PrepConfig, feature_matrix, select_genres
 from genre_core.data.splits import Split, SplitSpec, group_codes, split_rows
 from genre_core.errors import DataError
+from genre_core.experiments.sampling import rows_title
 from genre_core.metrics.evaluation import Evaluation, HeldOut, evaluate
-from genre_core.models.classical import make_model, model_title, resolve_params
-from genre_core.runs.progress import CancelFlag, Progress, check_cancel, emit
+from genre_core.models.classical import (
+    FIT_UNITS,
+    fit_pipeline,
+    make_model,
+    model_title,
+    resolve_params,
+)
+from genre_core.runs.progress import CancelFlag, Progress, StepReporter, check_cancel, emit
 from genre_core.runs.records import (
     Record,
     evaluation_metrics,
@@ -50,6 +58,7 @@ class TrainConfig:
     feature_set: str = "numeric"  # "numeric", "text" or "numeric+text" (title embeddings)
     text: tuple[str, ...] = ()  # the title columns embedded for the text feature sets
     artist: str | None = None  # an artist column to use as a feature (test it grouped by artist)
+    rows: int | None = None  # the rows of a sample of the table (None: the whole table)
 
 
 @dataclass(frozen=True)
@@ -73,8 +82,9 @@ class TrainResult:
 
     @property
     def title(self) -> str:
-        """The model and what differs from its defaults, e.g. ``"knn (n_neighbors=3)"``."""
-        return model_title(self.config.model, self.params)
+        """The model and what differs from its defaults, and the rows of a sample, e.g.
+        ``"knn (n_neighbors=3)"``, ``"xgboost · 2,000 rows"``."""
+        return model_title(self.config.model, self.params) + rows_title(self.config.rows)
 
     def record(self) -> Record:
         """What the run history stores of this run: the flattened configuration, the metrics
@@ -172,10 +182,15 @@ def kept_positions(frame: pd.DataFrame, label: str, genres: Sequence[str] = ()) 
 
 
 def model_inputs(
-    frame: pd.DataFrame, label: str, config: TrainConfig, callback: Progress | None = None
+    frame: pd.DataFrame,
+    label: str,
+    config: TrainConfig,
+    callback: Progress | None = None,
+    cancel: CancelFlag | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Layout]:
     """Like :func:`training_table`, for the config's feature set: the numeric features, the
-    title embeddings (computed once, then read from the shared cache) and the artist."""
+    title embeddings (computed once, then read from the shared cache; ``embed`` events with
+    the seconds elapsed and left, ``cancel`` checked after each batch) and the artist."""
     if config.feature_set == "numeric" and not config.artist:
         table, X, y = training_table(frame, label, config.features, config.genres)
         return table, X, y, Layout(numeric=X.shape[1])
@@ -184,17 +199,13 @@ def model_inputs(
     y = table[label].astype(str).to_numpy()
     if len(np.unique(y)) < 2:
         raise DataError("the chosen rows hold a single genre; classification needs at least two.")
-
-    def progress(done: int, total: int) -> None:
-        emit(callback, stage="embed", done=done, total=total)
-
     X, layout = build_matrix(
         table,
         feature_set=config.feature_set,
         numeric=config.features,
         text=config.text,
         artist=config.artist,
-        progress=progress,
+        progress=StepReporter(callback, cancel, stage="embed", model=config.model),
     )
     return table, X, y, layout
 
@@ -205,6 +216,7 @@ def train_model(
     config: TrainConfig,
     *,
     callback: Progress | None = None,
+    cancel: CancelFlag | None = None,
     n_boot: int = 1000,
 ) -> TrainResult:
     """Split, fit the pipeline on the training part, and evaluate on the test part.
@@ -218,16 +230,28 @@ def train_model(
     config
         Model, hyperparameters, preprocessing, features, genres, split and seed.
     callback
-        Receives ``{"stage": "split"|"fit"|"evaluate"|"done", ...}`` events.
+        Receives ``{"stage": "embed"|"split"|"fit"|"evaluate"|"done", ...}`` events; ``fit``
+        after each boosting round or batch of trees (see :func:`fit_pipeline`), with ``done``,
+        ``total``, ``unit``, the seconds ``elapsed`` and an estimate of the seconds left
+        (``eta``).
+    cancel
+        Checked after each batch of embedded titles and each round or batch of trees.
+
+    Raises
+    ------
+    Cancelled
+        When ``cancel`` is set during the embedding or the fit.
     """
     params = resolve_params(config.model, config.params)
-    table, X, y, layout = model_inputs(frame, label, config, callback)
+    table, X, y, layout = model_inputs(frame, label, config, callback, cancel)
     split: Split = split_rows(table, label, config.split)
     emit(callback, stage="split", model=config.model, **split.sizes())
     pipeline = make_model(config.model, params, config.prep, config.seed, layout=layout)
+    unit = FIT_UNITS.get(config.model, "")
+    report = StepReporter(callback, cancel, stage="fit", model=config.model, unit=unit)
     started = time.perf_counter()
     try:
-        pipeline.fit(X[split.train], y[split.train])
+        fit_pipeline(pipeline, X[split.train], y[split.train], report)
     except ValueError as error:
         raise DataError(f"{config.model} could not be fitted: {error}") from None
     fit_seconds = time.perf_counter() - started

@@ -26,6 +26,7 @@ from genre_core.errors import DataError
 from genre_core.experiments import Outcome
 from genre_core.experiments.fitting import TrainConfig, TrainResult, train_model
 from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError
+from genre_core.experiments.sampling import rows_title
 from genre_core.experiments.train import check_model_choice, model_params
 from genre_core.metrics.evaluation import evaluation_summary
 from genre_core.models.classical import MODELS, get_model, model_title, resolve_params
@@ -96,7 +97,7 @@ def merge_curve(
     Raises
     ------
     Cancelled
-        When ``cancel`` is set (checked before each step).
+        When ``cancel`` is set (checked before each step, and within a step's fit).
     DataError
         For data a step cannot be trained on.
     """
@@ -108,7 +109,9 @@ def merge_curve(
     merged = None
     while True:
         check_cancel(cancel)
-        result = train_model(table.assign(**{label: labels}), label, config, n_boot=n_boot)
+        result = train_model(
+            table.assign(**{label: labels}), label, config, cancel=cancel, n_boot=n_boot
+        )
         evaluation = result.evaluation
         low, high = evaluation.intervals["accuracy"]
         step = MergeStep(
@@ -199,6 +202,7 @@ class MergeCurveSpec(Recipe):
     def check(self) -> None:
         check_model_choice(self.model, self.preset, self.params)
         self.check_options(("min_genres", "seed"))
+        super().check()
         if 0 < len(self.data.genres) <= self.min_genres:
             raise RecipeError(
                 f"data.genres: {len(self.data.genres)} genre(s) leave nothing to merge down to "
@@ -224,6 +228,7 @@ class MergeCurveSpec(Recipe):
             genres=tuple(self.data.genres),
             split=self.split,
             seed=self.seed,
+            rows=self.sampled_rows(dataset),
         )
 
 
@@ -291,7 +296,7 @@ def run(
             )
             if warnings:
                 break  # the store is failing: the next steps would say the same
-    title = model_title(spec.model, config.params)
+    title = model_title(spec.model, config.params) + rows_title(config.rows)
     summary = {
         "kind": spec.kind,
         "data": table.name,
@@ -325,7 +330,7 @@ def run(
         summary,
         MergeCurve(tuple(steps), table.name, title),
         tuple(r for r in run_ids if r),
-        tuple(warnings),
+        (*spec.sample_warnings(table), *warnings),
     )
 
 

@@ -241,6 +241,7 @@ class TrainSpec(Recipe):
             if artist is None:
                 raise RecipeError(f"artist: {dataset.name} has no artist column to use.")
         features = tuple(roles.features) if "numeric" in self.feature_set else ()
+        rows = self.sampled_rows(dataset)
         return [
             TrainConfig(
                 choice.name,
@@ -253,6 +254,7 @@ class TrainSpec(Recipe):
                 feature_set=self.feature_set,
                 text=tuple(roles.text),
                 artist=artist,
+                rows=rows,
             )
             for choice in self.models
         ]
@@ -301,10 +303,11 @@ def run(
     """Train every model of ``spec``, cross-validate each when asked, log each run.
 
     Emits ``{"stage": "start", "model", "index", "total"}`` per model, then the steps' own
-    events (``split``, ``embed``, ``evaluate``, ``done``, ``cv``) and ``logged`` or
-    ``store-error``. A model that cannot be trained is skipped with a warning; when none can,
-    its error is raised. A stop request ends the batch after the current fit, keeping the
-    models already trained.
+    events (``embed``, ``split``, ``fit`` per boosting round or batch of trees, ``evaluate``,
+    ``done``, ``cv``) and ``logged`` or ``store-error``. A model that cannot be trained is
+    skipped with a warning; when none can, its error is raised. A stop request ends the batch
+    within the current fit's next round or batch of trees (or after the fit, for the other
+    models), keeping the models already trained.
 
     Raises
     ------
@@ -317,7 +320,7 @@ def run(
     if "numeric" in spec.feature_set:  # fail before the first fit, not after it
         training_table(table.frame, table.roles.label, configs[0].features, spec.data.genres)
     runs: list[ModelRun] = []
-    warnings: list[str] = []
+    warnings = spec.sample_warnings(table)
     if configs[0].artist and split.group_column != configs[0].artist:
         warnings.append(ARTIST_WARNING)
     errors: list[DataError] = []
@@ -327,7 +330,12 @@ def run(
         emit(progress, stage="start", model=config.model, index=index, total=len(configs))
         try:
             result = train_model(
-                table.frame, table.roles.label, config, callback=progress, n_boot=n_boot
+                table.frame,
+                table.roles.label,
+                config,
+                callback=progress,
+                cancel=cancel,
+                n_boot=n_boot,
             )
             cv = _cross_validation(table, config, spec.cv_folds, progress, cancel)
         except Cancelled:

@@ -93,22 +93,45 @@ XGBOOST_PARAMS = ParamSet(
 )
 
 
+# ``report(done, total)``: called after each boosting round or batch of trees of a fit
+FitReport = Callable[[int, int], None]
+FOREST_BATCHES = 10  # a forest grows in this many batches when its fit is reported
+FIT_UNITS = {"xgboost": "round", "rf": "trees"}  # what fit_pipeline reports a model's fit in
+
+
+def round_callback(report: FitReport, rounds: int):
+    """An XGBoost training callback calling ``report(round, rounds)`` after every round."""
+    from xgboost.callback import TrainingCallback
+
+    class RoundReport(TrainingCallback):
+        def after_iteration(self, model, epoch: int, evals_log) -> bool:
+            report(epoch + 1, rounds)
+            return False  # never stops training early: a report that must stop it raises
+
+    return RoundReport()
+
+
 class XGBLabelClassifier(ClassifierMixin, BaseEstimator):
     """XGBoost's classifier taking genre names as labels (XGBoost itself wants 0..K-1)."""
 
     # the keywords of XGBOOST_PARAMS with their defaults, and two that are not the model's
     __init__ = XGBOOST_PARAMS.estimator_init(n_jobs=None, random_state=0)
 
-    def fit(self, X, y):
+    def fit(self, X, y, report: FitReport | None = None):
+        """Fit; ``report(round, rounds)`` is called after every boosting round (it may raise,
+        e.g. :class:`~genre_core.runs.progress.Cancelled`, to end the fit)."""
         from xgboost import XGBClassifier
 
         self.encoder_ = LabelEncoder().fit(y)
         self.classes_ = self.encoder_.classes_
+        callbacks = None if report is None else [round_callback(report, self.n_estimators)]
         self.booster_ = XGBClassifier(
             tree_method="hist",
             eval_metric="mlogloss",
+            callbacks=callbacks,
             **{**self.get_params(), "n_jobs": self.n_jobs or threads()},
         ).fit(X, self.encoder_.transform(y))
+        self.booster_.set_params(callbacks=None)  # the fitted model keeps no reference to a job
         self.n_features_in_ = self.booster_.n_features_in_
         return self
 
@@ -482,6 +505,34 @@ def resolve_params(
     for key, value in (values or {}).items():
         params[key] = spec.param(key).parse(value, name)
     return params
+
+
+def fit_pipeline(pipeline: Pipeline, X, y, report: FitReport | None = None) -> Pipeline:
+    """Fit a pipeline of :func:`make_model`, calling ``report(done, total)`` as it goes: after
+    each boosting round (xgboost), after each tenth of a random forest's trees (grown with
+    ``warm_start``: the same trees as one fit with the same ``random_state``); other models
+    fit in one go without reports. ``report`` may raise to end the fit."""
+    model = pipeline[-1]
+    if report is None:
+        return pipeline.fit(X, y)
+    if isinstance(model, XGBLabelClassifier):
+        return pipeline.fit(X, y, model__report=report)
+    if isinstance(model, RandomForestClassifier) and not model.warm_start:
+        grow_forest(model, pipeline[:-1].fit_transform(X, y), y, report)
+        return pipeline
+    return pipeline.fit(X, y)
+
+
+def grow_forest(forest: RandomForestClassifier, X, y, report: FitReport) -> None:
+    """Fit ``forest`` in :data:`FOREST_BATCHES` batches of trees, reporting after each."""
+    total = forest.n_estimators
+    step = max(1, -(-total // FOREST_BATCHES))
+    try:
+        for size in range(step, total + step, step):
+            forest.set_params(warm_start=True, n_estimators=min(size, total)).fit(X, y)
+            report(forest.n_estimators, total)
+    finally:
+        forest.set_params(warm_start=False, n_estimators=total)
 
 
 def make_model(
