@@ -26,6 +26,7 @@ R = TypeVar("R", bound=Recipe)
 
 SPLIT_TITLES = {"stratified": "random (stratified)", "group": "grouped"}
 MAX_SEED = 2**31 - 1
+MAX_SAMPLE = 100_000_000  # rows a sample may ask for (more than any table here)
 
 
 def page_header(title: str, dataset: Dataset, text: str) -> None:
@@ -128,6 +129,21 @@ def put_split(prefix: str, split: SplitSpec, groups: Sequence[str]) -> None:
 def seed_input(prefix: str, container=st) -> int:
     """The seed of the page's recipe (key ``<prefix>.seed``)."""
     return int(container.number_input("Seed", 0, MAX_SEED, key=f"{prefix}.seed", step=1))
+
+
+def sample_input(prefix: str, container=st) -> int | None:
+    """The rows of the recipe's sample (key ``<prefix>.sample``; 0 shown, ``None`` read: all
+    rows), for ``DataSpec.sample``."""
+    rows = container.number_input(
+        "Sample rows (0 = all)",
+        0,
+        MAX_SAMPLE,
+        step=1000,
+        key=f"{prefix}.sample",
+        help="Train on a seeded sample of this many rows, stratified by genre, for a quick "
+        "demonstration; more rows than the table has means all of them.",
+    )
+    return int(rows) or None
 
 
 def built(build: Callable[[], R]) -> tuple[R | None, str | None]:

@@ -35,6 +35,7 @@ DEFAULTS = {
     "merge.loaded": None,  # a recipe loaded from a file, put into the widgets next run
     "merge.recipe": None,  # {"split", "preset", "params"} a loaded recipe carries, or None
     **widget_defaults("merge", MERGE_OPTIONS),
+    "merge.sample": 0,
     "merge.rules": "hip hop -> hip hop\nrap -> hip hop\npop -> pop\nrock -> rock\nmetal -> metal",
     "data.error": None,
     "explore.feature": None,
@@ -54,6 +55,7 @@ DEFAULTS = {
     "train.scaler": "standard",
     "train.cv_folds": 0,
     "train.seed": 0,
+    "train.sample": 0,  # rows of a seeded, stratified sample (0: all); DataSpec.sample
     "train.cm_share": False,
     "train.board_metric": "accuracy",
     "train.predict_source": "test",
@@ -84,6 +86,7 @@ DEFAULTS = {
     "nets.validation": 0.2,
     "nets.test_size": 0.2,
     "nets.seed": 0,
+    "nets.sample": 0,
     # Search page: a quick TPE study with median pruning on 3 folds (the schema's defaults)
     "search.job": None,  # the job running a study now or last (job_panel)
     "search.outcome": None,
@@ -142,6 +145,7 @@ DEFAULTS = {
     **widget_defaults("transfer", transfer_form()),
     "transfer.compare": ["freeze", "fine-tune", "scratch"],
     "transfer.seed": 0,
+    "transfer.sample": 0,
     "transfer.split": "stratified",
     "transfer.validation": 0.2,
     "transfer.test_size": 0.2,

@@ -27,6 +27,7 @@ def put_recipe(spec: MergeCurveSpec) -> None:
     state["merge.recipe"] = {"split": spec.split, "preset": spec.preset, "params": spec.params}
     state["data.merge"] = dict(spec.data.merge) if spec.data.merge else None
     state["data.genres"] = list(spec.data.genres) or None
+    state["merge.sample"] = spec.data.sample or 0
 
 
 forms.put_loaded(KEY, put_recipe)  # from the recipe box of the last run
@@ -155,23 +156,24 @@ st.caption(
 in_use_data = current_dataset()
 n_in_use = 0 if in_use_data is None else int(in_use_data.labels.nunique())
 model_param = replace(OPTIONS.get("model"), choices=tuple(m for m in QUICK_MODELS if m in MODELS))
-columns = st.columns(4)
+columns = st.columns(5)
 param_widget(model_param, "merge.model", columns[0])
 for column, name in zip(columns[1:3], ("min_genres", "seed"), strict=True):
     param_widget(OPTIONS.get(name), f"merge.{name}", column)
+sample = forms.sample_input(KEY, columns[3])
 
 spec, problem = None, None
 try:
     carried = state["merge.recipe"] or {}  # the split and hyperparameters of a loaded recipe
-    data = job_panel.current_data_spec(dataset)
+    data = replace(job_panel.current_data_spec(dataset), sample=sample)
     spec = MergeCurveSpec(data=data, **carried, **read_params(KEY, OPTIONS))
     spec.check()
 except DataError as error:
     problem = str(error)
 job_panel.recipe_box(KEY, spec, forms.load_later(KEY))
 
-columns[3].write("")
-if columns[3].button(
+columns[4].write("")
+if columns[4].button(
     "Merge step by step",
     key="merge.run",
     disabled=job_panel.running(KEY) or n_in_use < 3,

@@ -44,6 +44,7 @@ def put_recipe(spec: NetSpec) -> None:
         state["nets.features"] = [f for f in spec.data.features if f in dataset.numeric_columns]
     forms.put_split(KEY, spec.split, groups)
     state["nets.seed"] = spec.seed
+    state["nets.sample"] = spec.data.sample or 0
 
 
 def apply_preset() -> None:
@@ -134,9 +135,10 @@ with st.expander("Data, split and preparation", icon=":material/table:"):
         "Features", dataset.numeric_columns, key="nets.features", help="Numeric inputs."
     )
     forms.split_form(KEY, groups, st.columns(4))
-    a, b = st.columns(2)
+    a, b, c = st.columns(3)
     widget("imputer", a)
     widget("scaler", b)
+    sample = forms.sample_input(KEY, c)
     st.caption(
         "The genres are those kept on the Data page. The validation part is watched every epoch "
         "(early stopping, learning-rate plateau, best weights); the test part is used once, "
@@ -162,7 +164,7 @@ def build_spec() -> NetSpec:
     initial = {}
     if pretrained is not None:
         initial = {"initial": pretrained.name, "initial_sha256": keep_upload(pretrained.getvalue())}
-    data = replace(job_panel.current_data_spec(dataset), features=tuple(features))
+    data = replace(job_panel.current_data_spec(dataset), features=tuple(features), sample=sample)
     spec = NetSpec(data, split, params, state["nets.preset"], seed=seed, **initial, **own)
     spec.check()
     return spec

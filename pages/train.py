@@ -17,6 +17,8 @@ from genre_core.experiments.train import OPTIONS, ModelChoice, TrainSpec
 from genre_core.metrics.leaderboard import Entry
 from genre_core.models.classical import MODELS, PRESET_SOURCES, resolve_params
 from genre_core.params import ParamSet
+from genre_core.runs.progress import step_text
+from genre_core.runs.records import split_label
 
 MAX_FITTED = 4  # fitted pipelines kept for predictions; a 100-tree forest alone can take 150 MB
 
@@ -44,6 +46,7 @@ def load_recipe(spec: TrainSpec) -> None:
     state["train.genres"] = [g for g in spec.data.genres if g in genres_all]
     for name in ("feature_set", "artist", "imputer", "scaler", "cv_folds", "seed"):
         state[f"train.{name}"] = getattr(spec, name)
+    state["train.sample"] = spec.data.sample or 0
     forms.put_split("train", spec.split, group_options)
     state["train.models"] = [m.name for m in spec.models]
     for choice in spec.models:
@@ -66,7 +69,7 @@ features = left.multiselect(
 genres = right.multiselect(
     "Genres (empty: all)", genres_all, key="train.genres", help="Keep only these; at least two."
 )
-left, right = st.columns(2)
+left, right, corner = st.columns([2, 1, 1])
 feature_set = left.radio(
     "Feature set",
     OPTIONS.get("feature_set").choices,
@@ -82,6 +85,7 @@ use_artist = right.checkbox(
     disabled=roles.artist_column is None,
     help="One-hot artist, rare artists pooled.",
 )
+sample = forms.sample_input("train", corner)
 a, b, c, d = st.columns(4)
 forms.split_form(
     "train",
@@ -153,7 +157,9 @@ def model_choice(model: str) -> ModelChoice:
 def build_spec() -> TrainSpec:
     """The recipe of the settings above (raises DataError naming what is wrong)."""
     data = job_panel.current_data_spec(dataset)
-    data = replace(data, features=tuple(features), genres=tuple(genres) or data.genres)
+    data = replace(
+        data, features=tuple(features), genres=tuple(genres) or data.genres, sample=sample
+    )
     spec = TrainSpec(
         data,
         forms.read_split("train", seed),
@@ -182,15 +188,21 @@ note_col.caption(
 
 
 def training_progress(job) -> None:
-    starts = [e for e in job.events if e.get("stage") == "start"]
+    """Models trained, and the current model's embedding or boosting rounds / trees."""
+    starts = [i for i, e in enumerate(job.events) if e.get("stage") == "start"]
+    current = job.events[starts[-1] :] if starts else []
     done = sum(e.get("stage") == "done" for e in job.events)
-    total = starts[-1]["total"] if starts else 1
-    now = starts[-1]["model"] if starts else "…"
+    total = current[0]["total"] if current else 1
+    now = current[0]["model"] if current else "…"
     last = job.events[-1] if job.events else {}
     detail = f"fitting {now}"
     if last.get("stage") == "cv":
         detail = f"cross-validating {now}: fold {last['fold']} of {last['folds']}"
     st.progress(done / total, text=f"{done} of {total} models trained; {detail}")
+    steps = [e for e in current if e.get("stage") in ("embed", "fit", "evaluate")]
+    if steps and steps[-1]["stage"] != "evaluate":
+        step = steps[-1]
+        st.progress(min(step["done"] / max(step["total"], 1), 1.0), text=step_text(step))
 
 
 def run_title(result) -> str:
@@ -199,7 +211,9 @@ def run_title(result) -> str:
 
 
 outcome = job_panel.panel(
-    "train", training_progress, "Stops after the current fit; finished models are kept."
+    "train",
+    training_progress,
+    "Stops within an XGBoost or forest fit, else after the fit; finished models are kept.",
 )
 if outcome is not None and state.get("train.stored") is not outcome:
     state["train.stored"] = outcome
@@ -207,7 +221,14 @@ if outcome is not None and state.get("train.stored") is not outcome:
     batch = outcome.result
     for run in batch.runs:
         result, name = run.result, f"#{len(runs) + 1} {run_title(run.result)}"
-        entry = Entry(name, batch.dataset, batch.split.text, result.evaluation, result.fit_seconds)
+        entry = Entry(
+            name,
+            batch.dataset,
+            split_label(batch.split),
+            result.evaluation,
+            result.fit_seconds,
+            features=result.config.feature_set,
+        )
         runs.append(
             {
                 "name": name,

@@ -54,6 +54,7 @@ def put_recipe(spec: TransferSpec) -> None:
     chosen = spec.data.features or roles.features  # none in a recipe: the dataset's own
     state["transfer.features"] = [f for f in chosen if f in dataset.numeric_columns]
     forms.put_split(KEY, spec.split, groups)
+    state["transfer.sample"] = spec.data.sample or 0
 
 
 forms.put_loaded(KEY, put_recipe)  # from the recipe box of the last run
@@ -135,6 +136,7 @@ with st.expander("Data, split and preparation", icon=":material/table:"):
     form_widget(KEY, FORM, "feature_set", a)
     form_widget(KEY, FORM, "source_epochs", a)
     forms.split_form(KEY, groups, (b, b, c, d))
+    sample = forms.sample_input(KEY, c)
     st.caption(
         "One split of the rows of all the chosen genres. The source network trains on the "
         "source-genre rows of its training part and watches those of its validation part, so "
@@ -155,7 +157,8 @@ def build_spec() -> TransferSpec:
         raise DataError("numeric+text needs a title column: choose one on the Data page.")
     spec = TransferSpec(
         # the page chooses its genres itself: the Data page's choice of genres is not applied
-        data=replace(job_panel.current_data_spec(dataset), features=tuple(features), genres=()),
+        data=replace(job_panel.current_data_spec(dataset), features=tuple(features), genres=(),
+                     sample=sample),
         source_genres=tuple(source_genres), new_genre=new_genre or "",
         split=forms.read_split(KEY, seed), params=values, compare=tuple(compare), seed=seed,
         origin="transfer", **own,

@@ -20,6 +20,7 @@ from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments.recipe import DataSpec
 from genre_core.params import parse_assignments
+from genre_core.runs.history import store_failures
 
 
 def register(subparsers) -> None:
@@ -61,6 +62,12 @@ def kind_parser(kind: str) -> argparse.ArgumentParser:
     data.add_argument(
         "--merge", help='a merge map as JSON, e.g. \'{"rap": "hip hop", "trap": "hip hop"}\''
     )
+    data.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help="train on a seeded sample of N rows, stratified by genre (0: all rows)",
+    )
     split = parser.add_argument_group("split")
     split.add_argument("--split", help="stratified, or group:COLUMN (e.g. group:id)")
     split.add_argument("--test", type=float, help="the test share")
@@ -69,7 +76,7 @@ def kind_parser(kind: str) -> argparse.ArgumentParser:
     params = parser.add_argument_group("parameters (from the schema)")
     params.add_argument("--preset", help="a preset of the kind (its settings first)")
     params.add_argument("--param", action="append", metavar="KEY=VALUE", help="any parameter")
-    seen = {"data", "label", "features", "text", "genres", "merge", "split", "test",
+    seen = {"data", "label", "features", "text", "genres", "merge", "sample", "split", "test",
             "validation", "seed", "preset", "param"}  # fmt: skip
     for param in cls.options():
         name = (param.flag or param.name).replace("-", "_")
@@ -109,6 +116,7 @@ def recipe_from_args(kind: str, argv: list[str]):
         text=_columns(args.text),
         genres=_columns(args.genres),
         merge=merge,
+        sample=args.sample or None,
     )
     split = None
     if any(v is not None for v in (args.split, args.test, args.validation)):
@@ -170,8 +178,9 @@ class StderrProgress:
                 break
         if "model" in event:
             text += f" {event['model']}"
-        if stage == "store-error":
-            text = event.get("message", text)
+        if stage == "store-error":  # said once, as the command's error line
+            self.close()
+            return
         sys.stderr.write(f"\r\033[K{now - self.started:7.1f} s  {text}")
         if final:
             sys.stderr.write("\n")
@@ -199,13 +208,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             outcome = experiments.run(recipe, progress)
     finally:
         progress.close()
+    failures = store_failures(outcome.warnings)
     for warning in outcome.warnings:
-        print(f"note: {warning}", file=sys.stderr)
-    if args.json:
-        print(json.dumps(outcome.summary, indent=2))
-        return 0
-    print(human_summary(outcome.summary))
-    return 0
+        if warning not in failures:
+            print(f"note: {warning}", file=sys.stderr)
+    print(json.dumps(outcome.summary, indent=2) if args.json else human_summary(outcome.summary))
+    for failure in failures:  # the results above are printed; the history did not keep them
+        print(f"error: {failure}", file=sys.stderr)
+    return 1 if failures else 0
 
 
 def on_cluster(recipe, scheduler: str, progress):

@@ -33,6 +33,7 @@ from genre_core.experiments.net_training import (
     train_network,
 )
 from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError
+from genre_core.experiments.sampling import rows_title
 from genre_core.metrics.evaluation import evaluation_summary
 from genre_core.models.presets import (
     FEATURE_SETS,
@@ -238,6 +239,7 @@ class NetSpec(Recipe):
             int(self.seed),
             self.feature_set,
             tuple(roles.text),
+            self.sampled_rows(dataset),
         )
 
     def initial_state(self) -> dict | None:
@@ -308,7 +310,9 @@ def run(
         initial_state=initial,
         n_boot=n_boot,
     )
-    warnings = [result.stop_message] if result.stop_reason == "diverged" else []
+    warnings = spec.sample_warnings(table)
+    if result.stop_reason == "diverged":
+        warnings.append(result.stop_message)
     run_id = None
     if spec.log:
         run_id = spec.log_to_history(progress, result, warnings, source=source, dataset=table.name)
@@ -319,7 +323,8 @@ def run(
         "runs": [
             {
                 "model": result.model,
-                "title": PRESETS[spec.preset].title if spec.preset else result.model,
+                "title": (PRESETS[spec.preset].title if spec.preset else result.model)
+                + rows_title(config.rows),
                 **evaluation_summary(result.evaluation),
                 "stop_reason": result.stop_reason,
                 "epochs": len(result.history),

@@ -22,6 +22,7 @@ from genre_core.data.splits import SplitSpec, split_rows
 from genre_core.errors import DataError
 from genre_core.experiments.fitting import kept_positions, training_table
 from genre_core.experiments.predict import predict_table
+from genre_core.experiments.sampling import rows_title
 from genre_core.metrics.evaluation import Evaluation, HeldOut, evaluate
 from genre_core.runs.progress import CancelFlag, Progress
 from genre_core.runs.records import Record, evaluation_metrics, flat_params, held_out_arrays
@@ -46,6 +47,7 @@ class NetConfig:
     seed: int = 0
     feature_set: str = "numeric"  # or "numeric+text": title embeddings after the features
     text: tuple[str, ...] = ()  # title columns (embedded, or word ids for kind "title")
+    rows: int | None = None  # the rows of a sample of the table (None: the whole table)
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ class NetResult:
             true,
             pred.astype(str),
             files,
+            self.model + rows_title(self.config.rows),
         )
 
 

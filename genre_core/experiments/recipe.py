@@ -24,6 +24,7 @@ from genre_core.data.preprocess import select_genres
 from genre_core.data.registry import DATASETS, DEFAULT_DATASET
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
+from genre_core.experiments.sampling import sample_dataset
 from genre_core.params import Param, ParamSet
 from genre_core.runs.progress import Progress, emit
 
@@ -58,6 +59,10 @@ class DataSpec:
         The genres kept (after merging); empty: all.
     merge
         A merge map, ``{genre: new genre}`` (``None`` drops the genre's rows).
+    sample
+        Train on a fixed sample of this many rows (``None``: all), stratified by genre and
+        drawn with the recipe's split seed (see :meth:`Recipe.load_table`); a number above
+        the rows there are means all of them (the run says so in a warning).
     """
 
     source: str = DEFAULT_DATASET
@@ -67,6 +72,7 @@ class DataSpec:
     text: tuple[str, ...] = ()
     genres: tuple[str, ...] = ()
     merge: Mapping[str, str | None] | None = None
+    sample: int | None = None
 
     @property
     def name(self) -> str:
@@ -167,9 +173,17 @@ class Recipe:
 
     def check(self) -> None:
         """Raise :class:`RecipeError` naming the first field that is wrong (here: a seed that
-        is not a whole number of at least 0)."""
+        is not a whole number of at least 0, a sample that is not one of at least 1)."""
         if hasattr(self, "seed"):
             check_seed(self.seed)
+        sample = getattr(getattr(self, "data", None), "sample", None)
+        if sample is not None and (
+            isinstance(sample, bool) or not isinstance(sample, int) or sample < 1
+        ):
+            raise RecipeError(
+                f"data.sample: must be a whole number of rows of at least 1 (none: all rows), "
+                f"not {sample!r}."
+            )
 
     def check_options(self, names: typing.Iterable[str] | None = None) -> None:
         """Check the fields that are options of the kind (``names``; by default all) with
@@ -279,7 +293,55 @@ class Recipe:
         genres unless ``genres`` is false (then the training steps keep them, naming a genre
         that is not there)."""
         data = self.data if genres else replace(self.data, genres=())
-        return data.load(progress) if dataset is None else data.apply(dataset)
+        table = data.load(progress) if dataset is None else data.apply(dataset)
+        return self.sampled(table)
+
+    @property
+    def sample_genres(self) -> tuple[str, ...]:
+        """The genres a sample is drawn from (the recipe's genres; none: all)."""
+        return tuple(self.data.genres)
+
+    @property
+    def sample_seed(self) -> int:
+        """The seed of the sample's draw: the split's, else the recipe's ``seed``."""
+        split = getattr(self, "split", None)
+        return int(split.seed if split is not None else getattr(self, "seed", 0))
+
+    def sampled(self, table: Dataset) -> Dataset:
+        """``table`` reduced to the recipe's sample (``data.sample`` rows of the
+        :attr:`sample_genres`, stratified by genre, drawn with :attr:`sample_seed`; their
+        index kept), or as it is without a sample or with no more rows than asked for.
+
+        Raises
+        ------
+        DataError
+            Naming ``data.sample`` when so few rows cannot hold every genre.
+        """
+        size = self.data.sample
+        if not size:
+            return table
+        kept = keep_genres(table, self.sample_genres)
+        if size >= len(kept.frame):
+            return table
+        return sample_dataset(kept, size, self.sample_seed)
+
+    def sampled_rows(self, table: Dataset) -> int | None:
+        """The rows of the sample ``table`` was reduced to (:meth:`sampled`), or ``None``
+        without a sample."""
+        if not self.data.sample:
+            return None
+        return min(self.data.sample, len(keep_genres(table, self.sample_genres).frame))
+
+    def sample_warnings(self, table: Dataset) -> list[str]:
+        """The sentence saying that ``table`` has fewer rows than the sample asks for (so all
+        are used), or none."""
+        rows = self.sampled_rows(table)
+        if rows is None or rows >= self.data.sample:
+            return []
+        return [
+            f"data.sample: {self.data.sample:,} rows asked for, but the chosen rows number "
+            f"{rows:,}; all of them are used."
+        ]
 
     def table_and_split(self, dataset: Dataset | None = None) -> tuple[Dataset, SplitSpec]:
         """The table the training steps read (see :meth:`load_table`) and the recipe's split

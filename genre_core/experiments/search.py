@@ -142,6 +142,11 @@ class SearchSpec(Recipe):
 
     def check(self) -> None:
         super().check()
+        if self.data.sample is not None:
+            raise RecipeError(
+                f"data.sample: a search samples its rows with 'rows' (the same seeded, "
+                f"stratified draw); set rows to {self.data.sample} instead."
+            )
         try:
             params = model_params(self.model)
         except DataError as error:

@@ -192,15 +192,22 @@ class TransferSpec(Recipe):
         except DataError as error:
             raise RecipeError.of_field("params", error) from None
 
-    def config(self, features: Sequence[str] = (), text: Sequence[str] = ()) -> TransferConfig:
+    def config(
+        self, features: Sequence[str] = (), text: Sequence[str] = (), rows: int | None = None
+    ) -> TransferConfig:
         """The engine's :class:`TransferConfig` for a table with these feature and title
-        columns."""
+        columns (``rows``: the rows of the recipe's sample of it)."""
         params = {**NETWORK_PARAMS.resolve(self.params, "network"), "max_epochs": self.epochs}
         return TransferConfig(
             tuple(self.source_genres), self.new_genre, params, PrepConfig("median", "standard"),
             tuple(features), self.split, tuple(self.compare), float(self.target), int(self.seed),
-            self.feature_set, tuple(text), self.source_epochs,
+            self.feature_set, tuple(text), self.source_epochs, rows,
         )  # fmt: skip
+
+    @property
+    def sample_genres(self) -> tuple[str, ...]:
+        """A sample is drawn from the rows of the source genres and the genre added."""
+        return (*self.source_genres, self.new_genre)
 
     @classmethod
     def from_settings(
@@ -271,10 +278,10 @@ def run(
     spec.check()
     dataset = spec.load_table(dataset, progress)
     roles = dataset.roles
-    config = spec.config(roles.features, roles.text)
+    config = spec.config(roles.features, roles.text, spec.sampled_rows(dataset))
     result = run_transfer(dataset.frame, roles.label, config, sink=progress, cancel=cancel)
     run_ids: dict[str, str] = {}
-    warnings: list[str] = []
+    warnings = spec.sample_warnings(dataset)
     if spec.log:
         for record in result.records():
             run_id = spec.log_to_history(

@@ -48,6 +48,7 @@ from genre_core.data.features import FEATURE_SETS, build_matrix, layout_preproce
 from genre_core.data.preprocess import PrepConfig, select_genres
 from genre_core.data.splits import SplitSpec, split_rows
 from genre_core.errors import DataError
+from genre_core.experiments.sampling import rows_title
 from genre_core.metrics.evaluation import Evaluation, HeldOut, evaluate
 from genre_core.runs.progress import CancelFlag, Progress, emit
 from genre_core.runs.records import Record, evaluation_metrics, flat_params, held_out_arrays
@@ -102,6 +103,7 @@ class TransferConfig:
     feature_set: str = "numeric"
     text: tuple[str, ...] = ()
     source_epochs: int | None = None
+    rows: int | None = None  # the rows of a sample of the table (None: the whole table)
 
     def check(self) -> None:
         """Raise a :class:`DataError` for settings no comparison can run with."""
@@ -237,7 +239,8 @@ class TransferResult:
                     true,
                     np.asarray(pred).astype(str),
                     {"network.safetensors": weights},
-                    title=f"transfer to {self.config.new_genre}: {name}",
+                    title=f"transfer to {self.config.new_genre}: {name}"
+                    + rows_title(self.config.rows),
                 )
             )
         return out

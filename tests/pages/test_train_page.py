@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 
 import numpy as np
@@ -66,6 +67,12 @@ def test_train_a_fast_model_and_find_its_confusion_matrix():
     assert _chart(at, "Precision-recall per genre")["data"]
     assert "n_neighbors=3" in at.session_state["train.runs"][0]["name"]
     assert _table(at, "pr_auc")["genre"].tolist() == ["pop", "rap", "rock"]
+    # issue 17: the reading said "a bright cell off it" where the largest counts are darkest
+    scale = confusion["data"][0]["colorscale"]
+    low, high = (sum(int(v) for v in re.findall(r"\d+", scale[i][1])[:3]) for i in (0, -1))
+    assert high < low  # the scale darkens as the count grows
+    reading = next(c.value for c in at.caption if "diagonal holds correct" in c.value)
+    assert "dark" in reading and "bright" not in reading
 
 
 def test_two_models_fill_the_leaderboard_and_predictions_download():
@@ -179,3 +186,44 @@ def test_the_recipe_shown_runs_to_the_accuracy_the_page_shows():
     outcome = experiments.run(recipe.with_changes(log=False))
     accuracy = outcome.result.runs[0].result.evaluation.metrics["accuracy"]
     assert accuracy == page and f"{accuracy:.1%}" == shown
+
+
+def test_a_sample_of_rows_goes_into_the_recipe_and_the_run_name():
+    at = _train_page(300)
+    at.number_input(key="train.sample").set_value(90).run()
+    text = next(c.value for c in at.code if '"kind": "train"' in c.value)
+    assert json.loads(text)["data"]["sample"] == 90
+    at.button(key="train.start").click().run()
+    _wait_for_runs(at, 1, timeout=180)  # 2 cores shared with other tests' jobs
+    run = at.session_state["train.runs"][0]
+    assert run["name"] == "#1 logreg · 90 rows"
+    result = run["result"]
+    assert result.n_train + result.n_validation + result.n_test == 90
+    at.number_input(key="train.sample").set_value(0).run()
+    text = next(c.value for c in at.code if '"kind": "train"' in c.value)
+    assert json.loads(text)["data"]["sample"] is None  # 0: all rows
+
+
+def test_a_long_xgboost_fit_shows_its_rounds_and_stop_ends_it():
+    at = _train_page()
+    at.multiselect(key="train.models").set_value(["xgboost"])
+    at.run()
+    at.number_input(key="train.param.xgboost.n_estimators").set_value(3000)
+    at.number_input(key="train.param.xgboost.max_depth").set_value(20)
+    at.button(key="train.start").click().run()
+
+    def rounds() -> str:
+        texts = [p.proto.text for p in at.get("progress")]
+        return next((t for t in texts if t.startswith("xgboost: round")), "")
+
+    poll_page(at, lambda: bool(rounds()), failure="no boosting round shown")
+    shown = r"xgboost: round [\d,]+ of 3,000 · \d+ (s|min) elapsed · about \d+ (s|min) left"
+    assert re.fullmatch(shown, rounds()), rounds()
+    assert "0 of 1 models trained; fitting xgboost" in at.get("progress")[0].proto.text
+    job = at.session_state["train.job"]
+    at.button(key="train.stop").click().run()
+    poll_page(at, lambda: not job.running, timeout=60, failure="Stop did not end the fit")
+    fits = [e for e in job.events if e["stage"] == "fit"]
+    assert job.status == "stopped" and fits[-1]["done"] < 3000
+    at.run()
+    assert not at.session_state["train.runs"]

@@ -101,3 +101,12 @@ def test_a_bad_option_names_it(csv_path, capsys):
     assert main(["spec", "net", "--data", csv_path, "--epochs", "many"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "max_epochs" in err
+
+
+def test_the_sample_option_goes_into_the_recipe_of_every_kind(csv_path, capsys):
+    assert spec("train", csv_path, capsys, "--sample", "50")["data"]["sample"] == 50
+    assert spec("merge-curve", csv_path, capsys, "--sample", "60")["data"]["sample"] == 60
+    assert spec("train", csv_path, capsys, "--sample", "0")["data"]["sample"] is None  # 0: all
+    assert main(["spec", "train", "--data", csv_path, *DATA, "--sample", "-1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: data.sample: ") and "-1" in err
