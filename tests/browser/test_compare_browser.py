@@ -12,7 +12,7 @@ from conftest import ARTIFACTS
 pytestmark = [pytest.mark.browser, pytest.mark.realdata]
 
 
-def _pick(page: Page, label: str, option: str) -> None:
+def _pick(page: Page, label: str, option: str | re.Pattern) -> None:
     """Choose the first ``option`` still offered by the Streamlit multiselect ``label``."""
     box = page.get_by_test_id("stMultiSelect").filter(has_text=label)
     box.locator("input").click()
@@ -46,9 +46,10 @@ def test_trained_models_appear_on_the_compare_page(page: Page, app_url: str):
     # other browser tests of the session may have stored runs too: the newest two are ours
     expect(page.get_by_text(re.compile(r"\d+ of \d+ runs; newest first"))).to_be_visible()
     wait_drawn(page)
-    _pick(page, "Runs to compare", "logreg · train")
+    # a run's name says its model, features, split and data (newest first: ours)
+    _pick(page, "Runs to compare", re.compile(r"^logreg · numeric · random 70\/30"))
     expect(page.get_by_text("Pick a second run to test it against the first.")).to_be_visible()
-    _pick(page, "Runs to compare", "logreg (C=0.001) · train")
+    _pick(page, "Runs to compare", re.compile(r"^logreg \(C=0\.001\) · numeric · random 70\/30"))
     expect(page.get_by_role("heading", name="Metrics")).to_be_visible()
     expect(page.get_by_role("heading", name="Is the difference real?")).to_be_visible()
     verdict = page.get_by_text("they disagree on")
