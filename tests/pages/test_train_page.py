@@ -205,7 +205,9 @@ def test_a_sample_of_rows_goes_into_the_recipe_and_the_run_name():
 
 
 def test_a_long_xgboost_fit_shows_its_rounds_and_stop_ends_it():
-    at = _train_page()
+    # 5,000 rows: 3,000 deep rounds take minutes, so Stop always comes before the last one
+    # (on 150 rows a busy machine's Stop once arrived after the fit had finished)
+    at = _train_page(5000)
     at.multiselect(key="train.models").set_value(["xgboost"])
     at.run()
     at.number_input(key="train.param.xgboost.n_estimators").set_value(3000)
