@@ -221,18 +221,12 @@ if outcome is not None and state.get("train.stored") is not outcome:
     batch = outcome.result
     for run in batch.runs:
         result, name = run.result, f"#{len(runs) + 1} {run_title(run.result)}"
-        entry = Entry(
-            name,
-            batch.dataset,
-            split_label(batch.split),
-            result.evaluation,
-            result.fit_seconds,
-            features=result.config.feature_set,
-        )
+        features, split = result.config.feature_set, split_label(batch.split)
+        entry = Entry(name, batch.dataset, split, result.evaluation, result.fit_seconds)
         runs.append(
             {
                 "name": name,
-                "entry": replace(entry, cv=run.cv),  # what the leaderboard shows
+                "entry": replace(entry, cv=run.cv, features=features),  # the leaderboard's
                 "result": result,
                 "pipeline": result.pipeline,
                 "run_id": run.run_id,
