@@ -193,7 +193,9 @@ def main() -> None:
     engine = Engine(workers=args.workers)
     server = None if args.no_page else start_server(engine.cluster.scheduler_address)
     try:
-        engine.wait(engine.submit(xgboost_recipe(99), "warm-up"), timeout=600)  # imports, data
+        warm = [engine.submit(xgboost_recipe(99), f"warm-up-{i}") for i in range(args.workers)]
+        for job in warm:  # every worker's imports and first read of the data, as sequential's
+            engine.wait(job, timeout=600)
         for sessions in args.sessions:
             result = run_class(engine, sessions, server, args.every)
             jobs = result["jobs"]
@@ -211,8 +213,16 @@ def main() -> None:
             ratio = result["makespan"] / ideal
             print(f"  makespan         {result['makespan']:7.1f} s   sequential/workers "
                   f"{ideal:6.1f} s   ratio {ratio:.2f} (target <= 1.15)")  # fmt: skip
+            slowest = max(done, key=lambda j: (j.finished - j.started) / alone[j.kind])
             print(f"  slowest job      {max(ratios):.2f} x its fair share, median "
-                  f"{statistics.median(ratios):.2f} (target <= 1.5)")  # fmt: skip
+                  f"{statistics.median(ratios):.2f} (target <= 1.5); the slowest: a {slowest.kind} "
+                  f"job, {slowest.finished - slowest.started:.1f} s against "
+                  f"{alone[slowest.kind]:.1f} s alone")  # fmt: skip
+            for kind in sorted(alone):
+                of_kind = [r for j, r in zip(done, ratios, strict=True) if j.kind == kind]
+                if of_kind:
+                    print(f"    {kind:<6} jobs: median {statistics.median(of_kind):.2f}, "
+                          f"max {max(of_kind):.2f} x their fair share")  # fmt: skip
             median = statistics.median(renders) if renders else float("nan")
             print(f"  page drawn       p95 {p95:.2f} s, median {median:.2f} s "
                   f"over {len(renders)} loads (target < 2 s)")  # fmt: skip

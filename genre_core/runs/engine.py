@@ -84,6 +84,11 @@ class Job:
         return (self.finished or time.time()) - start
 
 
+# A worker's own statistical profiler samples every thread's stack every 10 ms, and nothing here
+# reads it: off, for the jobs' processor (an embedded cluster's workers get this configuration).
+QUIET_WORKERS = {"distributed.worker.profile.enabled": False}
+
+
 class Engine:
     """Submit recipes to a Dask cluster and follow them.
 
@@ -119,7 +124,7 @@ class Engine:
 
         # A worker that dies fails its job once, with a message, instead of retrying it
         # (a job that eats memory would otherwise kill worker after worker).
-        dask.config.set({"distributed.scheduler.allowed-failures": 0})
+        dask.config.set({"distributed.scheduler.allowed-failures": 0, **QUIET_WORKERS})
         self.cluster = None
         if address:
             try:
