@@ -88,12 +88,14 @@ def free_port() -> int:
 
 
 class PageProbe(threading.Thread):
-    """Loads a dashboard page in Chromium every ``every`` s and records the time to drawn."""
+    """Loads a dashboard page in Chromium every ``every`` s and records the time until it is
+    drawn: alternately as a new visitor (a fresh browser context: nothing cached) and as a
+    reload of a tab already open (a student's tab during the class)."""
 
     def __init__(self, url: str, every: float) -> None:
         super().__init__(daemon=True)
         self.url, self.every = url, every
-        self.times: list[float] = []
+        self.times: dict[str, list[float]] = {"new visitor": [], "reload": []}
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -104,16 +106,35 @@ class PageProbe(threading.Thread):
         args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+            tab = browser.new_context(viewport={"width": 1400, "height": 1600}).new_page()
+            tab.goto(self.url)
+            wait_drawn(tab)
+            fresh = True
             while not self.stop.is_set():
                 context = browser.new_context(viewport={"width": 1400, "height": 1600})
-                page = context.new_page()
+                page = context.new_page() if fresh else tab
                 started = time.perf_counter()
-                page.goto(self.url)
+                if fresh:
+                    page.goto(self.url)
+                else:
+                    page.reload()
                 wait_drawn(page)
-                self.times.append(time.perf_counter() - started)
+                self.times["new visitor" if fresh else "reload"].append(
+                    time.perf_counter() - started
+                )
                 context.close()
+                fresh = not fresh
                 self.stop.wait(self.every)
             browser.close()
+
+
+def percentile95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(round(0.95 * len(ordered))) - 1)] if ordered else float("nan")
+
+
+def page_times(probe: PageProbe | None) -> dict[str, list[float]]:
+    return {kind: list(values) for kind, values in probe.times.items()} if probe else {}
 
 
 def start_server(scheduler: str) -> tuple[subprocess.Popen, str]:
@@ -163,7 +184,7 @@ def run_class(engine: Engine, sessions: int, server, every: float) -> dict:
     return {
         "jobs": submitted,
         "makespan": makespan,
-        "renders": probe.times if probe else [],
+        "renders": page_times(probe),
         "server_rss_mb": peak,
     }
 
@@ -196,6 +217,16 @@ def main() -> None:
         warm = [engine.submit(xgboost_recipe(99), f"warm-up-{i}") for i in range(args.workers)]
         for job in warm:  # every worker's imports and first read of the data, as sequential's
             engine.wait(job, timeout=600)
+        idle = {}
+        if server:  # the same probe with no job running, for the class's figures to be read by
+            probe = PageProbe(server[1], args.every)
+            probe.start()
+            time.sleep(8 * (args.every + 1.5))
+            probe.stop.set()
+            probe.join(120)
+            idle = {kind: statistics.median(v) for kind, v in page_times(probe).items() if v}
+            print("\npage drawn with no job running: " + ", ".join(
+                f"{kind} median {value:.2f} s" for kind, value in idle.items()))  # fmt: skip
         for sessions in args.sessions:
             result = run_class(engine, sessions, server, args.every)
             jobs = result["jobs"]
@@ -203,8 +234,6 @@ def main() -> None:
             serial_all = sum(machine[job.kind] for job in jobs)
             done = [j for j in jobs if j.status == "done"]
             ratios = [(j.finished - j.started) / alone[j.kind] for j in done]
-            renders = sorted(result["renders"])
-            p95 = renders[max(0, int(round(0.95 * len(renders))) - 1)] if renders else float("nan")
             ideal = serial / args.workers
             scaled = "" if sessions == args.sessions[0] else " (scaled from the first class)"
             print(f"\nclass of {sessions}: {len(jobs)} jobs on {args.workers} workers")
@@ -223,9 +252,11 @@ def main() -> None:
                 if of_kind:
                     print(f"    {kind:<6} jobs: median {statistics.median(of_kind):.2f}, "
                           f"max {max(of_kind):.2f} x their fair share")  # fmt: skip
-            median = statistics.median(renders) if renders else float("nan")
-            print(f"  page drawn       p95 {p95:.2f} s, median {median:.2f} s "
-                  f"over {len(renders)} loads (target < 2 s)")  # fmt: skip
+            for kind, renders in result["renders"].items():
+                median = statistics.median(renders) if renders else float("nan")
+                print(f"  page drawn       {kind + ':':<13} p95 {percentile95(renders):.2f} s, "
+                      f"median {median:.2f} s over {len(renders)} loads "
+                      f"(target < 2 s; idle: {idle.get(kind, float('nan')):.2f} s)")  # fmt: skip
             print(f"  against all {default_threads()} threads: makespan / sequential "
                   f"{result['makespan'] / serial_all:.2f}")  # fmt: skip
             print(f"  web server RSS   {result['server_rss_mb']:.0f} MB at most")
