@@ -25,6 +25,7 @@ classes (said so in the output).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import statistics
@@ -164,6 +165,33 @@ def rss_mb(pid: int) -> float:
     return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 1e6
 
 
+def cpu_by_group(workers: set[int], server_pid: int | None) -> dict[str, float]:
+    """Processor seconds used so far by the jobs (the Dask workers), the pages (the web server
+    and the probe's Chromium), this process (scheduler and client), and the machine in all."""
+    import psutil
+
+    groups = {"jobs": 0.0, "pages": 0.0, "bench": 0.0}
+    server = set()
+    if server_pid:
+        with contextlib.suppress(psutil.Error):
+            root = psutil.Process(server_pid)
+            server = {server_pid, *(p.pid for p in root.children(recursive=True))}
+    for process in psutil.process_iter(["pid", "name", "cpu_times"]):
+        times = process.info["cpu_times"]
+        if times is None:
+            continue
+        used = times.user + times.system
+        if process.info["pid"] in workers:
+            groups["jobs"] += used
+        elif process.info["pid"] in server or "chrom" in (process.info["name"] or ""):
+            groups["pages"] += used
+        elif process.info["pid"] == os.getpid():
+            groups["bench"] += used
+    machine = psutil.cpu_times()
+    groups["machine"] = machine.user + machine.nice + machine.system
+    return groups
+
+
 def run_class(engine: Engine, sessions: int, server, every: float) -> dict:
     """Submit the class's jobs at once and wait for them; with ``server`` (process, url) a
     browser loads a page every ``every`` s meanwhile."""
@@ -171,6 +199,8 @@ def run_class(engine: Engine, sessions: int, server, every: float) -> dict:
     if probe:
         probe.start()
     peak = rss_mb(server[0].pid) if server else float("nan")
+    workers = set(engine.client.run(os.getpid).values())
+    before = cpu_by_group(workers, server[0].pid if server else None)
     started = time.time()
     submitted = [engine.submit(recipe, owner) for owner, recipe in class_jobs(sessions)]
     while any(job.running for job in submitted):
@@ -178,6 +208,7 @@ def run_class(engine: Engine, sessions: int, server, every: float) -> dict:
             peak = max(peak, rss_mb(server[0].pid))
         time.sleep(0.5)
     makespan = time.time() - started
+    after = cpu_by_group(workers, server[0].pid if server else None)
     if probe:
         probe.stop.set()
         probe.join(120)
@@ -186,6 +217,7 @@ def run_class(engine: Engine, sessions: int, server, every: float) -> dict:
         "makespan": makespan,
         "renders": page_times(probe),
         "server_rss_mb": peak,
+        "cpu": {group: after[group] - before[group] for group in after},
     }
 
 
@@ -259,6 +291,13 @@ def main() -> None:
                       f"(target < 2 s; idle: {idle.get(kind, float('nan')):.2f} s)")  # fmt: skip
             print(f"  against all {default_threads()} threads: makespan / sequential "
                   f"{result['makespan'] / serial_all:.2f}")  # fmt: skip
+            cpu = result["cpu"]
+            other = cpu["machine"] - cpu["jobs"] - cpu["pages"] - cpu["bench"]
+            capacity = result["makespan"] * (os.cpu_count() or 1)
+            print(f"  processor        jobs {cpu['jobs']:.0f} s, pages (server + browser) "
+                  f"{cpu['pages']:.0f} s, scheduler and client {cpu['bench']:.0f} s, other "
+                  f"processes {other:.0f} s, of {capacity:.0f} core-seconds "
+                  f"({cpu['machine'] / capacity:.0%} busy)")  # fmt: skip
             print(f"  web server RSS   {result['server_rss_mb']:.0f} MB at most")
             print(f"  jobs lost        {len(jobs) - len(done)} (target 0)")
     finally:
