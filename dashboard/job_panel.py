@@ -49,7 +49,21 @@ def current(key: str) -> jobs.Job | None:
         if found is not None:
             st.session_state[f"{key}.job"] = job = found
             st.session_state[f"{key}.outcome"] = None if found.running else found.result
+            _show_settings_of(key, found)
     return job
+
+
+def _show_settings_of(key: str, job: jobs.Job) -> None:
+    """A job found by its link (a reload, a second tab): its recipe goes into the page's form
+    (through :func:`~dashboard.forms.put_loaded` at the top of the next run), so the settings
+    shown are the ones that gave the curve and the result, not the defaults."""
+    from genre_core import experiments
+
+    try:
+        st.session_state[f"{key}.loaded"] = experiments.load_recipe(job.recipe)
+    except DataError:  # a recipe this version cannot read: the form keeps what it shows
+        return
+    st.rerun(scope="app")
 
 
 def running(key: str) -> bool:

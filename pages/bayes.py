@@ -49,6 +49,7 @@ def load_recipe(recipe: recipes.BayesSpec) -> None:
     state["bayes.rows_from"] = group if group in roles.groups else ""
 
 
+forms.put_loaded(KEY, load_recipe)  # the recipe of a job found by its link
 forms.preset_picker(
     "bayes.preset",
     recipes.PRESETS,

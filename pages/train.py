@@ -53,6 +53,7 @@ def load_recipe(spec: TrainSpec) -> None:
         set_params(f"train.param.{choice.name}", params_of(choice.name), choice.resolved())
 
 
+forms.put_loaded("train", load_recipe)  # the recipe of a job found by its link
 forms.page_header(
     "Train",
     dataset,

@@ -209,6 +209,9 @@ def test_a_reload_finds_the_running_job_and_another_session_does_not():
 
     reloaded = _networks_page(query={"nets": job.id})  # the same URL in a new session
     assert reloaded.session_state["nets.job"].job is job.job
+    # the form shows the job's settings, not the defaults
+    assert reloaded.number_input(key="nets.max_epochs").value == 300
+    assert reloaded.number_input(key="nets.batch_size").value == 8
     poll_page(reloaded, lambda: (live_epochs(reloaded) or 0) >= 3)  # the curve so far, growing
 
     stranger = _networks_page()  # another student's tab: no id, no job
