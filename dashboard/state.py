@@ -280,6 +280,13 @@ def cached_audit(key: str, _dataset: Dataset, test_fraction: float = 0.3):
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
+def cached_shortcuts(key: str, _dataset: Dataset):
+    from genre_core.data.shortcuts import find_shortcuts
+
+    return find_shortcuts(_dataset)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
 def cached_conflicts(key: str, _dataset: Dataset):
     from genre_core.data.audit import conflicts
 

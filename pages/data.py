@@ -1,4 +1,5 @@
-"""Data: choose a dataset or upload one; see its schema, column roles and duplicate audit."""
+"""Data: choose a dataset or upload one; see its schema, column roles, duplicate audit and
+shortcuts."""
 
 import pandas as pd
 import streamlit as st
@@ -8,6 +9,7 @@ from dashboard.state import (
     base_dataset,
     cached_audit,
     cached_conflicts,
+    cached_shortcuts,
     current_dataset,
     dataset_key,
     forget_genres,
@@ -244,3 +246,46 @@ if report.conflicting_ids:
         width="stretch",
         height=240,
     )
+
+st.subheader("Shortcuts")
+st.caption(
+    "Features that give the genre away by their form (a unit, a missing value, an id, the "
+    "label under another name) rather than by the music. Each is measured alone: a lookup "
+    "from the shortcut to the most frequent genre, scored on rows it did not see, against "
+    "always answering the most frequent genre."
+)
+shortcuts = cached_shortcuts(dataset_key(dataset), dataset)
+if not shortcuts:
+    st.success("No shortcut found in the features.", icon=":material/verified:")
+else:
+    FIXES = {
+        "convert": "convert to one scale",
+        "flag": "impute, and flag if kept",
+        "drop": "drop the column",
+        "group": "split grouped by song",
+    }
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "feature": [s.feature for s in shortcuts],
+                "kind": [s.kind for s in shortcuts],
+                "genres": [", ".join(s.genres) for s in shortcuts],
+                "rows": [s.rows for s in shortcuts],
+                "alone": [s.accuracy for s in shortcuts],
+                "most frequent genre": [s.baseline for s in shortcuts],
+                "gain (points)": [
+                    f"{100 * s.gain:+.1f} [{100 * s.low:+.1f}, {100 * s.high:+.1f}]"
+                    for s in shortcuts
+                ],
+                "fix": [FIXES.get(s.fix, s.fix) for s in shortcuts],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        key="data.shortcuts",
+        column_config={
+            "alone": st.column_config.NumberColumn(format="percent"),
+            "most frequent genre": st.column_config.NumberColumn(format="percent"),
+        },
+    )
+    st.markdown("\n".join(f"- {plain(s.sentence())}" for s in shortcuts))

@@ -15,6 +15,7 @@ from genre_core.cli.search import register as register_search
 from genre_core.cli.train import register
 from genre_core.data import registry
 from genre_core.data.audit import audit
+from genre_core.data.shortcuts import find_shortcuts
 from genre_core.data.dataset import Dataset, load_dataset
 from genre_core.data.fetch import find_local
 from genre_core.errors import DataError
@@ -82,6 +83,7 @@ def describe(dataset: Dataset) -> dict:
             "duplicate_rows": report.duplicate_rows,
             "expected_leaked_test_rows": round(report.expected_leaked_test_rows, 1),
             "accuracy_ceiling": round(report.accuracy_ceiling, 4),
+            "shortcuts": [finding.as_dict() for finding in find_shortcuts(dataset)],
         },
         "origin": dataset.origin,
         "verified": dataset.verified,
@@ -106,6 +108,8 @@ def cmd_describe(args: argparse.Namespace) -> int:
         f"{dataset_audit['duplicate_rows']:,} duplicate feature rows, "
         f"accuracy ceiling {dataset_audit['accuracy_ceiling']:.2%}"
     )
+    for finding in dataset_audit["shortcuts"]:
+        print(f"shortcut ({finding['kind']}, {finding['feature']}): {finding['detail']}")
     for warning in summary["warnings"]:
         print(f"note: {warning}")
     return 0

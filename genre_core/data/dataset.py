@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from genre_core.errors import DataError
 from genre_core.settings import MAX_CLASSES
 
 YEAR_COLUMN = "release_year"
+MINUTES_BELOW = 30  # a duration below 30 is in minutes: no song in these data lasts under 30 ms
 _LABEL_NAMES = ("genre", "playlist_genre", "track_genre", "class", "label", "target", "y")
 _DATE_HINTS = ("release_date", "date")
 _MIN_ROWS_PER_CLASS = 2
@@ -62,6 +64,9 @@ class Dataset:
         Whether the file's sha256 matched the published one (``None`` if there is none).
     warnings
         What was repaired or should be known, one sentence each.
+    repaired
+        Column -> the rows a loader converted (durations written in minutes), by the frame's
+        index: the shortcut detector reports what the file's form alone gave away.
     """
 
     name: str
@@ -72,6 +77,7 @@ class Dataset:
     path: str | None = None
     verified: bool | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    repaired: Mapping[str, pd.Series] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def labels(self) -> pd.Series:
@@ -187,6 +193,7 @@ def load_upload(
 
 def from_known_frame(frame: pd.DataFrame, spec: DatasetSpec, **info) -> Dataset:
     """Normalise a known dataset's table (column names, class names, units) and validate it."""
+    repaired = minutes_rows(frame, spec)
     frame = normalise_known(frame, spec)
     roles = Roles(
         label=spec.label,
@@ -200,7 +207,19 @@ def from_known_frame(frame: pd.DataFrame, spec: DatasetSpec, **info) -> Dataset:
         artist_column=spec.artist_column if spec.artist_column in frame.columns else None,
     )
     frame, warnings = validate(frame, roles, strict_classes=False)
-    return Dataset(spec.name, frame, roles, spec=spec, warnings=tuple(warnings), **info)
+    return Dataset(
+        spec.name, frame, roles, spec=spec, warnings=tuple(warnings), repaired=repaired, **info
+    )
+
+
+def minutes_rows(frame: pd.DataFrame, spec: DatasetSpec) -> dict[str, pd.Series]:
+    """``{"duration_ms": rows written in minutes}`` for a known dataset whose durations
+    :func:`normalise_known` converts; else ``{}``."""
+    names = {k: v for k, v in spec.rename.items() if k in frame.columns and v == "duration_ms"}
+    if not names:
+        return {}
+    raw = pd.to_numeric(frame[next(iter(names))], errors="coerce")
+    return {"duration_ms": raw < MINUTES_BELOW}
 
 
 def normalise_known(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
@@ -218,7 +237,7 @@ def normalise_known(frame: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
 def minutes_to_ms(duration: pd.Series) -> pd.Series:
     """Durations below 30 are minutes (no song in these data lasts under 30 ms): make them ms."""
     values = pd.to_numeric(duration, errors="coerce")
-    return values.where(~(values < 30), values * 60_000)
+    return values.where(~(values < MINUTES_BELOW), values * 60_000)
 
 
 def derive_columns(frame: pd.DataFrame) -> pd.DataFrame:
