@@ -258,12 +258,7 @@ shortcuts = cached_shortcuts(dataset_key(dataset), dataset)
 if not shortcuts:
     st.success("No shortcut found in the features.", icon=":material/verified:")
 else:
-    FIXES = {
-        "convert": "convert to one scale",
-        "flag": "impute, and flag if kept",
-        "drop": "drop the column",
-        "group": "split grouped by song",
-    }
+    FIXES = {"convert": "convert", "flag": "impute or flag", "drop": "drop", "group": "group split"}
     st.dataframe(
         pd.DataFrame(
             {
@@ -271,8 +266,8 @@ else:
                 "kind": [s.kind for s in shortcuts],
                 "genres": [", ".join(s.genres) for s in shortcuts],
                 "rows": [s.rows for s in shortcuts],
-                "alone": [s.accuracy for s in shortcuts],
-                "most frequent genre": [s.baseline for s in shortcuts],
+                "alone": [100 * s.accuracy for s in shortcuts],
+                "most frequent genre": [100 * s.baseline for s in shortcuts],
                 "gain (points)": [
                     f"{100 * s.gain:+.1f} [{100 * s.low:+.1f}, {100 * s.high:+.1f}]"
                     for s in shortcuts
@@ -284,8 +279,8 @@ else:
         width="stretch",
         key="data.shortcuts",
         column_config={
-            "alone": st.column_config.NumberColumn(format="percent"),
-            "most frequent genre": st.column_config.NumberColumn(format="percent"),
+            "alone": st.column_config.NumberColumn(format="%.1f%%"),
+            "most frequent genre": st.column_config.NumberColumn(format="%.1f%%"),
         },
     )
     st.markdown("\n".join(f"- {plain(s.sentence())}" for s in shortcuts))
