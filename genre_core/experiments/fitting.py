@@ -133,6 +133,7 @@ class TrainResult:
             "precision_macro",
             "recall_macro",
             "log_loss",
+            "ece",
         )
         return {
             "model": self.config.model,

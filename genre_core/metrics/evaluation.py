@@ -26,6 +26,7 @@ from sklearn.metrics import (
 )
 
 from genre_core.errors import DataError
+from genre_core.metrics.calibration import Calibration, calibration
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Evaluation:
     train_accuracy: float | None = None
     validation_accuracy: float | None = None
     extra: dict = field(default_factory=dict)
+    calibration: Calibration | None = None  # reliability bins and the risk-coverage curve
 
     @property
     def gap(self) -> float | None:
@@ -111,7 +113,9 @@ def scores(
     -------
     dict
         accuracy, balanced_accuracy, top2_accuracy, precision/recall/f1 (macro and weighted),
-        f2_macro, log_loss. The probability-based ones are NaN when ``proba`` is None.
+        f2_macro, log_loss, ece (the expected calibration error, see
+        :mod:`~genre_core.metrics.calibration`). The probability-based ones are NaN when
+        ``proba`` is None.
     """
     labels = list(classes)
     out = {
@@ -127,10 +131,11 @@ def scores(
         y_true, y_pred, beta=2, labels=labels, average="macro", zero_division=0
     )
     if proba is None:
-        out |= {"top2_accuracy": float("nan"), "log_loss": float("nan")}
+        out |= {"top2_accuracy": float("nan"), "log_loss": float("nan"), "ece": float("nan")}
     else:
         out["top2_accuracy"] = top_k_accuracy(y_true, proba, classes, 2)
         out["log_loss"] = log_loss(y_true, proba, labels=labels)
+        out["ece"] = calibration(y_true, y_pred, proba, classes).ece
     return {k: float(v) for k, v in out.items()}
 
 
@@ -331,6 +336,7 @@ def evaluate(
         n=len(y_true),
         train_accuracy=train_accuracy,
         validation_accuracy=validation_accuracy,
+        calibration=calibration(y_true, y_pred, proba, classes),
     )
 
 

@@ -30,6 +30,7 @@ COLUMNS = (
     "f1_macro_high",
     "balanced_accuracy",
     "log_loss",
+    "ece",
     "gap",
     "cv_accuracy",
     "fit_seconds",
@@ -81,6 +82,7 @@ def leaderboard(entries: Iterable[Entry]) -> pd.DataFrame:
         row |= {
             "balanced_accuracy": ev.metrics["balanced_accuracy"],
             "log_loss": ev.metrics["log_loss"],
+            "ece": ev.metrics.get("ece", float("nan")),
             "gap": ev.gap,
             "cv_accuracy": (
                 f"{e.cv['accuracy_mean']:.3f} ± {e.cv['accuracy_std']:.3f}" if e.cv else ""
@@ -113,6 +115,7 @@ def leaderboard_text(board: pd.DataFrame, metric: str = "accuracy") -> pd.DataFr
             "macro F1 [95% CI]": with_interval("f1_macro"),
             "balanced accuracy": board["balanced_accuracy"].map(lambda v: f"{v:.3f}"),
             "log loss": board["log_loss"].map(lambda v: f"{v:.3f}"),
+            "calibration error": board["ece"].map(lambda v: "–" if pd.isna(v) else f"{v:.1%}"),
             "train − held-out": board["gap"].map(lambda g: "–" if pd.isna(g) else f"{g:+.3f}"),
             "CV accuracy (mean ± std)": board["cv_accuracy"],
             "fit s": board["fit_seconds"].map(lambda v: f"{v:.1f}"),
