@@ -28,6 +28,7 @@ from genre_core.experiments.bayes_tables import (
 )
 from genre_core.models import bayes
 from genre_core.plots import bayes as bayes_plots
+from genre_core.runs.progress import TaskState
 
 
 def main() -> None:
@@ -70,13 +71,15 @@ def main() -> None:
         frame,
         roles.label,
         roles.features,
+        TaskState(
+            lambda e: (
+                print(f"  running experiment {e['id']}", flush=True)
+                if e.get("stage") == "experiment"
+                else None
+            )
+        ),
         experiments=chosen,
         seed=args.seed,
-        callback=lambda e: (
-            print(f"  running experiment {e['id']}", flush=True)
-            if e.get("stage") == "experiment"
-            else None
-        ),
     )
     pd.set_option("display.width", 200)
     print(table.drop(columns="note").round(2).to_string(index=False))

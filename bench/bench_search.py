@@ -52,7 +52,7 @@ import optuna  # noqa: E402
 from genre_core.experiments import search  # noqa: E402
 from genre_core.experiments.recipe import DataSpec  # noqa: E402
 from genre_core.models.networks import configure_threads  # noqa: E402
-from genre_core.runs.progress import Cancelled  # noqa: E402
+from genre_core.runs.progress import Cancelled, TaskState  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_POINTS = 0.005
@@ -93,7 +93,7 @@ def run_grid(rows: int) -> list[dict]:
             flush=True,
         )
 
-    search.run_study(study, spec, data, emit=progress)
+    search.run_study(study, spec, data, TaskState(progress))
     configurations = []
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
         if trial.user_attrs.get("reused_from") is not None:
@@ -195,7 +195,7 @@ def real_run(rows: int, budget: int, target: float) -> dict:
 
     started = time.perf_counter()
     try:
-        search.run_study(study, spec, data, emit=count, cancel=enough)
+        search.run_study(study, spec, data, TaskState(count, enough))
     except Cancelled:
         pass
     return {

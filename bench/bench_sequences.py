@@ -40,6 +40,7 @@ from genre_core.data.splits import SplitSpec  # noqa: E402
 from genre_core.experiments.net import NetConfig, train_network  # noqa: E402
 from genre_core.models.networks import configure_threads  # noqa: E402
 from genre_core.models.presets import preset_params  # noqa: E402
+from genre_core.runs.progress import TaskState  # noqa: E402
 
 SPLIT = SplitSpec(train=0.64, validation=0.16, test=0.2, seed=0)
 
@@ -50,7 +51,7 @@ def run(frame, label, preset, features, text, epochs, feature_set="numeric", **o
         params, features=features, split=SPLIT, feature_set=feature_set, text=text, seed=0
     )
     started = time.perf_counter()
-    result = train_network(frame, label, config, n_boot=200)
+    result = train_network(frame, label, config, TaskState(n_boot=200))
     return result, time.perf_counter() - started
 
 

@@ -46,6 +46,7 @@ from genre_core.experiments.transfer import (  # noqa: E402
 )
 from genre_core.models.networks import configure_threads  # noqa: E402
 from genre_core.models.presets import preset_params  # noqa: E402
+from genre_core.runs.progress import TaskState  # noqa: E402
 
 
 def load() -> str:
@@ -94,12 +95,12 @@ def main() -> None:
     started = time.perf_counter()
     last = {"run": None}
 
-    def sink(event: dict) -> None:
+    def progress(event: dict) -> None:
         if event.get("stage") == "run":
             last["run"] = event["run"]
             print(f"  training {event['run']} ...", flush=True)
 
-    result = run_transfer(dataset.frame, roles.label, config, sink=sink)
+    result = run_transfer(dataset.frame, roles.label, config, TaskState(progress))
     total = time.perf_counter() - started
     s = result.sizes
     print(

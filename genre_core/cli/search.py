@@ -18,6 +18,7 @@ from genre_core.experiments import search
 from genre_core.experiments.recipe import DataSpec
 from genre_core.params import parse_assignments
 from genre_core.runs.history import store_failures
+from genre_core.runs.progress import TaskState
 
 
 def register(subparsers) -> None:
@@ -161,7 +162,8 @@ def _run(spec: search.SearchSpec, args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    outcome = search.run(spec, progress, heartbeat=args.heartbeat, timeout=args.timeout)
+    task = TaskState(progress)
+    outcome = search.run(spec, task, heartbeat=args.heartbeat, timeout=args.timeout)
     summary = {k: v for k, v in outcome.summary.items() if k not in ("kind", "runs")}
     print(json.dumps(summary, indent=2, default=str))
     failures = store_failures(outcome.warnings)

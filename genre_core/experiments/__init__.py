@@ -1,12 +1,14 @@
-"""One module per kind of job: its recipe (``Spec``) and ``run(spec, progress, cancel)``.
+"""One module per kind of job: its recipe (``Spec``) and ``run(spec, task)``.
 
 >>> from genre_core import experiments
 >>> spec = experiments.load_recipe(open("recipe.json").read())
 >>> outcome = experiments.run(spec)          # progress and cancel are optional
 >>> outcome.summary["runs"][0]["accuracy"]
 
-Every kind's ``run`` returns an :class:`Outcome`: the JSON summary the CLI prints, the run
-ids it logged to the run history, and the kind's own result object for the page's figures.
+A kind's ``run`` takes the recipe and one :class:`~genre_core.runs.progress.TaskState` (where
+the events go, the stop flag, the run's options) and returns an :class:`Outcome`: the JSON
+summary the CLI prints, the run ids it logged to the run history, and the kind's own result
+object for the page's figures.
 Modules are imported on first use, so a classical fit never imports torch.
 """
 
@@ -14,13 +16,14 @@ from __future__ import annotations
 
 import importlib
 import json
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from genre_core.data.dataset import Dataset
 from genre_core.errors import DataError
 from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError
+from genre_core.runs.progress import CancelFlag, Progress, TaskState
 
 # kind -> module holding ``Spec`` and ``run``
 KINDS: dict[str, str] = {
@@ -104,18 +107,22 @@ def load_recipe(data: str | bytes | Mapping[str, Any]) -> Recipe:
 
 def run(
     recipe: Recipe,
-    progress: Callable[[dict], None] | None = None,
-    cancel: threading.Event | None = None,
+    progress: Progress | None = None,
+    cancel: CancelFlag | None = None,
+    *,
+    dataset: Dataset | None = None,
     **options,
 ) -> Outcome:
     """Run any recipe: check it, then hand it to its kind's ``run``.
 
     ``progress`` receives event dicts (``{"stage": ..., ...}``); ``cancel`` is checked
-    cooperatively (a set event ends the job with :class:`~genre_core.runs.progress.Cancelled`).
-    ``options`` go to the kind's ``run`` (``dataset=``: an already loaded table).
+    cooperatively (a set event ends the job with :class:`~genre_core.runs.progress.Cancelled`);
+    ``dataset`` is an already loaded table. ``options`` are the run's (``n_boot=``,
+    ``source=``: see :class:`~genre_core.runs.progress.TaskState`).
     """
     recipe.check()
-    return module(recipe.kind).run(recipe, progress or (lambda event: None), cancel, **options)
+    task = TaskState(progress, cancel, **options)
+    return module(recipe.kind).run(recipe, task, dataset=dataset)
 
 
 __all__ = [
@@ -125,6 +132,7 @@ __all__ = [
     "Outcome",
     "Recipe",
     "RecipeError",
+    "TaskState",
     "load_recipe",
     "module",
     "recipe_class",

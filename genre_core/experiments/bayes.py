@@ -39,7 +39,7 @@ from genre_core.models.bayes import (
     Prepared,
 )
 from genre_core.params import ParamSet
-from genre_core.runs.progress import CancelFlag, Progress, check_cancel, emit
+from genre_core.runs.progress import TaskState
 from genre_core.runs.records import Record, evaluation_metrics, finite_metrics
 
 PRIOR_ROWS, PRIOR_DRAWS = 500, 50  # ancestral sampling: test rows used, models drawn
@@ -289,12 +289,7 @@ def prepare_data(spec: BayesSpec, dataset: Dataset) -> Prepared:
 
 
 def run(
-    spec: BayesSpec,
-    progress: Progress | None = None,
-    cancel: CancelFlag | None = None,
-    *,
-    dataset: Dataset | None = None,
-    source: str = "recipe",
+    spec: BayesSpec, task: TaskState = TaskState(), *, dataset: Dataset | None = None
 ) -> Outcome:
     """Prepare the rows, infer the posterior, predict, score, and log the run.
 
@@ -302,31 +297,27 @@ def run(
     ----------
     spec
         The recipe.
-    progress
-        Receives ``{"stage": "prepare"}``, the fit's ``"svi"``/``"mcmc"`` events,
-        ``{"stage": "predict"}`` and ``{"stage": "logged", "run_id"}``.
-    cancel
-        Checked at every SVI step and NUTS iteration.
+    task
+        Its ``progress`` receives ``{"stage": "prepare"}``, the fit's ``"svi"``/``"mcmc"``
+        events, ``{"stage": "predict"}`` and ``{"stage": "logged", "run_id"}``; its ``cancel``
+        is checked at every SVI step and NUTS iteration; its ``source`` is where the run comes
+        from, as the run history shows it ("bayes" for the page).
     dataset
         The page's loaded table, before ``spec.data`` is applied; else ``spec.data`` is loaded.
-    source
-        Where the run comes from, as the run history shows it ("bayes" for the page).
     """
     spec.check()
-    table = spec.load_table(dataset, progress)
-    emit(progress, stage="prepare")
+    table = spec.load_table(dataset, task.progress)
+    task.emit(stage="prepare")
     data = prepare_data(spec, table)
-    check_cancel(cancel)
+    task.check_cancel()
     config = spec.config()
-    fitted = bayes.fit_rows(data, config, callback=progress, cancel=cancel)
-    emit(progress, stage="predict")
+    fitted = bayes.fit_rows(data, config, progress=task.progress, cancel=task.cancel)
+    task.emit(stage="predict")
     result = analyse(fitted, data, table)
     run_id, warnings = None, []
     if spec.log:
         record = result.record()
-        run_id = spec.log_to_history(
-            progress, record, warnings, source=source, dataset=table.name, with_recipe=False
-        )
+        run_id = spec.log_to_history(task, record, warnings, dataset=table.name, with_recipe=False)
     summary = {"kind": spec.kind, "dataset": table.name, "runs": [result.summary(run_id)]}
     return Outcome.of_run(spec, summary, result, run_id, warnings)
 

@@ -8,7 +8,7 @@ Every experiment is scored twice: on a test set of the report's size (100 or 200
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import ClassVar, Literal
 
@@ -22,7 +22,7 @@ from genre_core.experiments import Outcome
 from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError
 from genre_core.models import bayes, posterior
 from genre_core.params import Param, ParamSet
-from genre_core.runs.progress import CancelFlag, Progress, emit
+from genre_core.runs.progress import TaskState
 
 
 @dataclass(frozen=True)
@@ -107,14 +107,14 @@ def run_table2(
     frame: pd.DataFrame,
     label: str,
     features: Sequence[str],
+    task: TaskState = TaskState(),
     *,
     experiments: Sequence[Experiment] = TABLE2,
     held_out: int = 2000,
     seed: int = 0,
-    callback: Callable[[dict], None] | None = None,
-    cancel: CancelFlag | None = None,
 ) -> pd.DataFrame:
-    """Run Table 2's experiments; one row each with the report's accuracies next to ours.
+    """Run Table 2's experiments; one row each with the report's accuracies next to ours
+    (an ``experiment`` event before each, then its fit's own).
 
     Returns
     -------
@@ -128,12 +128,11 @@ def run_table2(
     rng = np.random.default_rng(seed)
     rows = []
     for item in experiments:
-        if callback:
-            callback({"stage": "experiment", "id": item.id, "total": len(experiments)})
+        task.emit(stage="experiment", id=item.id, total=len(experiments))
         train = training_rows(pool, labels, item.n_train, seed)
         data = bayes.prepare_rows(frame, label, features, train, test)
         config = replace(item.config, seed=seed)
-        fitted = bayes.fit_rows(data, config, callback=callback, cancel=cancel)
+        fitted = bayes.fit_rows(data, config, progress=task.progress, cancel=task.cancel)
         predictions = bayes.predict(fitted, data.X_test)
         small = rng.choice(len(test), size=item.n_test, replace=False)
         hit = predictions.proba.argmax(1) == data.y_test
@@ -166,15 +165,15 @@ def size_curve(
     label: str,
     features: Sequence[str],
     configs: dict[str, bayes.BayesConfig],
+    task: TaskState = TaskState(),
     *,
     sizes: Sequence[int] = (100, 300, 1000, 3000, 10000),
     held_out: int = 2000,
     point_estimate: bool = True,
     seed: int = 0,
-    callback: Callable[[dict], None] | None = None,
-    cancel: CancelFlag | None = None,
 ) -> pd.DataFrame:
-    """Held-out accuracy of each named config (and the point-estimate LR) per training size.
+    """Held-out accuracy of each named config (and the point-estimate LR) per training size
+    (a ``size`` event before each fit).
 
     Every size is scored on the same ``held_out`` rows; training rows are stratified samples
     of the rest.
@@ -192,10 +191,9 @@ def size_curve(
             frame, label, features, training_rows(pool, labels, n, seed), test
         )
         for name, config in configs.items():
-            if callback:
-                total = len(sizes) * len(configs)
-                callback({"stage": "size", "n_train": n, "method": name, "total": total})
-            fitted = bayes.fit_rows(data, replace(config, seed=seed), cancel=cancel)
+            total = len(sizes) * len(configs)
+            task.emit(stage="size", n_train=n, method=name, total=total)
+            fitted = bayes.fit_rows(data, replace(config, seed=seed), cancel=task.cancel)
             found = bayes.metrics(data.y_test, bayes.predict(fitted, data.X_test), data.classes)
             rows.append(
                 {
@@ -294,26 +292,24 @@ def check_size(spec: TablesSpec, rows: int) -> None:
 
 
 def run(
-    spec: TablesSpec,
-    progress: Progress | None = None,
-    cancel: CancelFlag | None = None,
-    *,
-    dataset: Dataset | None = None,
+    spec: TablesSpec, task: TaskState = TaskState(), *, dataset: Dataset | None = None
 ) -> Outcome:
     """Run Table 2 or the size curve; ``Outcome.result`` is ``{"table2": DataFrame}`` or
     ``{"curve": DataFrame}`` and the summary holds the same rows."""
     spec.check()
-    table = spec.load_table(dataset, progress)
+    table = spec.load_table(dataset, task.progress)
     frame, roles = table.frame, table.roles
     check_size(spec, len(frame))
-    emit(progress, stage="prepare")
-    common = dict(held_out=spec.held_out, seed=spec.seed, callback=progress, cancel=cancel)
+    task.emit(stage="prepare")
+    common = dict(held_out=spec.held_out, seed=spec.seed)
     if spec.table == "table2":
         chosen = [experiment(n) for n in spec.experiments]
-        found = run_table2(frame, roles.label, roles.features, experiments=chosen, **common)
+        found = run_table2(frame, roles.label, roles.features, task, experiments=chosen, **common)
     else:
         sizes = [n for n in spec.sizes if n < len(frame) - spec.held_out]
-        found = size_curve(frame, roles.label, roles.features, CURVE_CONFIGS, sizes=sizes, **common)
+        found = size_curve(
+            frame, roles.label, roles.features, CURVE_CONFIGS, task, sizes=sizes, **common
+        )
     rows = json.loads(found.to_json(orient="records"))
     summary = {"kind": spec.kind, "dataset": table.name, "table": spec.table, "rows": rows}
     return Outcome(spec, summary, {spec.table: found})

@@ -1,9 +1,10 @@
 """The steps of training a classical model, shared by the kinds of job: the training table,
 :func:`train_model` (split, fit, evaluate), :func:`cross_validate`, :func:`fit_all`.
 
-Long steps report progress events to an optional ``callback`` and check an optional cancel flag
-between fits (and between the boosting rounds or batches of trees of one fit, and the batches
-of embedded titles), so a caller in another thread can watch and stop them.
+Long steps report progress events to their task (:class:`~genre_core.runs.progress.TaskState`)
+and check its cancel flag between fits (and between the boosting rounds or batches of trees of
+one fit, and the batches of embedded titles), so a caller in another thread can watch and stop
+them.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from genre_core.models.classical import (
     model_title,
     resolve_params,
 )
-from genre_core.runs.progress import CancelFlag, Progress, StepReporter, check_cancel, emit
+from genre_core.runs.progress import TaskState
 from genre_core.runs.records import (
     Record,
     evaluation_metrics,
@@ -137,7 +138,7 @@ class TrainResult:
         )
         return {
             "model": self.config.model,
-            **{k: round(m[k], 4) for k in keys},
+            **{k: round(m[k], 4) for k in keys if k in m},
             "accuracy_ci95": [round(low, 4), round(high, 4)],
             "f1_macro_ci95": [round(f_low, 4), round(f_high, 4)],
             "train_accuracy": _round(self.evaluation.train_accuracy),
@@ -186,12 +187,12 @@ def model_inputs(
     frame: pd.DataFrame,
     label: str,
     config: TrainConfig,
-    callback: Progress | None = None,
-    cancel: CancelFlag | None = None,
+    task: TaskState = TaskState(),
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, Layout]:
     """Like :func:`training_table`, for the config's feature set: the numeric features, the
     title embeddings (computed once, then read from the shared cache; ``embed`` events with
-    the seconds elapsed and left, ``cancel`` checked after each batch) and the artist."""
+    the seconds elapsed and left, the task's cancel flag checked after each batch) and the
+    artist."""
     if config.feature_set == "numeric" and not config.artist:
         table, X, y = training_table(frame, label, config.features, config.genres)
         return table, X, y, Layout(numeric=X.shape[1])
@@ -206,7 +207,7 @@ def model_inputs(
         numeric=config.features,
         text=config.text,
         artist=config.artist,
-        progress=StepReporter(callback, cancel, stage="embed", model=config.model),
+        progress=task.steps(stage="embed", model=config.model),
     )
     return table, X, y, layout
 
@@ -215,10 +216,7 @@ def train_model(
     frame: pd.DataFrame,
     label: str,
     config: TrainConfig,
-    *,
-    callback: Progress | None = None,
-    cancel: CancelFlag | None = None,
-    n_boot: int = 1000,
+    task: TaskState = TaskState(),
 ) -> TrainResult:
     """Split, fit the pipeline on the training part, and evaluate on the test part.
 
@@ -230,33 +228,32 @@ def train_model(
         The genre column.
     config
         Model, hyperparameters, preprocessing, features, genres, split and seed.
-    callback
-        Receives ``{"stage": "embed"|"split"|"fit"|"evaluate"|"done", ...}`` events; ``fit``
-        after each boosting round or batch of trees (see :func:`fit_pipeline`), with ``done``,
-        ``total``, ``unit``, the seconds ``elapsed`` and an estimate of the seconds left
-        (``eta``).
-    cancel
-        Checked after each batch of embedded titles and each round or batch of trees.
+    task
+        Its ``progress`` receives ``{"stage": "embed"|"split"|"fit"|"evaluate"|"done", ...}``
+        events; ``fit`` after each boosting round or batch of trees (see :func:`fit_pipeline`),
+        with ``done``, ``total``, ``unit``, the seconds ``elapsed`` and an estimate of the
+        seconds left (``eta``). Its ``cancel`` is checked after each batch of embedded titles
+        and each round or batch of trees; ``n_boot`` resamples give the accuracy interval.
 
     Raises
     ------
     Cancelled
-        When ``cancel`` is set during the embedding or the fit.
+        When the task is stopped during the embedding or the fit.
     """
     params = resolve_params(config.model, config.params)
-    table, X, y, layout = model_inputs(frame, label, config, callback, cancel)
+    table, X, y, layout = model_inputs(frame, label, config, task)
     split: Split = split_rows(table, label, config.split)
-    emit(callback, stage="split", model=config.model, **split.sizes())
+    task.emit(stage="split", model=config.model, **split.sizes())
     pipeline = make_model(config.model, params, config.prep, config.seed, layout=layout)
     unit = FIT_UNITS.get(config.model, "")
-    report = StepReporter(callback, cancel, stage="fit", model=config.model, unit=unit)
+    report = task.steps(stage="fit", model=config.model, unit=unit)
     started = time.perf_counter()
     try:
         fit_pipeline(pipeline, X[split.train], y[split.train], report)
     except ValueError as error:
         raise DataError(f"{config.model} could not be fitted: {error}") from None
     fit_seconds = time.perf_counter() - started
-    emit(callback, stage="evaluate", model=config.model, fit_seconds=fit_seconds)
+    task.emit(stage="evaluate", model=config.model, fit_seconds=fit_seconds)
     classes = [str(c) for c in pipeline.classes_]
     missing = sorted(set(y[split.test]) - set(classes))
     if missing:
@@ -276,7 +273,7 @@ def train_model(
         y_train=y[split.train],
         train_pred=pipeline.predict(X[split.train]),
         validation=validation,
-        n_boot=n_boot,
+        n_boot=task.n_boot,
         seed=config.seed,
     )
     result = TrainResult(
@@ -295,7 +292,7 @@ def train_model(
             test_pred,
         ),
     )
-    emit(callback, stage="done", model=config.model, accuracy=evaluation.metrics["accuracy"])
+    task.emit(stage="done", model=config.model, accuracy=evaluation.metrics["accuracy"])
     return result
 
 
@@ -344,31 +341,31 @@ def cross_validate(
     pipeline: Pipeline,
     X: np.ndarray,
     y: np.ndarray,
+    task: TaskState = TaskState(),
     *,
     groups: np.ndarray | None = None,
     k: int = 5,
     seed: int = 0,
-    callback: Progress | None = None,
-    cancel: CancelFlag | None = None,
 ) -> CVResult:
-    """k-fold cross-validation of an unfitted pipeline (refitted from scratch on each fold).
+    """k-fold cross-validation of an unfitted pipeline (refitted from scratch on each fold),
+    a ``cv`` event per fold.
 
     Raises
     ------
     Cancelled
-        When ``cancel`` is set; checked before each fold.
+        When the task is stopped; checked before each fold.
     """
     from sklearn.metrics import accuracy_score, f1_score
 
     accuracy, f1 = [], []
     folds = cv_folds(y, groups, k, seed)
     for i, (train, test) in enumerate(folds):
-        check_cancel(cancel)
+        task.check_cancel()
         model = clone(pipeline).fit(X[train], y[train])
         predicted = model.predict(X[test])
         accuracy.append(accuracy_score(y[test], predicted))
         f1.append(f1_score(y[test], predicted, average="macro", zero_division=0))
-        emit(callback, stage="cv", fold=i + 1, folds=len(folds), accuracy=accuracy[-1])
+        task.emit(stage="cv", fold=i + 1, folds=len(folds), accuracy=accuracy[-1])
     return CVResult(np.array(accuracy), np.array(f1), grouped=groups is not None)
 
 

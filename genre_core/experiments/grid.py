@@ -23,12 +23,12 @@ from genre_core.data.preprocess import IMPUTERS, SCALERS, PrepConfig
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import Outcome
-from genre_core.experiments.fitting import Progress, cv_folds, groups_for, training_table
+from genre_core.experiments.fitting import cv_folds, groups_for, training_table
 from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError
 from genre_core.experiments.train import check_model_choice, model_params
 from genre_core.models.classical import MODELS, get_model, make_model, resolve_params
 from genre_core.params import Param, ParamSet
-from genre_core.runs.progress import CancelFlag, Cancelled, check_cancel, emit
+from genre_core.runs.progress import Cancelled, TaskState
 
 # The grids of "Development of a Neural Network-Based Music Genre Classification Tool" (5-fold).
 # The report names the searched parameters and the winning values; the other values are ours.
@@ -187,20 +187,19 @@ def grid_search(
     grid: Mapping[str, Sequence],
     X: np.ndarray,
     y: np.ndarray,
+    task: TaskState = TaskState(),
     *,
     base: Mapping[str, Any] | None = None,
     prep: PrepConfig | None = None,
     groups: np.ndarray | None = None,
     k: int = 5,
     seed: int = 0,
-    callback: Progress | None = None,
-    cancel: CancelFlag | None = None,
 ) -> pd.DataFrame:
     """Cross-validated accuracy of every combination in ``grid``, best first.
 
     Every value is checked against the model's parameter table before anything is fitted.
-    Emits ``{"stage": "grid", "done": i, "total": n, ...}`` after each fit and checks
-    ``cancel`` before each; a cancelled search returns the combinations finished so far.
+    Emits ``{"stage": "grid", "done": i, "total": n, ...}`` after each fit and checks the
+    task's ``cancel`` before each; a cancelled search returns the combinations finished so far.
 
     Returns
     -------
@@ -222,13 +221,13 @@ def grid_search(
             pipeline = make_model(model, {**(base or {}), **combo}, prep, seed)
             accuracy, f1 = [], []
             for train, test in folds:
-                check_cancel(cancel)
+                task.check_cancel()
                 fitted = clone(pipeline).fit(X[train], y[train])
                 predicted = fitted.predict(X[test])
                 accuracy.append(accuracy_score(y[test], predicted))
                 f1.append(f1_score(y[test], predicted, average="macro", zero_division=0))
                 done += 1
-                emit(callback, stage="grid", done=done, total=total, params=combo)
+                task.emit(stage="grid", done=done, total=total, params=combo)
             rows.append(
                 {
                     **combo,
@@ -238,7 +237,7 @@ def grid_search(
                 }
             )
     except Cancelled:
-        emit(callback, stage="cancelled", done=done, total=total)
+        task.emit(stage="cancelled", done=done, total=total)
     table = pd.DataFrame(rows)
     if table.empty:
         return table
@@ -262,11 +261,7 @@ class GridResult:
 
 
 def run(
-    spec: GridSpec,
-    progress: Progress | None = None,
-    cancel: CancelFlag | None = None,
-    *,
-    dataset: Dataset | None = None,
+    spec: GridSpec, task: TaskState = TaskState(), *, dataset: Dataset | None = None
 ) -> Outcome:
     """Score every combination of ``spec``'s grid by cross-validation; a stop request keeps the
     combinations finished so far.
@@ -288,13 +283,12 @@ def run(
         grid,
         X,
         y,
+        task,
         base=base,
         prep=PrepConfig(spec.imputer, spec.scaler),
         groups=groups_for(rows, split),
         k=spec.folds,
         seed=spec.seed,
-        callback=progress,
-        cancel=cancel,
     )
     combinations = int(np.prod([len(v) for v in grid.values()]))
     result = GridResult(ranked, combinations, spec.folds, split.method == "group")

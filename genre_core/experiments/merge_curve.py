@@ -11,7 +11,6 @@ margin over it is skill.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -31,7 +30,7 @@ from genre_core.experiments.train import check_model_choice, model_params
 from genre_core.metrics.evaluation import evaluation_summary
 from genre_core.models.classical import MODELS, get_model, model_title, resolve_params
 from genre_core.params import Param, ParamSet
-from genre_core.runs.progress import CancelFlag, check_cancel, emit
+from genre_core.runs.progress import TaskState
 
 N_BOOT = 100  # bootstrap resamples of each step's accuracy interval: enough for a curve
 QUICK_MODELS = ("logreg", "knn", "rf", "hgb")  # fast enough to train once per step on a page
@@ -83,21 +82,20 @@ def merge_curve(
     frame: pd.DataFrame,
     label: str,
     config: TrainConfig,
+    task: TaskState = TaskState(n_boot=N_BOOT),
     *,
     min_classes: int = 2,
-    callback: Callable[[dict], None] | None = None,
-    cancel: CancelFlag | None = None,
-    n_boot: int = N_BOOT,
 ) -> list[MergeStep]:
     """Train, merge the two most confused genres, and train again, down to ``min_classes``.
 
     ``config``'s genre subset is applied first. Each step emits
-    ``{"stage": "step", "step", "total", "n_classes", "accuracy", "merged"}``.
+    ``{"stage": "step", "step", "total", "n_classes", "accuracy", "merged"}`` (its fit's own
+    events are not sent).
 
     Raises
     ------
     Cancelled
-        When ``cancel`` is set (checked before each step, and within a step's fit).
+        When the task is stopped (checked before each step, and within a step's fit).
     DataError
         For data a step cannot be trained on.
     """
@@ -107,11 +105,10 @@ def merge_curve(
     total = max(labels.nunique() - min_classes + 1, 1)
     steps: list[MergeStep] = []
     merged = None
+    fit_task = replace(task, progress=None)
     while True:
-        check_cancel(cancel)
-        result = train_model(
-            table.assign(**{label: labels}), label, config, cancel=cancel, n_boot=n_boot
-        )
+        task.check_cancel()
+        result = train_model(table.assign(**{label: labels}), label, config, fit_task)
         evaluation = result.evaluation
         low, high = evaluation.intervals["accuracy"]
         step = MergeStep(
@@ -125,8 +122,7 @@ def merge_curve(
             result,
         )
         steps.append(step)
-        emit(
-            callback,
+        task.emit(
             stage="step",
             step=len(steps),
             total=total,
@@ -248,12 +244,7 @@ class MergeCurve:
 
 
 def run(
-    spec: MergeCurveSpec,
-    progress: Callable[[dict], None] | None = None,
-    cancel: CancelFlag | None = None,
-    *,
-    dataset: Dataset | None = None,
-    source: str = "merge-curve",
+    spec: MergeCurveSpec, task: TaskState = TaskState(), *, dataset: Dataset | None = None
 ) -> Outcome:
     """Run the merge curve of ``spec``: ``dataset`` is a page's loaded table (before the
     recipe's roles, merge map and genres), else the recipe's own source is read.
@@ -261,10 +252,13 @@ def run(
     Emits ``{"stage": "start", "genres", "total"}``, then one ``step`` event per step (see
     :func:`merge_curve`), and with ``spec.log`` a ``logged`` or ``store-error`` per step.
 
+    Each step's accuracy interval comes from :data:`N_BOOT` resamples, whatever the task's
+    ``n_boot``.
+
     Raises
     ------
     Cancelled
-        When ``cancel`` is set; the steps done are not returned.
+        When the task is stopped; the steps done are not returned.
     DataError
         For data the recipe cannot use (fewer than three genres, one row of a genre, ...).
     """
@@ -277,22 +271,16 @@ def run(
             f"{present} genre(s) leave nothing to merge down to {spec.min_genres}; "
             "keep more genres or lower the number to stop at."
         )
-    emit(progress, stage="start", genres=int(present), total=int(present - spec.min_genres + 1))
+    task.emit(stage="start", genres=int(present), total=int(present - spec.min_genres + 1))
     steps = merge_curve(
-        table.frame,
-        label,
-        config,
-        min_classes=spec.min_genres,
-        callback=progress,
-        cancel=cancel,
-        n_boot=N_BOOT,
+        table.frame, label, config, replace(task, n_boot=N_BOOT), min_classes=spec.min_genres
     )
     run_ids: list[str | None] = [None] * len(steps)
     warnings: list[str] = []
     if spec.log:
         for i, step in enumerate(steps):
             run_ids[i] = spec.log_to_history(
-                progress, step.result, warnings, source=source, dataset=table.name
+                task, step.result, warnings, source=task.source or "merge-curve", dataset=table.name
             )
             if warnings:
                 break  # the store is failing: the next steps would say the same

@@ -45,7 +45,7 @@ from genre_core.models.presets import (
     preset_params,
 )
 from genre_core.params import Param, ParamSet
-from genre_core.runs.progress import CancelFlag, Progress
+from genre_core.runs.progress import TaskState
 
 if TYPE_CHECKING:  # torch is imported when a network trains, not when a recipe is read
     from genre_core.data.dataset import Dataset
@@ -275,15 +275,7 @@ class NetSpec(Recipe):
 Spec = NetSpec
 
 
-def run(
-    spec: NetSpec,
-    progress: Progress | None = None,
-    cancel: CancelFlag | None = None,
-    *,
-    dataset: Dataset | None = None,
-    source: str = "recipe",
-    n_boot: int = 1000,
-) -> Outcome:
+def run(spec: NetSpec, task: TaskState = TaskState(), *, dataset: Dataset | None = None) -> Outcome:
     """Train the recipe's network, log it, and summarise it.
 
     Emits the training's events (``embed``, ``start``, one ``epoch`` per epoch) then
@@ -301,21 +293,13 @@ def run(
     spec.check_data(table)
     initial = spec.initial_state()
     config = spec.config(table, split)
-    result = train_network(
-        table.frame,
-        table.roles.label,
-        config,
-        sink=progress,
-        cancel=cancel,
-        initial_state=initial,
-        n_boot=n_boot,
-    )
+    result = train_network(table.frame, table.roles.label, config, task, initial_state=initial)
     warnings = spec.sample_warnings(table)
     if result.stop_reason == "diverged":
         warnings.append(result.stop_message)
     run_id = None
     if spec.log:
-        run_id = spec.log_to_history(progress, result, warnings, source=source, dataset=table.name)
+        run_id = spec.log_to_history(task, result, warnings, dataset=table.name)
     summary = {
         "kind": spec.kind,
         "data": table.name,

@@ -24,7 +24,7 @@ from genre_core.experiments.fitting import kept_positions, training_table
 from genre_core.experiments.predict import predict_table
 from genre_core.experiments.sampling import rows_title
 from genre_core.metrics.evaluation import Evaluation, HeldOut, evaluate
-from genre_core.runs.progress import CancelFlag, Progress
+from genre_core.runs.progress import TaskState
 from genre_core.runs.records import Record, evaluation_metrics, flat_params, held_out_arrays
 
 if TYPE_CHECKING:  # torch is imported when a network trains, not when this module is read
@@ -131,16 +131,14 @@ def train_network(
     frame: pd.DataFrame,
     label: str,
     config: NetConfig,
+    task: TaskState = TaskState(),
     *,
-    sink: Progress | None = None,
-    cancel: CancelFlag | None = None,
     initial_state: Mapping[str, Any] | None = None,
-    n_boot: int = 1000,
 ) -> NetResult:
     """Split, prepare on the training part, train (validating each epoch), evaluate on test.
 
-    Stopping (``cancel``), early stopping and a divergence all end in an evaluated result of
-    the weights kept; ``stop_reason`` and ``stop_message`` say which.
+    Stopping (the task's ``cancel``), early stopping and a divergence all end in an evaluated
+    result of the weights kept; ``stop_reason`` and ``stop_message`` say which.
 
     Raises
     ------
@@ -163,11 +161,10 @@ def train_network(
 
         X, prep, params, inputs = title_inputs(
             table, X, split.train, kind=params.get("kind", "mlp"), feature_set=config.feature_set,
-            text=config.text, params=params, prep=prep, sink=sink,
+            text=config.text, params=params, prep=prep, progress=task.progress,
         )  # fmt: skip
     net = NetClassifier(**params)
-    if sink is not None:
-        sink({"stage": "start", "epochs": int(net.max_epochs), **split.sizes()})
+    task.emit(stage="start", epochs=int(net.max_epochs), **split.sizes())
     started = time.perf_counter()
     X_train = prep.fit_transform(X[split.train])
     net.fit(
@@ -175,8 +172,8 @@ def train_network(
         y[split.train],
         prep.transform(X[split.validation]),
         y[split.validation],
-        sink=sink,
-        cancel=cancel,
+        progress=task.progress,
+        cancel=task.cancel,
         initial_state=initial_state,
     )
     seconds = time.perf_counter() - started
@@ -193,7 +190,7 @@ def train_network(
         y_train=y[split.train],
         train_pred=net.predict(X_train),
         validation=(y[split.validation], pipeline.predict(X[split.validation])),
-        n_boot=n_boot,
+        n_boot=task.n_boot,
         seed=config.seed,
     )
     return NetResult(

@@ -4,7 +4,7 @@ A recipe (spec) is a frozen dataclass holding everything one job needs: the data
 (:class:`DataSpec`), the split (:class:`~genre_core.data.splits.SplitSpec`) and the
 parameters. It round-trips through JSON (``Recipe.to_json`` / :func:`load_recipe`), checks
 itself with messages naming the field, and runs through one engine function
-``run(spec, progress, cancel)`` (see :mod:`genre_core.experiments`).
+``run(spec, task)`` (see :mod:`genre_core.experiments`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments.sampling import sample_dataset
 from genre_core.params import Param, ParamSet
-from genre_core.runs.progress import Progress, emit
+from genre_core.runs.progress import Progress, TaskState
 
 FORMAT_VERSION = 1
 SEED = Param("seed", "int", 0, 0, 2**31 - 1, help="the random state of the models")
@@ -361,23 +361,24 @@ class Recipe:
 
     def log_to_history(
         self,
-        progress: Progress | None,
+        task: TaskState,
         result: Any,
         warnings: list[str],
         *,
-        source: str,
         dataset: str | None,
+        source: str | None = None,
         with_recipe: bool = True,
     ) -> str | None:
         """Log one result of this recipe to the run history (with the recipe, unless
-        ``with_recipe`` is false) and tell ``progress`` (``logged`` or ``store-error``); the
-        run's id, or ``None`` when the store failed, the sentence saying so added to
-        ``warnings``."""
+        ``with_recipe`` is false) and tell the task (``logged`` or ``store-error``); the run's
+        id, or ``None`` when the store failed, the sentence saying so added to ``warnings``.
+        ``source`` (where the run comes from) defaults to the task's, else "recipe"."""
         from genre_core.runs.history import log_event
 
         recipe = self if with_recipe else None
+        source = source or task.source or "recipe"
         event = log_event(result, source=source, dataset=dataset, recipe=recipe)
-        emit(progress, **event)
+        task.emit(**event)
         if event["stage"] == "store-error":
             warnings.append(event["message"])
         return event.get("run_id")

@@ -67,7 +67,7 @@ from genre_core.experiments.search_trials import (
 )
 from genre_core.params import ParamSet
 from genre_core.runs import studies
-from genre_core.runs.progress import CancelFlag, Progress, emit
+from genre_core.runs.progress import TaskState
 from genre_core.runs.studies import HEARTBEAT_SECONDS, SPEC_ATTR, default_storage
 
 DEFAULT_SPLIT = SplitSpec(train=0.6, validation=0.2, test=0.2)
@@ -311,13 +311,12 @@ def train_best(
     spec: SearchSpec,
     params: Mapping[str, Any],
     dataset: Dataset,
-    *,
-    sink: Progress | None = None,
-    cancel: CancelFlag | None = None,
+    task: TaskState = TaskState(),
 ):
     """Train a configuration with the usual engine on the spec's train/validation/test split,
     so it is tested once (a ``TrainResult`` or a ``NetResult``). ``dataset`` already has the
-    spec's data choices applied."""
+    spec's data choices applied. A classical model is fitted to its end even once the task is
+    stopped; a network keeps its best weights so far."""
     split = spec.split_on(dataset)
     frame, label = dataset.frame, dataset.roles.label
     features = tuple(dataset.roles.features)
@@ -325,11 +324,11 @@ def train_best(
         from genre_core.experiments.net import NetConfig, train_network
 
         config = NetConfig(dict(params), features=features, split=split, seed=spec.seed)
-        return train_network(frame, label, config, sink=sink, cancel=cancel)
+        return train_network(frame, label, config, task)
     from genre_core.experiments.fitting import TrainConfig, train_model
 
     config = TrainConfig(spec.model, dict(params), None, features, (), split, spec.seed)
-    return train_model(frame, label, config, callback=sink)
+    return train_model(frame, label, config, replace(task, cancel=None))
 
 
 # ---- the job ----------------------------------------------------------------------------------
@@ -350,15 +349,14 @@ class SearchResult:
 
 def run(
     spec: SearchSpec,
-    progress: Progress | None = None,
-    cancel: CancelFlag | None = None,
+    task: TaskState = TaskState(),
     *,
     dataset: Dataset | None = None,
     heartbeat: float | None = HEARTBEAT_SECONDS,
     timeout: float | None = None,
 ) -> Outcome:
     """Create (or resume) the spec's study, run its trials here until its budget is spent (or
-    ``spec.trials_here``, ``timeout``, ``cancel``), then train the best configuration when
+    ``spec.trials_here``, ``timeout``, a stop of the task), then train the best configuration when
     ``spec.train_best``.
 
     Emits ``{"stage": "start", "study", "trials", "rows"}``, one ``{"stage": "trial", ...}``
@@ -382,15 +380,15 @@ def run(
     ran = 0
     if spec.trials_here != 0:
         data = prepare_data(spec, table)
-        emit(progress, stage="start", study=name, trials=spec.budget, rows=len(data.y))
+        task.emit(stage="start", study=name, trials=spec.budget, rows=len(data.y))
 
         def count(event: dict) -> None:
             nonlocal ran
             ran += 1
-            emit(progress, **event)
+            task.emit(**event)
 
-        run_study(study, spec, data, n_trials=spec.trials_here, emit=count, cancel=cancel,
-                  timeout=timeout)  # fmt: skip
+        counted = replace(task, progress=count)
+        run_study(study, spec, data, counted, n_trials=spec.trials_here, timeout=timeout)
     trials = trials_table(study)
     best = None
     if best_value(study) is not None:
@@ -399,11 +397,11 @@ def run(
     if spec.train_best:
         if best is None:
             raise DataError("no trial has completed yet: there is no best configuration.")
-        emit(progress, stage="train-best", study=name)
-        trained = train_best(spec, best, table, sink=progress, cancel=cancel)
+        task.emit(stage="train-best", study=name)
+        trained = train_best(spec, best, table, task)
         if spec.log:
             run_id = spec.log_to_history(
-                progress, trained, warnings, source="search", dataset=table.name
+                task, trained, warnings, source="search", dataset=table.name
             )
         from genre_core.metrics.evaluation import evaluation_summary
 

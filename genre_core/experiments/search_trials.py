@@ -25,13 +25,12 @@ from genre_core.data.dataset import Dataset
 from genre_core.errors import DataError
 from genre_core.experiments.recipe import Recipe
 from genre_core.experiments.search_space import NETWORK, decode_params
-from genre_core.runs.progress import CancelFlag, Cancelled, check_cancel
+from genre_core.runs.progress import CancelFlag, Cancelled, TaskState, check_cancel
 from genre_core.runs.studies import guarded, url_of
 
 # The functions read a SearchSpec (genre_core.experiments.search), which imports this module.
 SearchSpec = Recipe
 
-Emit = Callable[[dict], None]
 WORKER = f"{socket.gethostname()}:{os.getpid()}"  # who ran a trial, kept with it
 COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
 
@@ -239,7 +238,7 @@ def _fit_network(spec, data, params, train, valid, trial, fold, cancel):
     stop = Event()
     state = {"pruned": False, "epochs": 0}
 
-    def sink(event: dict) -> None:
+    def on_epoch(event: dict) -> None:
         if event.get("stage") != "epoch":
             return
         state["epochs"] = event["epoch"]
@@ -255,7 +254,7 @@ def _fit_network(spec, data, params, train, valid, trial, fold, cancel):
         def is_set(self) -> bool:
             return stop.is_set() or (cancel is not None and cancel.is_set())
 
-    net.fit(X_train, data.y[train], X_valid, data.y[valid], sink=sink, cancel=Either())
+    net.fit(X_train, data.y[train], X_valid, data.y[valid], progress=on_epoch, cancel=Either())
     return Pipeline([("prep", prep), ("model", net)]), state["epochs"], state["pruned"]
 
 
@@ -293,18 +292,17 @@ def run_study(
     study: optuna.Study,
     spec: SearchSpec,
     data: SearchData,
+    task: TaskState = TaskState(),
     *,
     n_trials: int | None = None,
-    emit: Emit | None = None,
-    cancel: CancelFlag | None = None,
     timeout: float | None = None,
 ) -> pd.DataFrame:
     """Run trials in this process until the study's budget is spent (or ``n_trials`` here, the
-    ``timeout``, or ``cancel``); other workers may run the same study at the same time.
+    ``timeout``, or a stop of the task); other workers may run the same study at the same time.
 
-    ``emit`` receives ``{"stage": "trial", ...}`` after every finished trial (see
-    :func:`trial_row`). A trial stopped by ``cancel`` is marked failed and the run raises
-    :class:`~genre_core.runs.progress.Cancelled`.
+    The task's ``progress`` receives ``{"stage": "trial", ...}`` after every finished trial
+    (see :func:`trial_row`). A trial stopped by the task's ``cancel`` is marked failed and the
+    run raises :class:`~genre_core.runs.progress.Cancelled`.
 
     Returns
     -------
@@ -326,12 +324,11 @@ def run_study(
         if trial.user_attrs.get("skipped"):
             return
         ran["n"] += 1
-        if emit is not None:
-            emit({"stage": "trial", **trial_row(trial), "best": best_value(study)})
-        if budget_left(study, spec) <= 0 or (cancel is not None and cancel.is_set()):
+        task.emit(stage="trial", **trial_row(trial), best=best_value(study))
+        if budget_left(study, spec) <= 0 or task.cancelled:
             study.stop()
 
-    objective = make_objective(spec, data, cancel)
+    objective = make_objective(spec, data, task.cancel)
 
     def run_trial(trial: optuna.Trial) -> float:
         try:
@@ -348,7 +345,7 @@ def run_study(
     deadline = None if timeout is None else time.monotonic() + timeout
     pause = getattr(study._storage, "heartbeat_interval", None) or 1
     while True:
-        check_cancel(cancel)
+        task.check_cancel()
         left = None if n_trials is None else n_trials - ran["n"]
         if (left is not None and left <= 0) or ran["repeats"] >= MAX_REPEATS:
             break

@@ -22,7 +22,6 @@ from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import Outcome
 from genre_core.experiments.fitting import (
-    Progress,
     TrainConfig,
     TrainResult,
     cross_validate,
@@ -40,7 +39,7 @@ from genre_core.models.classical import (
     resolve_params,
 )
 from genre_core.params import Param, ParamSet
-from genre_core.runs.progress import CancelFlag, Cancelled, emit
+from genre_core.runs.progress import Cancelled, TaskState
 
 # ---- the recipe of kind "train" ----------------------------------------------------------------
 
@@ -292,13 +291,7 @@ def prepared(spec: Recipe, dataset: Dataset | None = None) -> Dataset:
 
 
 def run(
-    spec: TrainSpec,
-    progress: Progress | None = None,
-    cancel: CancelFlag | None = None,
-    *,
-    dataset: Dataset | None = None,
-    source: str = "recipe",
-    n_boot: int = 1000,
+    spec: TrainSpec, task: TaskState = TaskState(), *, dataset: Dataset | None = None
 ) -> Outcome:
     """Train every model of ``spec``, cross-validate each when asked, log each run.
 
@@ -325,30 +318,23 @@ def run(
         warnings.append(ARTIST_WARNING)
     errors: list[DataError] = []
     for index, config in enumerate(configs):
-        if cancel is not None and cancel.is_set():
+        if task.cancelled:
             break
-        emit(progress, stage="start", model=config.model, index=index, total=len(configs))
+        task.emit(stage="start", model=config.model, index=index, total=len(configs))
         try:
-            result = train_model(
-                table.frame,
-                table.roles.label,
-                config,
-                callback=progress,
-                cancel=cancel,
-                n_boot=n_boot,
-            )
-            cv = _cross_validation(table, config, spec.cv_folds, progress, cancel)
+            result = train_model(table.frame, table.roles.label, config, task)
+            cv = _cross_validation(table, config, spec.cv_folds, task)
         except Cancelled:
             break
         except DataError as error:
             errors.append(error)
             warnings.append(f"{config.model}: {error}")
-            emit(progress, stage="error", model=config.model, message=str(error))
+            task.emit(stage="error", model=config.model, message=str(error))
             continue
         run_id = None
         if spec.log:
             run_id = spec.log_to_history(
-                progress, result, warnings, source=source, dataset=table.name, with_recipe=False
+                task, result, warnings, dataset=table.name, with_recipe=False
             )
         runs.append(ModelRun(result, cv, run_id))
     if errors and not runs:
@@ -376,20 +362,14 @@ def run(
 
 
 def _cross_validation(
-    table: Dataset,
-    config: TrainConfig,
-    folds: int,
-    progress: Progress | None,
-    cancel: CancelFlag | None,
+    table: Dataset, config: TrainConfig, folds: int, task: TaskState
 ) -> dict | None:
     if not folds:
         return None
     rows, X, y = training_table(table.frame, table.roles.label, config.features, config.genres)
     pipeline = make_model(config.model, config.params, config.prep, config.seed)
     groups = groups_for(rows, config.split)
-    return cross_validate(
-        pipeline, X, y, groups=groups, k=folds, seed=config.seed, callback=progress, cancel=cancel
-    ).summary()
+    return cross_validate(pipeline, X, y, task, groups=groups, k=folds, seed=config.seed).summary()
 
 
 __all__ = [

@@ -34,7 +34,7 @@ from genre_core.experiments.transfer_protocol import (
 from genre_core.metrics.evaluation import evaluation_summary
 from genre_core.models.presets import NET_PARAMS, PRESETS, RECURRENT
 from genre_core.params import Param, ParamSet
-from genre_core.runs.progress import CancelFlag, Progress
+from genre_core.runs.progress import TaskState
 
 if TYPE_CHECKING:
     from genre_core.data.dataset import Dataset
@@ -261,11 +261,7 @@ def summary(result: TransferResult, run_ids: Mapping[str, str] | None = None) ->
 
 
 def run(
-    spec: TransferSpec,
-    progress: Progress | None = None,
-    cancel: CancelFlag | None = None,
-    *,
-    dataset: Dataset | None = None,
+    spec: TransferSpec, task: TaskState = TaskState(), *, dataset: Dataset | None = None
 ) -> Outcome:
     """Run the comparison of ``spec`` and log each finished option to the run history.
 
@@ -276,16 +272,16 @@ def run(
     from genre_core.experiments import Outcome
 
     spec.check()
-    dataset = spec.load_table(dataset, progress)
+    dataset = spec.load_table(dataset, task.progress)
     roles = dataset.roles
     config = spec.config(roles.features, roles.text, spec.sampled_rows(dataset))
-    result = run_transfer(dataset.frame, roles.label, config, sink=progress, cancel=cancel)
+    result = run_transfer(dataset.frame, roles.label, config, task)
     run_ids: dict[str, str] = {}
     warnings = spec.sample_warnings(dataset)
     if spec.log:
         for record in result.records():
             run_id = spec.log_to_history(
-                progress, record, warnings, source=spec.origin, dataset=dataset.name
+                task, record, warnings, source=spec.origin, dataset=dataset.name
             )
             if run_id:
                 run_ids[record.params["option"]] = run_id

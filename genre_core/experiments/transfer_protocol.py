@@ -50,7 +50,7 @@ from genre_core.data.splits import SplitSpec, split_rows
 from genre_core.errors import DataError
 from genre_core.experiments.sampling import rows_title
 from genre_core.metrics.evaluation import Evaluation, HeldOut, evaluate
-from genre_core.runs.progress import CancelFlag, Progress, emit
+from genre_core.runs.progress import TaskState
 from genre_core.runs.records import Record, evaluation_metrics, flat_params, held_out_arrays
 
 if TYPE_CHECKING:  # torch is imported when a network trains, not when a recipe is read
@@ -262,33 +262,23 @@ def seconds_to_epoch(history: Sequence[dict], epoch: int | None) -> float | None
     return float(sum(h["seconds"] for h in history if h["epoch"] <= epoch))
 
 
-def _tagged(sink: Progress | None, name: str) -> Progress | None:
-    if sink is None:
-        return None
-    return lambda event: sink({**event, "run": name})
-
-
 def run_transfer(
     frame: pd.DataFrame,
     label: str,
     config: TransferConfig,
-    *,
-    sink: Progress | None = None,
-    cancel: CancelFlag | None = None,
-    n_boot: int = 1000,
+    task: TaskState = TaskState(),
 ) -> TransferResult:
     """Train the source network, then each option, as the module's protocol says.
 
     Parameters
     ----------
-    sink
-        Receives ``{"stage": "start", ...sizes, "runs": [...]}``, then for each run
-        ``{"stage": "run", "run", "epochs"}`` and its epoch events (those of
+    task
+        Its ``progress`` receives ``{"stage": "start", ...sizes, "runs": [...]}``, then for
+        each run ``{"stage": "run", "run", "epochs"}`` and its epoch events (those of
         :class:`~genre_core.models.callbacks.EpochRecorder`, with ``"run"`` added);
-        ``{"stage": "embed"}`` while titles are embedded.
-    cancel
-        Set it to stop: the network training now ends before its next batch (keeping its
-        best weights) and no further option starts.
+        ``{"stage": "embed"}`` while titles are embedded. Stopping it ends the network
+        training before its next batch (keeping its best weights) and starts no further
+        option.
 
     Raises
     ------
@@ -312,7 +302,7 @@ def run_transfer(
         feature_set=config.feature_set,
         numeric=config.features,
         text=config.text,
-        progress=lambda done, total: emit(sink, stage="embed", done=done, total=total),
+        progress=lambda done, total: task.emit(stage="embed", done=done, total=total),
     )
     split = split_rows(table, label, config.split)
     is_new = y == config.new_genre
@@ -344,21 +334,21 @@ def run_transfer(
         "features": Xp.shape[1],
     }
     options = [o for o in OPTIONS if o in config.options]
-    emit(sink, stage="start", runs=[SOURCE, *options], **sizes)
+    task.emit(stage="start", runs=[SOURCE, *options], **sizes)
     epochs = int(config.params.get("max_epochs", NetClassifier().max_epochs))
     source_epochs = int(config.source_epochs or epochs)
 
     def train(name, train_rows, valid_rows, test_rows, initial=None, **changes) -> RunResult:
         net = NetClassifier(**config.network_params(**changes))
-        emit(sink, stage="run", run=name, epochs=int(net.max_epochs))
+        task.emit(stage="run", run=name, epochs=int(net.max_epochs))
         started = time.perf_counter()
         net.fit(
             Xp[train_rows],
             y[train_rows],
             Xp[valid_rows],
             y[valid_rows],
-            sink=_tagged(sink, name),
-            cancel=cancel,
+            progress=task.tagged(run=name).progress,
+            cancel=task.cancel,
             initial_state=initial,
         )
         seconds = time.perf_counter() - started
@@ -370,7 +360,7 @@ def run_transfer(
             y_train=y[train_rows],
             train_pred=net.predict(Xp[train_rows]),
             validation=(y[valid_rows], net.predict(Xp[valid_rows])),
-            n_boot=n_boot,
+            n_boot=task.n_boot,
             seed=int(config.seed),
         )
         reached = epochs_to_target(net.history_, config.target)
@@ -396,7 +386,7 @@ def run_transfer(
         )
 
     source = train(SOURCE, source_train, source_valid, source_test, max_epochs=source_epochs)
-    stopped = cancel is not None and cancel.is_set()
+    stopped = task.cancelled
     state = {k: v.detach().clone() for k, v in source.network.module_.state_dict().items()}
     runs: dict[str, RunResult] = {}
     for name in options:
@@ -410,7 +400,7 @@ def run_transfer(
             initial=None if name == "scratch" else state,
             freeze_body=name == "freeze",
         )
-        stopped = cancel is not None and cancel.is_set()
+        stopped = task.cancelled
     rows = {
         "source_train": source_train,
         "source_validation": source_valid,

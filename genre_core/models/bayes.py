@@ -19,8 +19,9 @@ ignores. So σβ measures how much a feature's coefficients *differ between genr
 what ARD reads as the feature's relevance. β is parameterised as μβ + σβ·z with z ~ N(0, 1)
 (non-centred), which NUTS samples far better than the centred form.
 
-Work runs in the caller's thread; progress goes to an optional callback as event dicts and an
-optional cancel flag (a ``threading.Event``) is checked at every SVI step and MCMC iteration.
+Work runs in the caller's thread; progress goes to an optional ``progress`` callable as event
+dicts and an optional cancel flag (a ``threading.Event``) is checked at every SVI step and MCMC
+iteration.
 """
 
 from __future__ import annotations
@@ -175,7 +176,7 @@ def fit(
     *,
     classes: Sequence[str],
     features: Sequence[str],
-    callback: Progress | None = None,
+    progress: Progress | None = None,
     cancel: CancelFlag | None = None,
 ) -> BayesFit:
     """Infer the posterior of ``config.model`` given scaled features ``X`` and genre codes ``y``.
@@ -188,7 +189,7 @@ def fit(
         Model, priors and inference settings.
     classes, features
         Names of the genres and features, kept with the result.
-    callback
+    progress
         SVI: ``{"stage": "svi", "step", "steps", "loss"}`` every 10 steps (``loss`` is −ELBO per
         row). MCMC: ``{"stage": "mcmc", "chain", "chains", "phase", "iteration", "total"}``
         every 10 iterations.
@@ -216,10 +217,10 @@ def fit(
     started = time.perf_counter()
     with torch_threads():
         if config.inference == "svi":
-            draws, elbo, converged = _svi(model, Xt, yt, config, callback, cancel)
+            draws, elbo, converged = _svi(model, Xt, yt, config, progress, cancel)
             diagnostics = None
         else:
-            draws, diagnostics = _mcmc(model, Xt, yt, config, callback, cancel)
+            draws, diagnostics = _mcmc(model, Xt, yt, config, progress, cancel)
             elbo, converged = np.array([]), None
     if config.model != "bnn":
         tensors = {k: torch.from_numpy(v) for k, v in draws.items()}
@@ -241,7 +242,7 @@ def fit_rows(
     data: Prepared,
     config: BayesConfig,
     *,
-    callback: Progress | None = None,
+    progress: Progress | None = None,
     cancel: CancelFlag | None = None,
 ) -> BayesFit:
     """:func:`fit` on the training rows of ``data`` (its genres and features named)."""
@@ -251,12 +252,12 @@ def fit_rows(
         config,
         classes=data.classes,
         features=data.features,
-        callback=callback,
+        progress=progress,
         cancel=cancel,
     )
 
 
-def _svi(model, X, y, config, callback, cancel):
+def _svi(model, X, y, config, progress, cancel):
     init = init_to_sample if config.model == "bnn" else init_to_feasible
     guide = AutoNormal(model, init_loc_fn=init, init_scale=0.05)
     loss_fn = Trace_ELBO()(model, guide)
@@ -272,7 +273,7 @@ def _svi(model, X, y, config, callback, cancel):
         optimizer.step()
         losses.append(loss.item() / n)
         if step % 10 == 0 or step == config.steps:
-            emit(callback, stage="svi", step=step, steps=config.steps, loss=losses[-1])
+            emit(progress, stage="svi", step=step, steps=config.steps, loss=losses[-1])
         if step >= 2 * window and step % 10 == 0:
             recent = np.mean(losses[-window:])
             before = np.mean(losses[-2 * window : -window])
@@ -287,7 +288,7 @@ def _svi(model, X, y, config, callback, cancel):
     return draws, np.array(losses), converged
 
 
-def _mcmc(model, X, y, config, callback, cancel):
+def _mcmc(model, X, y, config, progress, cancel):
     per_chain: list[dict[str, torch.Tensor]] = []
     total = config.warmup + config.samples
     for chain in range(config.chains):
@@ -299,7 +300,7 @@ def _mcmc(model, X, y, config, callback, cancel):
             counter["i"] += 1
             if counter["i"] % 10 == 0 or counter["i"] == total:
                 emit(
-                    callback,
+                    progress,
                     stage="mcmc",
                     chain=chain + 1,
                     chains=config.chains,

@@ -36,22 +36,22 @@ def watched_loss(row) -> float:
 
 
 class EpochRecorder(Callback):
-    """One record per epoch (losses, accuracies, learning rate, seconds), sent to ``sink``.
+    """One record per epoch (losses, accuracies, learning rate, seconds), sent to ``progress``.
 
     The accuracies are counted from the batches' predictions (no second pass) and written to
     skorch's history as ``train_acc`` and ``valid_acc``.
 
     Parameters
     ----------
-    sink
+    progress
         Called with ``{"stage": "epoch", "epoch", "epochs", "train_loss", "train_acc",
         "valid_loss", "valid_acc", "lr", "seconds"}`` after every epoch.
     epochs
         The planned epochs (passed on in every event).
     """
 
-    def __init__(self, sink: Progress | None = None, epochs: int = 0):
-        self.sink = sink
+    def __init__(self, progress: Progress | None = None, epochs: int = 0):
+        self.progress = progress
         self.epochs = epochs
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
@@ -77,8 +77,8 @@ class EpochRecorder(Callback):
             record[f"{part}_acc"] = float(correct) / rows if rows else float("nan")
             net.history.record(f"{part}_acc", record[f"{part}_acc"])
         self.records.append(record)
-        if self.sink is not None:
-            self.sink({"stage": "epoch", "epochs": self.epochs, **record})
+        if self.progress is not None:
+            self.progress({"stage": "epoch", "epochs": self.epochs, **record})
 
 
 class CancelCheck(Callback):

@@ -5,7 +5,7 @@
 :data:`~genre_core.models.presets.NET_PARAMS`); ``fit`` builds the ``torch.nn.Sequential`` (an
 MLP from :mod:`~genre_core.models.layers`, or a recurrent network from
 :mod:`~genre_core.models.sequences`) and a skorch ``NeuralNetClassifier`` whose callbacks
-(:mod:`~genre_core.models.callbacks`) report each epoch to a ``sink`` callable, check a
+(:mod:`~genre_core.models.callbacks`) report each epoch to a ``progress`` callable, check a
 ``threading.Event`` before each batch, stop early, reduce the learning rate on a plateau, clip
 gradients, and keep the best weights.
 
@@ -284,7 +284,7 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
         X_valid=None,
         y_valid=None,
         *,
-        sink: Progress | None = None,
+        progress: Progress | None = None,
         cancel: CancelFlag | None = None,
         initial_state: Mapping[str, torch.Tensor] | None = None,
     ):
@@ -292,7 +292,7 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        sink
+        progress
             Receives one event dict per epoch (see
             :class:`~genre_core.models.callbacks.EpochRecorder`).
         cancel
@@ -333,7 +333,7 @@ class NetClassifier(ClassifierMixin, BaseEstimator):
             if not self.initial_loaded_:
                 raise DataError("none of the pretrained file's layers fits this network.")
         self.frozen_, frozen_norms = freeze_body(module) if self.freeze_body else ([], [])
-        recorder = EpochRecorder(sink, int(self.max_epochs))
+        recorder = EpochRecorder(progress, int(self.max_epochs))
         callbacks: list = [
             ("recorder", recorder),
             ("cancel", CancelCheck(cancel)),

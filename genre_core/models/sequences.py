@@ -304,7 +304,7 @@ def title_inputs(
     text: Sequence[str],
     params: dict,
     prep,
-    sink: Callable[[dict], None] | None = None,
+    progress: Callable[[dict], None] | None = None,
 ) -> tuple[np.ndarray, BlockPrep, dict, dict]:
     """Append the title block to the numeric matrix ``X`` of ``table``.
 
@@ -340,11 +340,11 @@ def title_inputs(
     elif feature_set == "numeric+text":
         inputs = {"titles": "embedding", "text": list(text)}
 
-        def progress(done: int, total: int) -> None:
-            if sink is not None:
-                sink({"stage": "embed", "done": done, "total": total})
+        def report(done: int, total: int) -> None:
+            if progress is not None:
+                progress({"stage": "embed", "done": done, "total": total})
 
-        block, rest = title_block(table, inputs, progress), "standard"
+        block, rest = title_block(table, inputs, report), "standard"
     else:
         raise DataError(f"unknown feature set '{feature_set}'; use {' or '.join(FEATURE_SETS)}.")
     wide = np.hstack([X, block])

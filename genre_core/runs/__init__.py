@@ -1,6 +1,7 @@
 """Running jobs and keeping what they produced.
 
-- :mod:`~genre_core.runs.progress`: progress events, ``Cancelled``, cooperative cancellation
+- :mod:`~genre_core.runs.progress`: progress events, ``Cancelled``, cooperative cancellation,
+  ``TaskState`` (a job's progress, stop flag and options, handed to each of its steps)
 - :mod:`~genre_core.runs.budget`: one thread budget per job (torch, XGBoost, OpenMP, BLAS)
 - :mod:`~genre_core.runs.engine`: the job engine on Dask (``Engine``, ``Job``)
 - :mod:`~genre_core.runs.worker`: what runs in a worker (``run_job``, the worker setup)

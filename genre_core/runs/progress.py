@@ -3,7 +3,8 @@
 A job reports through ``progress(event)``, an event being a dict with a ``stage`` ("split",
 "fit", "epoch", "trial", "done", ...) and plain values; it checks ``cancel`` (anything with
 ``is_set()``: a ``threading.Event``, a Dask ``Event``) between steps and raises
-:class:`Cancelled` when it is set.
+:class:`Cancelled` when it is set. Both travel together, with the run's options, as one
+:class:`TaskState` from a kind's ``run`` down to each of its steps.
 
 A long step of known size (boosting rounds, batches of trees, batches of embedded titles)
 reports through a :class:`StepReporter`: events with ``done``, ``total``, the ``elapsed``
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 Progress = Callable[[dict], None]
@@ -73,6 +75,58 @@ class StepReporter:
         elapsed = time.perf_counter() - self.started
         eta = elapsed / done * max(total - done, 0) if done else None
         emit(self.progress, **self.fields, done=done, total=total, elapsed=elapsed, eta=eta)
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """What a job's steps share with whoever started the job, passed whole from the kind's
+    ``run`` down to each fit: where the events go, the flag that stops the job, and the run's
+    options.
+
+    >>> task = TaskState(events.append, stop, n_boot=100)
+    >>> result = train_model(frame, "genre", config, task)
+
+    Attributes
+    ----------
+    progress
+        Receives the job's events; ``None``: nobody listens.
+    cancel
+        Checked between steps; ``None``: the job cannot be stopped.
+    n_boot
+        Bootstrap resamples of each accuracy interval.
+    source
+        Where the job was started, as the run history shows it (a page's name, ``"cli"``);
+        ``None``: the kind's own default.
+    """
+
+    progress: Progress | None = None
+    cancel: CancelFlag | None = None
+    n_boot: int = 1000
+    source: str | None = None
+
+    def emit(self, **event) -> None:
+        """Send ``event`` to ``progress`` when there is one."""
+        emit(self.progress, **event)
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether a stop was asked for."""
+        return self.cancel is not None and self.cancel.is_set()
+
+    def check_cancel(self) -> None:
+        """Raise :class:`Cancelled` when a stop was asked for."""
+        check_cancel(self.cancel)
+
+    def steps(self, **fields) -> StepReporter:
+        """A :class:`StepReporter` of one long step, its events carrying ``fields``."""
+        return StepReporter(self.progress, self.cancel, **fields)
+
+    def tagged(self, **fields) -> TaskState:
+        """The same task, its events carrying ``fields`` too (which run of several)."""
+        progress = self.progress
+        if progress is None:
+            return self
+        return replace(self, progress=lambda event: progress({**event, **fields}))
 
 
 def step_text(event: dict) -> str:

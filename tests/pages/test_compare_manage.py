@@ -10,6 +10,7 @@ from conftest import ROOT, make_tracks
 from genre_core.data.splits import SplitSpec
 from genre_core.experiments.fitting import TrainConfig, train_model
 from genre_core.runs import history
+from genre_core.runs.progress import TaskState
 
 FEATURES = ("danceability", "energy", "tempo")
 
@@ -19,9 +20,14 @@ def results():
     tracks = make_tracks(150, seed=3)
     grouped = SplitSpec.of("group", "track_artist", test=0.2)
     return [
-        train_model(tracks, "genre", TrainConfig("xgboost", features=FEATURES), n_boot=20),
         train_model(
-            tracks, "genre", TrainConfig("xgboost", features=FEATURES, split=grouped), n_boot=20
+            tracks, "genre", TrainConfig("xgboost", features=FEATURES), TaskState(n_boot=20)
+        ),
+        train_model(
+            tracks,
+            "genre",
+            TrainConfig("xgboost", features=FEATURES, split=grouped),
+            TaskState(n_boot=20),
         ),
     ]
 

@@ -12,6 +12,7 @@ from genre_core.experiments.net import NetConfig, train_network
 from genre_core.metrics import compare
 from genre_core.models.networks import configure_threads
 from genre_core.runs import history
+from genre_core.runs.progress import TaskState
 
 FEATURES = ("danceability", "energy", "tempo")
 
@@ -20,8 +21,10 @@ FEATURES = ("danceability", "energy", "tempo")
 def results():
     tracks = make_tracks(150, seed=3)
     configure_threads(1)
-    logreg = train_model(tracks, "genre", TrainConfig("logreg", features=FEATURES), n_boot=20)
-    knn = train_model(tracks, "genre", TrainConfig("knn", features=FEATURES), n_boot=20)
+    logreg = train_model(
+        tracks, "genre", TrainConfig("logreg", features=FEATURES), TaskState(n_boot=20)
+    )
+    knn = train_model(tracks, "genre", TrainConfig("knn", features=FEATURES), TaskState(n_boot=20))
     net = train_network(
         tracks,
         "genre",
@@ -30,7 +33,7 @@ def results():
             features=FEATURES,
             split=SplitSpec(train=0.6, validation=0.2, test=0.2),
         ),
-        n_boot=20,
+        TaskState(n_boot=20),
     )
     return {"logreg": logreg, "knn": knn, "net": net}
 

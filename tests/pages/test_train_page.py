@@ -25,6 +25,24 @@ def _wait_for_runs(at: AppTest, count: int, timeout: float = 60) -> None:
     poll_page(at, lambda: len(at.session_state["train.runs"]) >= count, timeout, failure=failure)
 
 
+def _first_run(at: AppTest, timeout: float = 60) -> dict:
+    """Start training, wait for the first run to finish, and return it."""
+    at.button(key="train.start").click().run()
+    _wait_for_runs(at, 1, timeout)
+    return at.session_state["train.runs"][0]
+
+
+def _choose_knn(at: AppTest, n_neighbors: int = 3) -> None:
+    at.multiselect(key="train.models").set_value(["knn"])
+    at.run()
+    at.number_input(key="train.param.knn.n_neighbors").set_value(n_neighbors)
+
+
+def _recipe_text(at: AppTest) -> str:
+    """The train recipe the page shows, as JSON text."""
+    return next(c.value for c in at.code if '"kind": "train"' in c.value)
+
+
 def _table(at: AppTest, column: str):
     """The first table with ``column`` (AppTest does not expose a dataframe's key)."""
     for element in at.dataframe:
@@ -53,11 +71,8 @@ def _chart(at: AppTest, title: str) -> dict:
 def test_train_a_fast_model_and_find_its_confusion_matrix():
     at = _train_page()
     assert "No model trained yet" in at.info[0].value
-    at.multiselect(key="train.models").set_value(["knn"])
-    at.run()
-    at.number_input(key="train.param.knn.n_neighbors").set_value(3)
-    at.button(key="train.start").click().run()
-    _wait_for_runs(at, 1)
+    _choose_knn(at)
+    run = _first_run(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Accuracy"].endswith("%") and float(metrics["Accuracy"][:-1]) > 60
     confusion = _chart(at, "Confusion matrix")
@@ -65,7 +80,7 @@ def test_train_a_fast_model_and_find_its_confusion_matrix():
     assert cells.sum() == 45  # 30% of 150 test rows, every one in the matrix
     assert confusion["data"][0]["x"] == ["pop", "rap", "rock"]
     assert _chart(at, "Precision-recall per genre")["data"]
-    assert "n_neighbors=3" in at.session_state["train.runs"][0]["name"]
+    assert "n_neighbors=3" in run["name"]
     assert _table(at, "pr_auc")["genre"].tolist() == ["pop", "rap", "rock"]
     # issue 17: the reading said "a bright cell off it" where the largest counts are darkest
     scale = confusion["data"][0]["colorscale"]
@@ -138,8 +153,7 @@ def test_predict_music_genre_11_test_file_and_offer_the_submission(real_data_dir
     at.multiselect(key="train.models").set_value(["hgb"])
     at.run()
     at.number_input(key="train.param.hgb.max_iter").set_value(20)
-    at.button(key="train.start").click().run()
-    _wait_for_runs(at, 1, timeout=300)  # a 2-core machine shared by other jobs: fits slow down
+    _first_run(at, timeout=300)  # a 2-core machine shared by other jobs: fits slow down
     assert at.radio(key="train.predict_source").value == "test"
     at.button(key="train.predict").click().run()
     assert not at.exception and not at.error
@@ -148,8 +162,8 @@ def test_predict_music_genre_11_test_file_and_offer_the_submission(real_data_dir
     submission = predictions["submission"]
     assert list(submission.columns)[:2] == ["Acoustic/Folk_0", "Alt_Music_1"]
     assert submission.shape == (7713, 11)
-    labels = [b.label for b in at.get("download_button") if b.label != "Download recipe"]
-    assert labels == ["Download predictions (CSV)", "Download Kaggle submission (CSV)"]
+    labels = [b.label for b in at.get("download_button")]
+    assert labels[-2:] == ["Download predictions (CSV)", "Download Kaggle submission (CSV)"]
 
 
 def test_train_on_numeric_and_title_features(tmp_path, monkeypatch):
@@ -158,10 +172,8 @@ def test_train_on_numeric_and_title_features(tmp_path, monkeypatch):
     at.radio(key="train.feature_set").set_value("numeric+text").run()
     at.checkbox(key="train.artist").check().run()
     assert "Only a split grouped by artist" in at.warning[0].value
-    at.button(key="train.start").click().run()
     # Generous: the sentence model loads cold, maybe beside other tests' jobs on 2 cores.
-    _wait_for_runs(at, 1, timeout=300)
-    run = at.session_state["train.runs"][0]
+    run = _first_run(at, timeout=300)
     assert run["result"].config.feature_set == "numeric+text"
     assert run["result"].config.artist == "track_artist"
     assert (tmp_path / "embeddings" / "all-MiniLM-L6-v2.npz").is_file()
@@ -171,17 +183,12 @@ def test_the_recipe_shown_runs_to_the_accuracy_the_page_shows():
     from genre_core import experiments
 
     at = _train_page()
-    at.multiselect(key="train.models").set_value(["knn"])
-    at.run()
-    at.number_input(key="train.param.knn.n_neighbors").set_value(3)
+    _choose_knn(at)
     at.slider(key="train.validation").set_value(0.1)
     at.radio(key="train.split").set_value("group").run()
-    at.button(key="train.start").click().run()
-    _wait_for_runs(at, 1)
-    page = at.session_state["train.runs"][0]["result"].evaluation.metrics["accuracy"]
+    page = _first_run(at)["result"].evaluation.metrics["accuracy"]
     shown = {m.label: m.value for m in at.metric}["Accuracy"]
-    text = next(c.value for c in at.code if '"kind": "train"' in c.value)
-    recipe = experiments.load_recipe(text)
+    recipe = experiments.load_recipe(_recipe_text(at))
     assert recipe.models[0].params == {"n_neighbors": 3} and recipe.split.method == "group"
     outcome = experiments.run(recipe.with_changes(log=False))
     accuracy = outcome.result.runs[0].result.evaluation.metrics["accuracy"]
@@ -191,17 +198,13 @@ def test_the_recipe_shown_runs_to_the_accuracy_the_page_shows():
 def test_a_sample_of_rows_goes_into_the_recipe_and_the_run_name():
     at = _train_page(300)
     at.number_input(key="train.sample").set_value(90).run()
-    text = next(c.value for c in at.code if '"kind": "train"' in c.value)
-    assert json.loads(text)["data"]["sample"] == 90
-    at.button(key="train.start").click().run()
-    _wait_for_runs(at, 1, timeout=180)  # 2 cores shared with other tests' jobs
-    run = at.session_state["train.runs"][0]
+    assert json.loads(_recipe_text(at))["data"]["sample"] == 90
+    run = _first_run(at, timeout=180)  # 2 cores shared with other tests' jobs
     assert run["name"] == "#1 logreg · 90 rows"
     result = run["result"]
     assert result.n_train + result.n_validation + result.n_test == 90
     at.number_input(key="train.sample").set_value(0).run()
-    text = next(c.value for c in at.code if '"kind": "train"' in c.value)
-    assert json.loads(text)["data"]["sample"] is None  # 0: all rows
+    assert json.loads(_recipe_text(at))["data"]["sample"] is None  # 0: all rows
 
 
 def test_a_long_xgboost_fit_shows_its_rounds_and_stop_ends_it():

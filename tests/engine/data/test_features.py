@@ -9,6 +9,7 @@ from genre_core.data.features import Layout, build_matrix, layout_preprocessor
 from genre_core.data.preprocess import PrepConfig
 from genre_core.errors import DataError
 from genre_core.experiments.fitting import TrainConfig, train_model
+from genre_core.runs.progress import TaskState
 
 NUMERIC = ("danceability", "energy", "tempo")
 
@@ -67,9 +68,12 @@ def test_titles_carry_the_genre_when_audio_does_not(tmp_path, monkeypatch, model
     monkeypatch.setenv("GENRE_CACHE_DIR", str(tmp_path))
     frame = titled_tracks(150)
     base = TrainConfig(model, features=NUMERIC, text=("track_name",))
-    numeric = train_model(frame, "genre", base, n_boot=50).evaluation.metrics["accuracy"]
+    numeric = train_model(frame, "genre", base, TaskState(n_boot=50)).evaluation.metrics["accuracy"]
     both = train_model(
-        frame, "genre", TrainConfig(**{**base.__dict__, "feature_set": "numeric+text"}), n_boot=50
+        frame,
+        "genre",
+        TrainConfig(**{**base.__dict__, "feature_set": "numeric+text"}),
+        TaskState(n_boot=50),
     ).evaluation.metrics["accuracy"]
     assert numeric < 0.5 < 0.8 < both
 
@@ -77,7 +81,10 @@ def test_titles_carry_the_genre_when_audio_does_not(tmp_path, monkeypatch, model
 def test_artist_feature_trains(tmp_path):
     frame = make_tracks(120)
     result = train_model(
-        frame, "genre", TrainConfig("logreg", features=NUMERIC, artist="track_artist"), n_boot=50
+        frame,
+        "genre",
+        TrainConfig("logreg", features=NUMERIC, artist="track_artist"),
+        TaskState(n_boot=50),
     )
     assert result.evaluation.metrics["accuracy"] > 0.8
     assert isinstance(pd.DataFrame(result.evaluation.per_genre), pd.DataFrame)
@@ -105,7 +112,7 @@ def test_titles_help_on_spotify_30k_under_a_track_grouped_split(
             sample,
             "playlist_genre",
             TrainConfig(**{**base.__dict__, "feature_set": feature_set}),
-            n_boot=200,
+            TaskState(n_boot=200),
         ).evaluation
         for feature_set in ("numeric", "numeric+text")
     }

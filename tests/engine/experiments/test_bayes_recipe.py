@@ -16,7 +16,7 @@ from genre_core.experiments.bayes import BayesResult, BayesSpec, Spec, live_stat
 from genre_core.experiments.recipe import DataSpec, RecipeError
 from genre_core.models.bayes import BAYES_PARAMS, ROW_PARAMS
 from genre_core.runs import history
-from genre_core.runs.progress import Cancelled
+from genre_core.runs.progress import Cancelled, TaskState
 
 QUICK = {"model": "logreg", "steps": 150, "learning_rate": 0.05, "draws": 50}
 
@@ -180,7 +180,7 @@ def test_the_tables_recipe_round_trips_and_names_bad_fields(csv_data):
 def test_the_size_curve_runs_as_a_recipe(csv_data):
     spec = bayes_tables.TablesSpec(data=csv_data, table="curve", sizes=(40,), held_out=100)
     events: list[dict] = []
-    outcome = bayes_tables.run(spec, events.append)
+    outcome = bayes_tables.run(spec, TaskState(events.append))
     curve = outcome.result["curve"]
     assert list(curve["method"]) == ["SVI Model 2", "SVI Model 1", "point-estimate LR"]
     assert len(outcome.summary["rows"]) == 3 and outcome.summary["table"] == "curve"

@@ -14,7 +14,7 @@ from genre_core.experiments.fitting import TrainConfig, train_model
 from genre_core.experiments.recipe import DataSpec
 from genre_core.experiments.train import ModelChoice, TrainSpec
 from genre_core.models.classical import fit_pipeline, make_model
-from genre_core.runs.progress import Cancelled, step_text
+from genre_core.runs.progress import Cancelled, TaskState, step_text
 
 FEATURES = ("danceability", "energy", "tempo")
 
@@ -36,7 +36,7 @@ def fits(events: list[dict]) -> list[dict]:
 def test_an_xgboost_fit_reports_every_round_with_time_elapsed_and_left():
     events: list[dict] = []
     config = TrainConfig("xgboost", {"n_estimators": 20}, features=FEATURES)
-    result = train_model(make_tracks(150), "genre", config, callback=events.append, n_boot=10)
+    result = train_model(make_tracks(150), "genre", config, TaskState(events.append, n_boot=10))
     rounds = fits(events)
     assert [e["done"] for e in rounds] == list(range(1, 21))
     assert {e["total"] for e in rounds} == {20} and {e["model"] for e in rounds} == {"xgboost"}
@@ -59,7 +59,7 @@ def test_a_stop_request_ends_an_xgboost_fit_within_a_round():
 
     config = TrainConfig("xgboost", {"n_estimators": 20}, features=FEATURES)
     with pytest.raises(Cancelled):
-        train_model(make_tracks(150), "genre", config, callback=progress, cancel=flag)
+        train_model(make_tracks(150), "genre", config, TaskState(progress, flag))
     assert [e["done"] for e in fits(events)] == [1, 2, 3]
 
 
@@ -74,7 +74,7 @@ def test_stop_during_a_train_job_keeps_no_half_fitted_model():
         models=(ModelChoice("xgboost", None, {"n_estimators": 20}),),
         log=False,
     )
-    outcome = train.run(spec, progress, flag, dataset=_dataset(150))
+    outcome = train.run(spec, TaskState(progress, flag), dataset=_dataset(150))
     assert outcome.result.runs == ()
 
 
@@ -104,7 +104,7 @@ def test_the_train_kind_forwards_the_embedding_events(monkeypatch):
     monkeypatch.setattr(fitting, "build_matrix", fake_matrix)
     events: list[dict] = []
     spec = TrainSpec(DataSpec(features=FEATURES), feature_set="numeric+text", log=False)
-    train.run(spec, events.append, dataset=_dataset(150), n_boot=10)
+    train.run(spec, TaskState(events.append, n_boot=10), dataset=_dataset(150))
     embeds = [e for e in events if e["stage"] == "embed"]
     assert [(e["done"], e["total"]) for e in embeds] == [(2048, 5000), (4096, 5000), (5000, 5000)]
     assert all(e["elapsed"] >= 0 for e in embeds) and embeds[0]["eta"] >= 0

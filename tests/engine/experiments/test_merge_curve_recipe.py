@@ -24,6 +24,7 @@ from genre_core.experiments.merge_curve import (
 )
 from genre_core.experiments.recipe import DataSpec, RecipeError
 from genre_core.runs import history
+from genre_core.runs.progress import TaskState
 
 FEATURES = ("danceability", "energy", "tempo")
 
@@ -58,7 +59,7 @@ def spec(csv_path) -> MergeCurveSpec:
 def test_merge_curve_merges_the_confused_pair_and_gains_accuracy():
     events = []
     steps = merge_curve(
-        twin_tracks(), "genre", TrainConfig("logreg", features=FEATURES), callback=events.append
+        twin_tracks(), "genre", TrainConfig("logreg", features=FEATURES), TaskState(events.append)
     )
     assert [s.n_classes for s in steps] == [4, 3, 2]
     assert steps[0].merged is None and set(steps[1].merged) == {"rap", "edm"}

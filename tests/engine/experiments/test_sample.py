@@ -15,6 +15,7 @@ from genre_core.errors import DataError
 from genre_core.experiments import merge_curve, net, train, transfer
 from genre_core.experiments.recipe import DataSpec, RecipeError
 from genre_core.experiments.train import ModelChoice, TrainSpec
+from genre_core.runs.progress import TaskState
 
 GENRES = ("pop", "rock", "rap", "edm")
 
@@ -35,7 +36,7 @@ def train_spec(source: str, sample: int | None = 50, seed: int = 4) -> TrainSpec
 
 
 def test_a_sample_of_50_trains_on_50_rows_stratified_by_genre(source):
-    outcome = train.run(train_spec(source), n_boot=10)
+    outcome = train.run(train_spec(source), TaskState(n_boot=10))
     result = outcome.result.runs[0].result
     assert result.n_train + result.n_validation + result.n_test == 50
     assert result.title == "xgboost (n_estimators=10) · 50 rows"
@@ -75,7 +76,7 @@ def test_a_sample_above_the_rows_there_are_means_all_rows_with_a_warning(source)
     spec = replace(
         train_spec(source, sample=5000), data=DataSpec(source, genres=("pop", "rap"), sample=5000)
     )
-    outcome = train.run(spec, n_boot=10)
+    outcome = train.run(spec, TaskState(n_boot=10))
     result = outcome.result.runs[0].result
     assert result.n_train + result.n_validation + result.n_test == 200
     assert outcome.warnings == (

@@ -17,6 +17,7 @@ from genre_core.experiments import search
 from genre_core.experiments.recipe import DataSpec
 from genre_core.models.networks import configure_threads
 from genre_core.runs import studies
+from genre_core.runs.progress import TaskState
 
 configure_threads(1)
 
@@ -122,8 +123,8 @@ def test_a_classical_study_runs_scores_and_is_stored(tmp_path):
     spec = spec_for(objective="genre_factor", weights=(0.5, 1.0), n_trials=5, pruner="median")
     study = search.create_study(spec, "logreg", url)
     events = []
-    table = search.run_study(study, spec, search.prepare_data(spec, dataset_of(make_tracks())),
-                             emit=events.append)  # fmt: skip
+    data = search.prepare_data(spec, dataset_of(make_tracks()))
+    table = search.run_study(study, spec, data, TaskState(events.append))
     assert len(table) == 5 and set(table["state"]) == {"complete"}
     assert [e["number"] for e in events] == [0, 1, 2, 3, 4]
     row = table.iloc[0]
@@ -341,7 +342,7 @@ def test_a_configuration_that_cannot_be_fitted_fails_with_its_reason(tmp_path):
     study.enqueue_trial({"C": 1e-9})  # outside the model's own range: refused by the model
     events = []
     table = search.run_study(
-        study, spec, search.prepare_data(spec, dataset_of(make_tracks())), emit=events.append
+        study, spec, search.prepare_data(spec, dataset_of(make_tracks())), TaskState(events.append)
     )
     assert list(table["state"]) == ["fail", "complete", "complete"]
     assert "must be between" in events[0]["error"] and events[1]["error"] is None

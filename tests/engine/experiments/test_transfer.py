@@ -24,6 +24,7 @@ from genre_core.experiments.transfer import (
 from genre_core.models.layers import freeze_body, output_layer
 from genre_core.models.networks import NetClassifier, configure_threads
 from genre_core.plots.networks import transfer_figure
+from genre_core.runs.progress import TaskState
 
 FEATURES = ("danceability", "energy", "tempo")
 NET = dict(hidden=(12, 8), batch_norm=True, dropout=0.1, batch_size=32, max_epochs=4, lr=1e-2)
@@ -43,7 +44,7 @@ def result(four_genres):
     config = TransferConfig(
         ("pop", "rock", "rap"), "edm", NET, features=FEATURES, target=0.6, seed=2
     )
-    return run_transfer(four_genres, "genre", config, n_boot=100)
+    return run_transfer(four_genres, "genre", config, TaskState(n_boot=100))
 
 
 def _state(run) -> dict[str, torch.Tensor]:
@@ -89,7 +90,7 @@ def test_scratch_is_independent_of_the_source_and_fine_tuning_is_not(four_genres
     """A source trained for 1 epoch instead of 4: scratch comes out bit-identical (it starts
     from the same fresh weights either way), fine-tuning does not."""
     config = replace(result.config, options=("fine-tune", "scratch"), source_epochs=1)
-    other = run_transfer(four_genres, "genre", config, n_boot=10)
+    other = run_transfer(four_genres, "genre", config, TaskState(n_boot=10))
     assert len(other.source.history) == 1 and len(result.source.history) == 4
     for name, tensor in _state(result.runs["scratch"]).items():
         assert torch.equal(tensor, _state(other.runs["scratch"])[name]), name
@@ -109,7 +110,7 @@ def test_the_source_never_sees_a_test_row_even_of_a_shared_track(four_genres):
         split=SplitSpec("group", "track_id", train=0.6, validation=0.2, test=0.2),
         options=("scratch",),
     )  # fmt: skip
-    result = run_transfer(four_genres, "genre", config, n_boot=10)
+    result = run_transfer(four_genres, "genre", config, TaskState(n_boot=10))
     rows = result.rows
     assert set(rows["source_train"]) <= set(rows["train"])
     assert set(rows["source_validation"]) <= set(rows["validation"])
@@ -162,7 +163,7 @@ def test_stop_ends_the_comparison_and_keeps_what_finished(four_genres):
     cancel = threading.Event()
     seen = []
 
-    def sink(event):
+    def progress(event):
         seen.append(event)
         if event.get("stage") == "epoch" and event["run"] == "freeze" and event["epoch"] == 2:
             cancel.set()
@@ -170,7 +171,7 @@ def test_stop_ends_the_comparison_and_keeps_what_finished(four_genres):
     config = TransferConfig(
         ("pop", "rock", "rap"), "edm", {**NET, "max_epochs": 5}, features=FEATURES
     )
-    result = run_transfer(four_genres, "genre", config, sink=sink, cancel=cancel, n_boot=10)
+    result = run_transfer(four_genres, "genre", config, TaskState(progress, cancel, n_boot=10))
     assert result.stopped
     assert list(result.runs) == ["freeze"] and len(result.runs["freeze"].history) == 2
     assert result.runs["freeze"].stop_reason == "stopped"
@@ -194,7 +195,9 @@ def test_bad_settings_get_one_sentence(four_genres, changes, message):
     base = dict(source_genres=("pop", "rock", "rap"), new_genre="edm", params=NET,
                 features=FEATURES)  # fmt: skip
     with pytest.raises(DataError, match=message):
-        run_transfer(four_genres, "genre", TransferConfig(**{**base, **changes}), n_boot=10)
+        run_transfer(
+            four_genres, "genre", TransferConfig(**{**base, **changes}), TaskState(n_boot=10)
+        )
 
 
 def test_default_genres_are_the_seeds_when_present():
@@ -246,9 +249,9 @@ def test_title_embeddings_join_the_numeric_inputs(four_genres, monkeypatch):
         ("pop", "rock", "rap"), "edm", {**NET, "max_epochs": 1}, features=FEATURES,
         options=("freeze",), feature_set="numeric+text", text=("track_name",),
     )  # fmt: skip
-    result = run_transfer(four_genres, "genre", config, sink=events.append, n_boot=10)
+    result = run_transfer(four_genres, "genre", config, TaskState(events.append, n_boot=10))
     assert result.sizes["features"] == 3 + embeddings.DIMENSIONS
     assert _state(result.runs["freeze"])["fc1.weight"].shape == (12, 3 + embeddings.DIMENSIONS)
     assert {"stage": "embed", "done": 480, "total": 480} in events
     with pytest.raises(DataError, match="title column"):
-        run_transfer(four_genres, "genre", replace(config, text=()), n_boot=10)
+        run_transfer(four_genres, "genre", replace(config, text=()), TaskState(n_boot=10))

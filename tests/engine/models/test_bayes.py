@@ -123,7 +123,7 @@ def test_cancel_stops_svi_at_the_next_step(data):
     cancel = threading.Event()
     seen = []
 
-    def callback(event):
+    def progress(event):
         seen.append(event["step"])
         if event["step"] >= 20:
             cancel.set()
@@ -135,7 +135,7 @@ def test_cancel_stops_svi_at_the_next_step(data):
             bayes.BayesConfig("logreg", tol=0),
             classes=CLASSES,
             features=FEATURES,
-            callback=callback,
+            progress=progress,
             cancel=cancel,
         )
     assert seen[-1] == 20

@@ -25,6 +25,7 @@ from genre_core.experiments.grid import BASELINE_GRIDS, grid_search
 from genre_core.experiments.predict import predict_table, submission_table
 from genre_core.models.classical import MODELS, make_model, resolve_params
 from genre_core.params import parse_assignments
+from genre_core.runs.progress import TaskState
 
 FEATURES = ("danceability", "energy", "tempo")
 FAST = {
@@ -84,7 +85,7 @@ def test_presets_and_params_are_checked():
 def test_train_model_reports_scores_sizes_and_train_gap(tracks):
     events = []
     config = TrainConfig("logreg", features=FEATURES, split=SplitSpec(train=0.7, test=0.3))
-    result = train_model(tracks, "genre", config, callback=events.append, n_boot=100)
+    result = train_model(tracks, "genre", config, TaskState(events.append, n_boot=100))
     assert (result.n_train, result.n_test) == (84, 36)
     assert [e["stage"] for e in events] == ["split", "evaluate", "done"]
     summary = result.summary()
@@ -98,7 +99,7 @@ def test_grouped_training_keeps_each_group_on_one_side(tracks):
     config = TrainConfig(
         "knn", features=FEATURES, split=SplitSpec("group", "track_artist", train=0.7, test=0.3)
     )
-    result = train_model(tracks, "genre", config, n_boot=50)
+    result = train_model(tracks, "genre", config, TaskState(n_boot=50))
     assert result.n_train + result.n_test == len(tracks)
 
 
@@ -124,14 +125,14 @@ def test_cross_validate_gives_mean_and_std_and_honours_cancel(tracks):
     from genre_core.runs.progress import Cancelled
 
     with pytest.raises(Cancelled):
-        cross_validate(make_model("logreg"), X, y, k=4, cancel=stop)
+        cross_validate(make_model("logreg"), X, y, TaskState(cancel=stop), k=4)
 
 
 def test_grid_search_ranks_combinations_reports_progress_and_stops(tracks):
     _, X, y = training_table(tracks, "genre", FEATURES)
     events = []
     table = grid_search(
-        "knn", {"n_neighbors": [1, 15], "weights": ["uniform"]}, X, y, k=3, callback=events.append
+        "knn", {"n_neighbors": [1, 15], "weights": ["uniform"]}, X, y, TaskState(events.append), k=3
     )
     assert len(table) == 2 and table["rank"].tolist() == [1, 2]
     assert table["accuracy_mean"].is_monotonic_decreasing
@@ -144,7 +145,7 @@ def test_grid_search_ranks_combinations_reports_progress_and_stops(tracks):
             stop.set()
 
     partial = grid_search(
-        "knn", {"n_neighbors": [1, 5, 15]}, X, y, k=3, callback=stop_after_four, cancel=stop
+        "knn", {"n_neighbors": [1, 5, 15]}, X, y, TaskState(stop_after_four, stop), k=3
     )
     assert len(partial) == 1  # the first combination finished, the second was cut short
     with pytest.raises(DataError, match="between 1 and 200"):
@@ -193,7 +194,7 @@ def test_a_validation_part_gives_the_train_validation_gap(tracks):
         tracks,
         "genre",
         TrainConfig("knn", {"n_neighbors": 1}, None, FEATURES, split=split),
-        n_boot=50,
+        TaskState(n_boot=50),
     )
     ev = result.evaluation
     assert result.n_test == 36 and result.n_train + result.n_validation == 84

@@ -27,6 +27,7 @@ from genre_core.runs.checkpoints import (
     network_state,
     read_config,
 )
+from genre_core.runs.progress import TaskState
 
 FEATURES = ("danceability", "energy", "tempo")
 
@@ -193,7 +194,7 @@ def test_a_nan_loss_stops_with_a_message_and_keeps_the_last_good_weights():
         if event["epoch"] == 2:
             net.net_.optimizer_.param_groups[0]["lr"] = 1e30
 
-    net.fit(X, y, sink=poison)
+    net.fit(X, y, progress=poison)
     assert net.stop_reason_ == "diverged"
     assert "in epoch 3" in net.stop_message_ and "weights of epoch 2 are kept" in net.stop_message_
     assert len(net.history_) == 2 and net.kept_epoch_ == 2
@@ -215,13 +216,13 @@ def test_stop_ends_training_before_the_next_batch_and_keeps_the_best_weights():
     cancel = threading.Event()
     seen = []
 
-    def sink(event):
+    def progress(event):
         seen.append(event)
         if event["epoch"] == 2:
             cancel.set()
 
     net = NetClassifier(hidden=(32,), max_epochs=50, batch_size=16).fit(
-        X, y, sink=sink, cancel=cancel
+        X, y, progress=progress, cancel=cancel
     )
     assert net.stop_reason_ == "stopped" and len(net.history_) == 2 and len(seen) == 2
     valid = [h["valid_loss"] for h in net.history_]
@@ -280,14 +281,14 @@ def _trained(n=240, **params):
     frame = make_tracks(n)
     config = NetConfig({"hidden": (16, 8), "batch_norm": True, "max_epochs": 4, **params},
                        features=FEATURES)  # fmt: skip
-    return frame, train_network(frame, "genre", config, n_boot=50)
+    return frame, train_network(frame, "genre", config, TaskState(n_boot=50))
 
 
 def test_train_network_splits_trains_and_evaluates():
     events = []
     frame = make_tracks(300)
     config = NetConfig({"hidden": (16,), "max_epochs": 5}, features=FEATURES)
-    result = train_network(frame, "genre", config, sink=events.append, n_boot=50)
+    result = train_network(frame, "genre", config, TaskState(events.append, n_boot=50))
     assert (result.n_train, result.n_validation, result.n_test) == (180, 60, 60)
     assert events[0] == {"stage": "start", "epochs": 5, "train": 180, "validation": 60, "test": 60}
     assert [e["epoch"] for e in events[1:]] == [1, 2, 3, 4, 5]
@@ -360,7 +361,7 @@ def test_stop_from_another_thread_ends_within_a_batch():
     done = {}
 
     def train():
-        net.fit(X, y, sink=lambda event: first_epoch.set(), cancel=cancel)
+        net.fit(X, y, progress=lambda event: first_epoch.set(), cancel=cancel)
         done["at"] = time.monotonic()
 
     worker = threading.Thread(target=train)

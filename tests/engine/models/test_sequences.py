@@ -17,6 +17,7 @@ from genre_core.models.networks import NetClassifier, configure_threads
 from genre_core.models.presets import preset_params
 from genre_core.models.sequences import TitleVocabulary, words
 from genre_core.runs.checkpoints import load_network_bytes, network_bytes
+from genre_core.runs.progress import TaskState
 
 NUMERIC = ("danceability", "energy", "tempo")
 TITLES = ("track_name", "track_album_name")
@@ -38,7 +39,7 @@ def fit_preset(name: str, frame, epochs: int = 4, **config):
         frame,
         "genre",
         NetConfig(params, features=NUMERIC, text=TITLES, **config),
-        n_boot=20,
+        TaskState(n_boot=20),
     )
 
 
@@ -138,7 +139,7 @@ def test_stop_ends_a_sequence_model_and_keeps_an_evaluated_result():
     cancel = threading.Event()
     seen = []
 
-    def sink(event):
+    def progress(event):
         if event.get("stage") == "epoch":
             seen.append(event)
             if len(seen) == 2:
@@ -146,7 +147,7 @@ def test_stop_ends_a_sequence_model_and_keeps_an_evaluated_result():
 
     params = preset_params("rnn-dense-lstm") | {"max_epochs": 500, "batch_size": 16}
     config = NetConfig(params, features=NUMERIC)
-    result = train(make_tracks(150), "genre", config, sink=sink, cancel=cancel, n_boot=10)
+    result = train(make_tracks(150), "genre", config, TaskState(progress, cancel, n_boot=10))
     assert result.stop_reason == "stopped" and len(result.history) == 2
     assert 1 <= result.kept_epoch <= 2 and 0 <= result.evaluation.metrics["accuracy"] <= 1
 

@@ -22,6 +22,7 @@ from genre_core.experiments.fitting import TrainConfig, train_model
 from genre_core.experiments.recipe import DataSpec, Recipe
 from genre_core.runs import history
 from genre_core.runs import store as store_module
+from genre_core.runs.progress import TaskState
 
 FEATURES = ("danceability", "energy", "tempo")
 
@@ -33,7 +34,9 @@ def tracks():
 
 @pytest.fixture(scope="module")
 def classical(tracks):
-    return train_model(tracks, "genre", TrainConfig("logreg", features=FEATURES), n_boot=20)
+    return train_model(
+        tracks, "genre", TrainConfig("logreg", features=FEATURES), TaskState(n_boot=20)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +50,7 @@ def network(tracks):
         features=FEATURES,
         split=SplitSpec(train=0.6, validation=0.2, test=0.2, seed=1),
     )
-    return train_network(tracks, "genre", config, n_boot=20)
+    return train_network(tracks, "genre", config, TaskState(n_boot=20))
 
 
 def test_a_classical_run_keeps_params_metrics_confusion_predictions_and_model(
@@ -109,12 +112,12 @@ def test_a_network_run_keeps_its_epochs_and_its_safetensors(store, network, trac
 
 
 def test_two_runs_on_the_same_rows_share_the_test_hash(store, tracks, classical):
-    knn = train_model(tracks, "genre", TrainConfig("knn", features=FEATURES), n_boot=20)
+    knn = train_model(tracks, "genre", TrainConfig("knn", features=FEATURES), TaskState(n_boot=20))
     other = train_model(
         tracks,
         "genre",
         TrainConfig("knn", features=FEATURES, split=SplitSpec(seed=7)),
-        n_boot=20,
+        TaskState(n_boot=20),
     )
     ids = [history.log_result(r, source="t", dataset="d") for r in (classical, knn, other)]
     hashes = history.list_runs().set_index("run_id")["test_hash"]
@@ -125,7 +128,7 @@ def test_two_runs_on_the_same_rows_share_the_test_hash(store, tracks, classical)
 def test_every_classical_model_is_stored_with_skops_and_reloads(store, tracks, name):
     small = {"rf": {"n_estimators": 10}, "xgboost": {"n_estimators": 20}, "hgb": {"max_iter": 20}}
     config = TrainConfig(name, small.get(name, {}), features=FEATURES)
-    result = train_model(tracks, "genre", config, n_boot=20)
+    result = train_model(tracks, "genre", config, TaskState(n_boot=20))
     run_id = history.log_result(result, source="test")
     X = tracks[list(FEATURES)].to_numpy()
     loaded = history.load_model(run_id)
@@ -227,8 +230,9 @@ sys.path.insert(0, {str(ROOT / "tests")!r})
 from conftest import make_tracks
 from genre_core.runs.history import log_result
 from genre_core.experiments.fitting import TrainConfig, train_model
+from genre_core.runs.progress import TaskState
 result = train_model(make_tracks(90), "genre", TrainConfig("logreg", features={FEATURES!r}),
-                     n_boot=10)
+                     TaskState(n_boot=10))
 print(log_result(result, source="writer", dataset="synthetic"))
 """
     done = subprocess.run(

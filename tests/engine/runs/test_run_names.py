@@ -9,6 +9,7 @@ from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments.fitting import TrainConfig, train_model
 from genre_core.runs import history
+from genre_core.runs.progress import TaskState
 from genre_core.runs.records import NO_VALUE, run_facets, run_name, split_label
 from genre_core.runs.store import RunStoreError
 
@@ -19,7 +20,9 @@ FEATURES = ("danceability", "energy", "tempo")
 def two_splits():
     """One model twice: split at random 70/30, and grouped by artist 80/20 on two genres."""
     tracks = make_tracks(150, seed=3)
-    plain = train_model(tracks, "genre", TrainConfig("logreg", features=FEATURES), n_boot=20)
+    plain = train_model(
+        tracks, "genre", TrainConfig("logreg", features=FEATURES), TaskState(n_boot=20)
+    )
     grouped = train_model(
         tracks,
         "genre",
@@ -29,7 +32,7 @@ def two_splits():
             genres=("pop", "rock"),
             split=SplitSpec.of("group", "track_artist", test=0.2),
         ),
-        n_boot=20,
+        TaskState(n_boot=20),
     )
     return plain, grouped
 
