@@ -4,8 +4,9 @@ By default :class:`Engine` starts an embedded ``LocalCluster`` of worker *proces
 each, with a memory limit); given a scheduler address (``tcp://host:8786``) it uses that cluster
 instead, whose workers may live on other machines (``dask scheduler`` / ``dask worker``).
 
-A job is a recipe sent to a worker (:func:`~genre_core.runs.worker.run_job`). The worker runs it inside its thread
-budget and reports progress events on its engine's Dask ``Queue``; Stop sets a Dask
+A job is a recipe sent to a worker (:func:`~genre_core.runs.worker.run_job`). The worker runs
+it inside its thread budget and reports progress events on its engine's Dask ``Queue``; Stop
+sets a Dask
 ``Event`` the job checks between steps, and a job that ignores it is cancelled and its worker
 restarted. A watcher thread in the engine drains every job's events into the job's record, so a
 page (or a second tab with the job's id) reads a job's whole history without touching Dask. A
