@@ -115,6 +115,35 @@ def restrict(mapping: Mapping[str, str | None], keep: Iterable[str]) -> MergeMap
     return {g: (t if t in kept else None) for g, t in mapping.items()}
 
 
+def confusion_clusters(
+    confusion: np.ndarray, classes: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """How often two genres are taken for each other, and the clustering built on it.
+
+    Returns
+    -------
+    similarity
+        ``S = (C + Cᵀ) / 2`` of the row-normalised confusion matrix ``C``, diagonal 0: the
+        share of each genre's rows predicted as the other, averaged over both directions.
+    linkage
+        SciPy's average-linkage matrix on the distance ``1 - S`` (what
+        :func:`merge_suggestions` reads and the print figures' clustermap draws).
+
+    Raises
+    ------
+    DataError
+        For a matrix that is not square over ``classes`` or has fewer than two genres.
+    """
+    counts = np.asarray(confusion, dtype=float)
+    if counts.shape != (len(classes), len(classes)) or len(classes) < 2:
+        raise DataError("merge suggestions need a square confusion matrix of two genres or more.")
+    rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    similarity = (rates + rates.T) / 2
+    np.fill_diagonal(similarity, 0)
+    distance = 1 - similarity[np.triu_indices(len(classes), k=1)]
+    return similarity, linkage(distance, method="average")
+
+
 def merge_suggestions(
     confusion: np.ndarray, classes: Sequence[str]
 ) -> list[tuple[str, str, float]]:
@@ -125,13 +154,7 @@ def merge_suggestions(
     genre of each merged cluster (the largest by rows) and the similarity at which they merge.
     """
     counts = np.asarray(confusion, dtype=float)
-    if counts.shape != (len(classes), len(classes)) or len(classes) < 2:
-        raise DataError("merge suggestions need a square confusion matrix of two genres or more.")
-    rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    similarity = (rates + rates.T) / 2
-    np.fill_diagonal(similarity, 0)
-    distance = 1 - similarity[np.triu_indices(len(classes), k=1)]
-    steps = linkage(distance, method="average")
+    _, steps = confusion_clusters(counts, classes)
     sizes = counts.sum(axis=1)
 
     def name(group: list[int]) -> str:
