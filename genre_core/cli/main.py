@@ -10,14 +10,15 @@ import json
 import os
 import sys
 
+from genre_core.cli.export import register as register_export
 from genre_core.cli.recipes import register as register_recipes
 from genre_core.cli.search import register as register_search
 from genre_core.cli.train import register
 from genre_core.data import registry
 from genre_core.data.audit import audit
-from genre_core.data.shortcuts import find_shortcuts
 from genre_core.data.dataset import Dataset, load_dataset
 from genre_core.data.fetch import find_local
+from genre_core.data.shortcuts import find_shortcuts
 from genre_core.errors import DataError
 from genre_core.runs.store import quiet_logs
 
@@ -148,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_recipes(commands)
     register(commands)
     register_search(commands)
+    register_export(commands)
     return parser
 
 
