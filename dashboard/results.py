@@ -12,9 +12,22 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from genre_core.metrics.evaluation import Evaluation
+from dashboard.charts import chart
+from genre_core.metrics.evaluation import Curve, Evaluation
 from genre_core.metrics.leaderboard import Entry, leaderboard, leaderboard_text
 from genre_core.plots import models as model_plots
+
+
+def curves_table(curves: Sequence[Curve], x: str, y: str) -> pd.DataFrame:
+    """Per-genre curves as one long table: genre, ``x``, ``y`` (a chart's CSV)."""
+    parts = [pd.DataFrame({"genre": c.genre, x: c.x, y: c.y}) for c in curves if len(c.x)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["genre", x, y])
+
+
+def confusion_table(ev: Evaluation) -> pd.DataFrame:
+    """The confusion counts with the true genre as the first column (a chart's CSV)."""
+    table = pd.DataFrame(ev.confusion, index=list(ev.classes), columns=list(ev.classes))
+    return table.rename_axis("true genre").reset_index()
 
 
 def _interval(ev: Evaluation, name: str) -> str:
@@ -90,9 +103,11 @@ def evaluation_view(
         guess.style.format("{:.1%}", subset=["accuracy"]), hide_index=True, key=f"{key}.guess"
     )
     normalised = st.toggle("Confusion matrix as shares of each true genre", key=f"{key}.cm_share")
-    st.plotly_chart(
+    chart(
         model_plots.confusion_figure(ev.confusion, ev.classes, normalised),
-        key=f"{key}.confusion.{name}.{normalised}",
+        confusion_table(ev),
+        f"{key}.confusion.{name}.{normalised}",
+        f"{key}-confusion",
     )
     st.caption(
         "Reading: the diagonal holds correct predictions; the darker a cell, the more tracks it "
@@ -100,12 +115,24 @@ def evaluation_view(
         "the true genre, column: what it said)."
     )
     left, right = st.columns(2)
-    left.plotly_chart(model_plots.pr_curves_figure(ev.pr_curves), key=f"{key}.pr.{name}")
+    chart(
+        model_plots.pr_curves_figure(ev.pr_curves),
+        curves_table(ev.pr_curves, "recall", "precision"),
+        f"{key}.pr.{name}",
+        f"{key}-precision-recall",
+        left,
+    )
     left.caption(
         "Reading: the higher and further right a genre's curve, the better it is found; "
         "PR-AUC near the genre's share of rows means no better than chance."
     )
-    right.plotly_chart(model_plots.roc_curves_figure(ev.roc_curves), key=f"{key}.roc.{name}")
+    chart(
+        model_plots.roc_curves_figure(ev.roc_curves),
+        curves_table(ev.roc_curves, "false_positive_rate", "true_positive_rate"),
+        f"{key}.roc.{name}",
+        f"{key}-roc",
+        right,
+    )
     right.caption(
         "Reading: curves hugging the top-left corner separate a genre well; the dotted "
         "diagonal is chance (AUC 0.5)."
@@ -134,9 +161,11 @@ def leaderboard_view(key: str, entries: Sequence[Entry], same_test: bool) -> Non
     if same_test and entries:
         base = entries[-1].evaluation.baselines
         baselines = {"random": base["random"], "majority": base["majority"]}
-    st.plotly_chart(
+    chart(
         model_plots.leaderboard_figure(board, metric, baselines),
-        key=f"{key}.board.{metric}.{len(board)}",
+        board,
+        f"{key}.board.{metric}.{len(board)}",
+        f"{key}-leaderboard-{metric}",
     )
     st.caption(
         "Reading: bars whose whiskers overlap are not clearly different; the broken lines are "

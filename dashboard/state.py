@@ -41,6 +41,8 @@ DEFAULTS = {
     "explore.feature": None,
     "explore.kind": "histogram",
     "explore.corr_method": "pearson",
+    "explore.pair_features": None,  # the pairplot's features (a list); None: the first four
+    "explore.pair_show": False,
     "train.dataset": None,  # dataset_key the feature and genre choices belong to
     "train.runs": [],  # one dict per trained model (replaced, never mutated in place)
     "train.job": None,  # the training job running now or last (dashboard.job_panel)

@@ -6,7 +6,9 @@ from dataclasses import replace
 import streamlit as st
 
 from dashboard import forms, job_panel, jobs
+from dashboard.bundle_view import bundle_button
 from dashboard.params import form_widget, param_grid, read_params, set_params
+from dashboard.report_view import report_buttons
 from dashboard.state import plain, require_dataset, show_error
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
@@ -179,6 +181,8 @@ else:
     )
     c.metric("Training accuracy", f"{bayes_row['train_accuracy']:.1%}")
     d.metric("Chance (1 / genres)", f"{1 / len(data.classes):.1%}")
+    report_buttons(outcome.run_ids, "bayes")
+    bundle_button(next(iter(outcome.run_ids), None), "bayes.bundle")
 
     if config.inference == "svi":
         st.plotly_chart(bayes_plots.elbo_figure(fitted.elbo), key="bayes.elbo")

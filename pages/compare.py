@@ -3,6 +3,8 @@
 import pandas as pd
 import streamlit as st
 
+from dashboard.bundle_view import bundle_button, import_panel
+from dashboard.report_view import report_buttons
 from dashboard.state import plain, show_error
 from genre_core.errors import DataError
 from genre_core.metrics import compare
@@ -28,6 +30,8 @@ def run_details(run_id: str, uri: str) -> history.RunDetails:
     return history.load_run(run_id)  # its results never change (a new name is read from the list)
 
 
+with st.expander("Import a bundle", icon=":material/upload_file:"):
+    import_panel("compare.bundle")
 try:
     with st.spinner("Reading the run history…"):
         runs = history.list_runs()
@@ -79,7 +83,7 @@ labels = {
 
 
 def manage_runs() -> None:
-    """Rename, tag or delete one run (the page reruns to show the change)."""
+    """Rename, tag, delete or download one run (the page reruns to show the change)."""
     run_id = st.selectbox(
         "Run", list(shown["run_id"]), key="compare.manage.run", format_func=labels.get
     )
@@ -108,6 +112,7 @@ def manage_runs() -> None:
         st.rerun()
     if delete.button("Delete run…", key="compare.manage.delete", icon=":material/delete:"):
         state["compare.manage.confirm"] = run_id
+    bundle_button(run_id, "compare.manage.bundle")
     if state.get("compare.manage.confirm") != run_id:
         return
     st.warning(
@@ -132,7 +137,7 @@ def manage_runs() -> None:
         st.rerun()
 
 
-with st.expander("Rename, tag or delete a run", icon=":material/edit:"):
+with st.expander("Rename, tag, delete or download a run", icon=":material/edit:"):
     manage_runs()
 selected = state.get("compare.runs") or []
 if any(r not in labels for r in selected):  # a run deleted from the store meanwhile
@@ -156,6 +161,7 @@ except DataError as error:
     st.stop()
 current = runs.set_index("run_id")["name"]  # read afresh: a run may have been renamed
 names = {r: f"{current.get(r, d.name)} ({r[:6]})" for r, d in details.items()}
+report_buttons(chosen, "compare")
 
 # ---- metrics ------------------------------------------------------------------------------------
 st.subheader("Metrics")

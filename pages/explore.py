@@ -1,7 +1,10 @@
-"""Explore: class balance, distributions, descriptive statistics, correlations and a PCA map."""
+"""Explore: class balance, distributions, descriptive statistics, correlations, a PCA map and
+a pairplot of chosen features by genre (a print figure)."""
 
+import pandas as pd
 import streamlit as st
 
+from dashboard.charts import chart
 from dashboard.state import (
     cached_audit,
     cached_projection,
@@ -17,6 +20,13 @@ from genre_core.data.explore import (
     strongest_pairs,
 )
 from genre_core.plots import explore as plots
+from genre_core.reports import prints
+
+
+@st.cache_data(max_entries=8, show_spinner="Drawing the pairplot…")
+def pair_figure(key: str, _frame: pd.DataFrame, chosen: tuple, label: str, fmt: str) -> bytes:
+    return prints.pairplot(_frame, chosen, label, fmt=fmt)
+
 
 dataset = require_dataset()
 frame, roles = dataset.frame, dataset.roles
@@ -32,8 +42,17 @@ st.caption(
 st.subheader("Class balance")
 counts = dataset.class_counts
 left, right = st.columns(2)
-left.plotly_chart(plots.class_balance_figure(counts, "bar"), key="explore.balance_bar")
-right.plotly_chart(plots.class_balance_figure(counts, "pie"), key="explore.balance_pie")
+balance = counts.rename_axis("genre").reset_index(name="rows")
+chart(
+    plots.class_balance_figure(counts, "bar"),
+    balance,
+    "explore.balance_bar",
+    "rows-per-genre",
+    left,
+)
+chart(
+    plots.class_balance_figure(counts, "pie"), balance, "explore.balance_pie", "genre-shares", right
+)
 ratio = counts.max() / counts.min()
 st.caption(
     f"Reading: the largest genre has {ratio:.1f}× the rows of the smallest; above about 3× "
@@ -57,8 +76,11 @@ if st.session_state["explore.feature"] not in features:
     st.session_state["explore.feature"] = features[0]
 feature = first.selectbox("Feature", features, key="explore.feature", format_func=feature_title)
 kind = second.radio("Chart", ["histogram", "box", "violin"], horizontal=True, key="explore.kind")
-st.plotly_chart(
-    plots.distribution_figure(frame, feature, roles.label, kind), key="explore.distribution"
+chart(
+    plots.distribution_figure(frame, feature, roles.label, kind),
+    frame.groupby(roles.label)[feature].describe().rename_axis("genre").reset_index(),
+    "explore.distribution",
+    f"{feature}-by-genre",
 )
 st.caption(
     "Reading: where the genres' shapes separate, this feature helps tell them apart; "
@@ -97,7 +119,12 @@ method = st.radio(
     "catches monotone curves and resists outliers.",
 )
 corr = correlation(frame, features, method)
-st.plotly_chart(plots.correlation_figure(corr, method), key="explore.correlation")
+chart(
+    plots.correlation_figure(corr, method),
+    corr.rename_axis("feature").reset_index(),
+    "explore.correlation",
+    f"{method}-correlation",
+)
 pairs = "; ".join(f"{a} and {b} ({r:+.2f})" for a, b, r in strongest_pairs(corr))
 st.caption(
     plain(
@@ -106,9 +133,48 @@ st.caption(
     )
 )
 
+with st.expander(
+    "Pairplot of chosen features by genre (print figure)", icon=":material/grid_view:"
+):
+    if not set(st.session_state["explore.pair_features"] or ()) <= set(features):
+        st.session_state["explore.pair_features"] = None
+    if st.session_state["explore.pair_features"] is None:
+        st.session_state["explore.pair_features"] = features[:4]
+    chosen = st.multiselect(
+        "Features",
+        features,
+        key="explore.pair_features",
+        max_selections=prints.MAX_PAIR_FEATURES,
+        format_func=feature_title,
+        help=f"2 to {prints.MAX_PAIR_FEATURES} features; drawn on a seeded sample of at most "
+        f"{prints.PAIR_ROWS:,} tracks, the same share of each genre.",
+    )
+    if len(chosen) < 2:
+        st.info("Choose at least two features.", icon=":material/info:")
+    else:
+        show = st.toggle("Show it here", key="explore.pair_show")
+        if show:
+            st.image(pair_figure(key, frame, tuple(chosen), roles.label, "png"), width=760)
+        png, pdf, _ = st.columns([1, 1, 2])
+        for column, fmt in ((png, "png"), (pdf, "pdf")):
+            column.download_button(
+                f"Download pairplot ({fmt.upper()})",
+                lambda fmt=fmt: prints.pairplot(frame, chosen, roles.label, fmt=fmt),
+                file_name=f"genre-lab-pairplot.{fmt}",
+                mime="image/png" if fmt == "png" else "application/pdf",
+                key=f"explore.pair_{fmt}",
+                on_click="ignore",
+                icon=":material/download:",
+            )
+        st.caption(
+            "Reading: each panel below the diagonal plots two features against each other, one "
+            "colour per genre; the diagonal shows each genre's density of one feature. Genres "
+            "that separate in some panel can be told apart by that pair of features."
+        )
+
 st.subheader("PCA projection")
 projection = cached_projection(key, dataset)
-st.plotly_chart(plots.pca_figure(projection, roles.label), key="explore.pca")
+chart(plots.pca_figure(projection, roles.label), projection.points, "explore.pca", "pca")
 shown = len(projection.points)
 st.caption(
     f"Reading: {shown:,} tracks (a seeded sample when there are more) on the two directions "

@@ -8,7 +8,9 @@ from functools import partial
 import streamlit as st
 
 from dashboard import forms, job_panel
+from dashboard.bundle_view import bundle_button
 from dashboard.params import form_widget, param_grid, read_params, set_params
+from dashboard.report_view import report_buttons
 from dashboard.results import metric_row
 from dashboard.state import base_dataset, plain, require_dataset, show_error
 from genre_core.data.csvsafe import csv_text
@@ -268,6 +270,8 @@ if outcome is not None:
         model_plots.confusion_figure(ev.confusion, ev.classes, normalised=True),
         key="nets.confusion",
     )
+    report_buttons(outcome.run_ids, "nets")
+    bundle_button(next(iter(outcome.run_ids), None), "nets.bundle")
     try:
         raw = network_bytes(
             result.pipeline,

@@ -6,8 +6,10 @@ from dataclasses import replace
 import streamlit as st
 
 from dashboard import forms, job_panel
+from dashboard.bundle_view import bundle_button
 from dashboard.params import form_widget, param_grid, read_params, set_params
 from dashboard.predictions import predict_panel
+from dashboard.report_view import report_buttons
 from dashboard.results import evaluation_view, leaderboard_view
 from dashboard.state import base_dataset, plain, require_dataset, show_error
 from genre_core.data.features import ARTIST_WARNING
@@ -335,6 +337,8 @@ st.caption(
     )
 )
 evaluation_view("train", result.evaluation, view, cv=entry.cv)
+report_buttons([run["run_id"]], "train")
+bundle_button(run["run_id"], "train.bundle")
 
 st.subheader("Leaderboard")
 same_test = len({(r["data"], r["entry"].split, r["genres"]) for r in runs}) == 1
