@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard.calibration_view import calibration_view
 from dashboard.charts import chart
 from genre_core.metrics.evaluation import Curve, Evaluation
 from genre_core.metrics.leaderboard import Entry, leaderboard, leaderboard_text
@@ -137,6 +138,7 @@ def evaluation_view(
         "Reading: curves hugging the top-left corner separate a genre well; the dotted "
         "diagonal is chance (AUC 0.5)."
     )
+    calibration_view(key, ev, name)
     st.dataframe(
         ev.per_genre.style.format(
             {c: "{:.3f}" for c in ev.per_genre.columns if c not in ("genre", "support")}
