@@ -1,5 +1,6 @@
-"""Merge genres: build a merge map (built-in, keyword rules or by hand), use it everywhere, and
-see what merging the most confused genres step by step does to accuracy."""
+"""Merge genres: build a merge map (built-in, keyword rules or by hand), use it everywhere, see
+what merging the most confused genres step by step does to accuracy, and which genres overlap
+and which tracks look mislabelled (cleanlab)."""
 
 from dataclasses import replace
 
@@ -11,6 +12,7 @@ from dashboard.params import param_widget, read_params, set_params
 from dashboard.state import current_dataset, plain, show_error
 from genre_core.data import merging
 from genre_core.errors import DataError
+from genre_core.experiments import label_issues
 from genre_core.experiments.merge_curve import OPTIONS, QUICK_MODELS, MergeCurveSpec
 from genre_core.models.classical import MODELS
 from genre_core.plots import explore as plots
@@ -220,4 +222,87 @@ if curve is not None and curve.steps:
     st.caption(
         "Reading: row-normalised confusion before (left) and after (right) merging; "
         "a dark off-diagonal cell is a pair the model mixes up."
+    )
+
+# ---- label issues ------------------------------------------------------------------------------
+ISSUES = "merge.issues"
+st.subheader("Genres that overlap, and tracks filed under the wrong one")
+st.caption(
+    "A model scores every track without having seen it (cross-validation grouped by song), then "
+    "confident learning (cleanlab) flags the tracks whose genre it finds unlikely and estimates "
+    "how many tracks each pair of genres swaps. Overlapping pairs are merge candidates beside "
+    "the ones the confusion matrix suggests; a song filed under several playlists' genres is "
+    "the first suspect."
+)
+issue_columns = st.columns([2, 1, 1, 2])
+issues_model = replace(
+    label_issues.OPTIONS.get("model"), choices=tuple(m for m in QUICK_MODELS if m in MODELS)
+)
+param_widget(issues_model, f"{ISSUES}.model", issue_columns[0])
+param_widget(label_issues.OPTIONS.get("folds"), f"{ISSUES}.folds", issue_columns[1])
+param_widget(label_issues.OPTIONS.get("seed"), f"{ISSUES}.seed", issue_columns[2])
+issues_spec, issues_problem = None, None
+try:
+    issues_spec = label_issues.LabelIssuesSpec(
+        data=job_panel.current_data_spec(dataset), **read_params(ISSUES, label_issues.OPTIONS)
+    )
+    issues_spec.check()
+except DataError as error:
+    issues_problem = str(error)
+issue_columns[3].write("")
+forms.start_button(
+    ISSUES,
+    "Find label issues",
+    issues_spec,
+    issues_problem,
+    container=issue_columns[3],
+    icon=":material/find_in_page:",
+    dataset=current_dataset(merged=False, all_genres=True),
+    source="merge",
+)
+
+
+def issues_live(job) -> None:
+    folds = [e for e in job.events if e.get("stage") == "fold"]
+    total = folds[-1]["folds"] if folds else None
+    st.progress(
+        len(folds) / total if total else 0.0,
+        text=f"Fold {len(folds)} of {total or '…'} scored without its own tracks",
+    )
+
+
+found = job_panel.panel(ISSUES, issues_live, stop_help="Stops before the next fold.")
+issues_result = found.result if found is not None else None
+if issues_result is not None:
+    st.caption(
+        plain(
+            f"{issues_result.title} on {issues_result.dataset}: {issues_result.flagged:,} of "
+            f"{issues_result.rows:,} tracks ({issues_result.share:.1%}) flagged; the model "
+            f"is right on {issues_result.accuracy:.1%} of the tracks it did not see."
+        )
+    )
+    left, right = st.columns([2, 3])
+    left.dataframe(
+        issues_result.overlaps.head(15),
+        hide_index=True,
+        key=f"{ISSUES}.overlaps",
+        column_config={"joint": st.column_config.NumberColumn("share swapped", format="%.3f")},
+    )
+    left.caption(
+        "Reading: the estimated number of tracks of one genre that look like the other's, "
+        "most first. Merge a pair above with the map editor at the top of the page."
+    )
+    right.dataframe(
+        issues_result.issues,
+        hide_index=True,
+        height=360,
+        key=f"{ISSUES}.table",
+        column_config={
+            "p(given)": st.column_config.NumberColumn(format="%.3f"),
+            "p(likely)": st.column_config.NumberColumn(format="%.3f"),
+        },
+    )
+    right.caption(
+        f"Reading: the {len(issues_result.issues):,} most suspect tracks, the least likely "
+        "given genre first; 'row' is the track's row in the table."
     )

@@ -34,6 +34,7 @@ KINDS: dict[str, str] = {
     "bayes": "genre_core.experiments.bayes",
     "bayes-tables": "genre_core.experiments.bayes_tables",
     "merge-curve": "genre_core.experiments.merge_curve",
+    "label-issues": "genre_core.experiments.label_issues",
     "search": "genre_core.experiments.search",
 }
 
