@@ -35,6 +35,7 @@ KINDS: dict[str, str] = {
     "bayes-tables": "genre_core.experiments.bayes_tables",
     "merge-curve": "genre_core.experiments.merge_curve",
     "label-issues": "genre_core.experiments.label_issues",
+    "leakage": "genre_core.experiments.leakage",
     "search": "genre_core.experiments.search",
 }
 

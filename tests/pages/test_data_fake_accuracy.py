@@ -1,0 +1,51 @@
+"""The Data page measures how much of the accuracy a random split would fake, and lists the
+shortcuts of an uploaded table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from conftest import app_with_upload, poll_page
+
+
+def copied_songs(songs: int = 150, copies: int = 3, seed: int = 0) -> pd.DataFrame:
+    """Songs whose features say nothing of their genre, each on ``copies`` rows."""
+    rng = np.random.default_rng(seed)
+    genre = rng.choice(["pop", "rock", "rap"], songs)
+    features = rng.normal(size=(songs, 2))
+    rows = np.repeat(np.arange(songs), copies)
+    return pd.DataFrame(
+        {
+            "track_id": [f"t{i}" for i in rows],
+            "energy": features[rows, 0],
+            "tempo": features[rows, 1],
+            "genre": genre[rows],
+        }
+    )
+
+
+def test_the_fake_part_of_a_random_split_is_measured_and_said_in_words():
+    at = app_with_upload(copied_songs())
+    at.selectbox(key="data.fake.model").set_value("hgb")
+    at.button(key="data.fake.start").click().run()
+    assert not at.exception and not at.error
+    job = at.session_state["data.fake.job"]
+    poll_page(at, lambda: not job.running, timeout=120, failure="the job did not end")
+    at.run()
+    metrics = {m.label: m.value for m in at.metric}
+    random = float(metrics["Random split"].rstrip("%"))
+    grouped = float(metrics["Grouped by song"].rstrip("%"))
+    assert random > grouped + 20  # copies of test songs in training fake the random split
+    assert metrics["Fake part"].startswith("+")
+    words = " ".join(m.value for m in at.markdown)
+    assert "test tracks" in words and "were also in training" in words
+
+
+def test_a_unit_shortcut_of_an_upload_is_listed():
+    frame = copied_songs(copies=1, songs=600)
+    frame["duration_ms"] = np.where(frame["genre"] == "rock", 3.5, 210_000.0)
+    at = app_with_upload(frame)
+    table = next(t.value for t in at.dataframe if "fix" in t.value.columns)
+    found = set(zip(table["feature"], table["kind"], strict=True))
+    assert ("duration_ms", "scale") in found and {f for f, _ in found} == {"duration_ms"}
