@@ -317,7 +317,7 @@ def run(
     run_id, warnings = None, []
     if spec.log:
         record = result.record()
-        run_id = spec.log_to_history(task, record, warnings, dataset=table.name, with_recipe=False)
+        run_id = spec.log_to_history(task, record, warnings, dataset=table.name)
     summary = {"kind": spec.kind, "dataset": table.name, "runs": [result.summary(run_id)]}
     return Outcome.of_run(spec, summary, result, run_id, warnings)
 

@@ -367,17 +367,15 @@ class Recipe:
         *,
         dataset: str | None,
         source: str | None = None,
-        with_recipe: bool = True,
     ) -> str | None:
-        """Log one result of this recipe to the run history (with the recipe, unless
-        ``with_recipe`` is false) and tell the task (``logged`` or ``store-error``); the run's
-        id, or ``None`` when the store failed, the sentence saying so added to ``warnings``.
-        ``source`` (where the run comes from) defaults to the task's, else "recipe"."""
+        """Log one result of this recipe to the run history with the recipe, and tell the task
+        (``logged`` or ``store-error``); the run's id, or ``None`` when the store failed, the
+        sentence saying so added to ``warnings``. ``source`` (where the run comes from)
+        defaults to the task's, else "recipe"."""
         from genre_core.runs.history import log_event
 
-        recipe = self if with_recipe else None
         source = source or task.source or "recipe"
-        event = log_event(result, source=source, dataset=dataset, recipe=recipe)
+        event = log_event(result, source=source, dataset=dataset, recipe=self)
         task.emit(**event)
         if event["stage"] == "store-error":
             warnings.append(event["message"])

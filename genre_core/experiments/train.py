@@ -333,9 +333,9 @@ def run(
             continue
         run_id = None
         if spec.log:
-            run_id = spec.log_to_history(
-                task, result, warnings, dataset=table.name, with_recipe=False
-            )
+            # the run's own recipe: this one model (a bundle reruns it from the history)
+            own = dataclasses.replace(spec, models=(spec.models[index],))
+            run_id = own.log_to_history(task, result, warnings, dataset=table.name)
         runs.append(ModelRun(result, cv, run_id))
     if errors and not runs:
         raise errors[0]

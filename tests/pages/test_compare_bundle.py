@@ -125,5 +125,5 @@ def test_the_networks_and_bayesian_pages_bundle_their_runs(store, tmp_path, monk
     assert not at.exception and not at.error
     _, raw = at.session_state["bayes.bundle.ready"]
     bundle = read_bundle(raw)
-    assert bundle.manifest["run"]["recipe"] == "rebuilt from the run's parameters"
+    assert bundle.manifest["run"]["recipe"] == "stored"
     assert "model/posterior.safetensors" in bundle.files

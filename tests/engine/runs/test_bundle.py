@@ -80,7 +80,7 @@ def test_a_classical_run_trains_again_from_its_bundle(store, real_data_dir, tmp_
     assert manifest["data"]["name"] == "spotify_songs.csv"
     assert manifest["data"]["sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
     assert manifest["seeds"] == {"split.seed": 3, "seed": 0}
-    assert manifest["run"]["recipe"] == "rebuilt from the run's parameters"  # train logs none
+    assert manifest["run"]["recipe"] == "stored"  # a train run logs its one model's recipe
     recipe = json.loads((folder / "recipe.json").read_text())
     assert recipe["data"]["sample"] == SAMPLE and recipe["models"][0]["name"] == "logreg"
 
@@ -118,8 +118,8 @@ def test_a_network_trains_again_from_its_zipped_bundle(store, real_data_dir, tmp
 
 @pytest.fixture
 def csv_run(store, tmp_path):
-    """A logistic regression trained on a synthetic CSV given by path, logged (without its
-    recipe, as every "train" batch logs its models): (run id, the CSV's path)."""
+    """A logistic regression trained on a synthetic CSV given by path, logged with its recipe:
+    (run id, the CSV's path)."""
     path = tracks_csv(tmp_path / "mine.csv", 150, seed=4)
     run_id, _ = _run({"kind": "train", "data": {"source": str(path)},
                       "models": [{"name": "logreg", "params": {"C": 0.5}}]})  # fmt: skip
@@ -145,13 +145,13 @@ def test_a_run_on_a_file_is_bundled_with_its_name_and_hash_not_its_path(csv_run,
     assert done.returncode == 0 and "SAME" in done.stdout, done.stdout + done.stderr
 
 
-def test_a_bayesian_fit_is_bundled_with_a_rebuilt_recipe_and_trains_again(store, tmp_path):
+def test_a_bayesian_fit_is_bundled_with_its_recipe_and_trains_again(store, tmp_path):
     path = tracks_csv(tmp_path / "mine.csv", 150, seed=6)
     quick = {"model": "logreg", "steps": 60, "learning_rate": 0.05}
     run_id, accuracy = _run({"kind": "bayes", "data": {"source": str(path)}, "n_train": 60,
                              "n_test": 30, "params": quick, "seed": 2})  # fmt: skip
     bundle = build_bundle(run_id, data=path)
-    assert bundle.manifest["run"]["recipe"] == "rebuilt from the run's parameters"
+    assert bundle.manifest["run"]["recipe"] == "stored"
     recipe = json.loads(bundle.files["recipe.json"])
     assert (recipe["n_train"], recipe["n_test"], recipe["seed"]) == (60, 30, 2)
     rows = json.loads(bundle.files["rows.json"])
@@ -182,8 +182,9 @@ def test_a_run_whose_data_changed_is_not_bundled(csv_run, tmp_path):
     other = tracks_csv(tmp_path / "changed" / "mine.csv", 141, seed=4)  # fewer rows
     with pytest.raises(DataError, match="does not draw the run's test rows"):
         build_bundle(run_id, data=other)
-    with pytest.raises(DataError, match="cannot be read here"):
-        build_bundle(run_id)  # the run's dataset is a bare file name: give the file
+    path.rename(tmp_path / "moved.csv")  # the recipe's file is gone: give the file
+    with pytest.raises(DataError, match="mine.csv"):
+        build_bundle(run_id)
 
 
 def test_the_cli_exports_and_imports_a_bundle(csv_run, tmp_path):
@@ -192,6 +193,7 @@ def test_the_cli_exports_and_imports_a_bundle(csv_run, tmp_path):
     done = run_cli("export", run_id, "--out", str(out), "--data", str(path))
     assert done.returncode == 0, done.stderr
     assert "rerun: python" in done.stdout and read_bundle(out.read_bytes())
+    path.rename(tmp_path / "moved.csv")
     refused = run_cli("export", run_id, "--out", str(tmp_path / "x.zip"))
     assert refused.returncode == 2 and refused.stderr.startswith("error: run ")
     loaded = run_cli("import", str(out))
@@ -291,3 +293,18 @@ def test_a_hostile_or_broken_bundle_is_refused_with_a_sentence(bundle_zip, case)
         import_bundle(make(bundle_zip))
     assert "Traceback" not in str(raised.value)
     assert len(history.list_runs()) == before  # nothing stored
+
+
+def test_a_run_logged_without_its_recipe_gets_one_rebuilt_and_trains_again(store, tmp_path):
+    """Runs logged before recipes were stored with every run: the recipe is rebuilt from the
+    run's parameters, and accepted only because it draws the same test rows."""
+    path = tracks_csv(tmp_path / "mine.csv", 150, seed=4)
+    recipe = {"kind": "train", "data": {"source": str(path)}, "log": False,
+              "models": [{"name": "logreg", "params": {"C": 0.5}}]}  # fmt: skip
+    result = experiments.run(experiments.load_recipe(recipe)).result.runs[0].result
+    event = history.log_event(result, source="cli", dataset="mine.csv", recipe=None)
+    bundle = build_bundle(event["run_id"], data=path)
+    assert bundle.manifest["run"]["recipe"] == "rebuilt from the run's parameters"
+    folder = bundle.write(tmp_path / "b")
+    done = _rerun(folder, "--data", str(path))
+    assert done.returncode == 0 and "SAME" in done.stdout, done.stdout + done.stderr
