@@ -36,7 +36,7 @@ def test_training_streams_a_growing_curve_and_stop_keeps_the_best_weights():
     )
     poll_page(at, lambda: (live_epochs(at) or 0) > first)  # the curve grows while we watch
     at.button(key="nets.stop").click().run()
-    poll_page(at, lambda: not job.running, timeout=10)
+    poll_page(at, lambda: not job.running, timeout=60, failure="Stop did not end the job")
     at.run()
     assert job.status == "stopped"
     result = network_result(at)
@@ -146,7 +146,7 @@ def test_training_goes_on_while_the_user_visits_another_page():
     assert at.session_state["nets.job"] is job and job.running
     poll_page(at, lambda: (live_epochs(at) or 0) >= 1)
     at.button(key="nets.stop").click().run()
-    poll_page(at, lambda: not job.running, timeout=10)
+    poll_page(at, lambda: not job.running, timeout=60, failure="Stop did not end the job")
 
 
 def test_the_recipe_on_the_page_gives_the_accuracy_the_page_shows():
