@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import forms, job_panel, jobs
 from dashboard.bundle_view import bundle_button
+from dashboard.charts import chart, chart_config
 from dashboard.params import form_widget, param_grid, read_params, set_params
 from dashboard.report_view import report_buttons
 from dashboard.state import plain, require_dataset, show_error
@@ -139,7 +140,9 @@ def live(job: jobs.Job) -> None:
     if svi:
         title = "SVI loss (−ELBO per row), every 10th step"
         figure = bayes_plots.elbo_figure([e["loss"] for e in svi], [e["step"] for e in svi], title)
-        st.plotly_chart(figure, key=f"bayes.live.{len(svi)}")
+        st.plotly_chart(
+            figure, key=f"bayes.live.{len(svi)}", config=chart_config("bayes-live-loss")
+        )
         st.caption("The loss falls while the approximation improves; flat means converged.")
 
 
@@ -185,7 +188,7 @@ else:
     bundle_button(next(iter(outcome.run_ids), None), "bayes.bundle")
 
     if config.inference == "svi":
-        st.plotly_chart(bayes_plots.elbo_figure(fitted.elbo), key="bayes.elbo")
+        chart(bayes_plots.elbo_figure(fitted.elbo), None, "bayes.elbo", "bayes-loss")
         st.caption(
             f"The loss per step ({len(fitted.elbo):,} steps, "
             + (
@@ -216,7 +219,7 @@ else:
         genre = st.selectbox("Genre", list(fitted.classes), key="bayes.forest_genre")
         forest = posterior.forest_table(fitted, genre)
         point = result.point[:, fitted.classes.index(genre)]
-        st.plotly_chart(bayes_plots.forest_figure(forest, genre, point), key="bayes.forest")
+        chart(bayes_plots.forest_figure(forest, genre, point), None, "bayes.forest", "bayes-forest")
         st.caption(
             "A bar that crosses the dotted zero line: the data cannot tell whether the "
             "feature makes this genre more or less likely."
@@ -227,16 +230,18 @@ else:
     if config.model == "ard":
         st.subheader("Feature relevance (ARD)")
         relevance = bayes_plots.relevance_figure(posterior.relevance_table(fitted))
-        st.plotly_chart(relevance, key="bayes.relevance")
+        chart(relevance, None, "bayes.relevance", "bayes-relevance")
         st.caption(
             "Features near zero barely differ between genres: the model has switched them off."
         )
 
     st.subheader("Uncertainty per track")
     correct = predictions.proba.argmax(1) == data.y_test
-    st.plotly_chart(
+    chart(
         bayes_plots.entropy_figure(predictions.entropy, correct, len(data.classes)),
-        key="bayes.entropy",
+        None,
+        "bayes.entropy",
+        "bayes-entropy",
     )
     st.caption("Wrong predictions pile up at high entropy: the model is unsure where it errs.")
     st.markdown("**The most uncertain test tracks**")
@@ -265,7 +270,7 @@ else:
     if fitted.linear:
         mean = posterior.centred_coefficients(fitted).mean(0)
         scatter = bayes_plots.comparison_scatter(mean, result.point, fitted.features, data.classes)
-        st.plotly_chart(scatter, key="bayes.scatter")
+        chart(scatter, None, "bayes.scatter", "bayes-shrinkage")
         st.caption(
             "Points flatter than the dotted diagonal: the prior pulled the posterior's "
             "coefficients towards zero harder than the point estimate's penalty did."
@@ -274,9 +279,11 @@ else:
     with st.expander(
         "Ancestral sampling from the prior (the report's §6.1)", icon=":material/casino:"
     ):
-        st.plotly_chart(
+        chart(
             bayes_plots.prior_figure(result.prior_accuracy, 1 / len(data.classes)),
-            key="bayes.prior",
+            None,
+            "bayes.prior",
+            "bayes-prior",
         )
         st.caption(
             "Models drawn from the prior, before seeing data, guess at chance: all the "
@@ -346,7 +353,7 @@ if tables.get("table2") is not None:
         "so differences under ~7 points are noise."
     )
 if tables.get("curve") is not None:
-    st.plotly_chart(bayes_plots.size_curve_figure(tables["curve"]), key="bayes.curve")
+    chart(bayes_plots.size_curve_figure(tables["curve"]), None, "bayes.curve", "bayes-size-curve")
     st.caption(
         "Accuracy climbs with more training rows and flattens: the models, not the data, "
         "set the ceiling."

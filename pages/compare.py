@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.bundle_view import bundle_button, import_panel
+from dashboard.charts import chart
 from dashboard.report_view import report_buttons
 from dashboard.state import plain, show_error
 from genre_core.errors import DataError
@@ -186,9 +187,11 @@ st.dataframe(
     table.style.format({c: "{:.3f}" for c in columns}, na_rep="–"),
     key="compare.metrics",
 )
-st.plotly_chart(
+chart(
     compare_plots.metrics_figure(table, ["accuracy", "f1_macro", "balanced_accuracy"]),
-    key=f"compare.bars.{len(details)}",
+    None,
+    f"compare.bars.{len(details)}",
+    "compare-metrics",
 )
 if len({d.test_hash for d in details.values()}) > 1:
     st.caption(
@@ -205,7 +208,12 @@ if curves:
     metric = st.selectbox(
         "Curve", preferred + [m for m in available if m not in preferred], key="compare.curve"
     )
-    st.plotly_chart(compare_plots.curves_figure(curves, metric), key=f"compare.curves.{metric}")
+    chart(
+        compare_plots.curves_figure(curves, metric),
+        None,
+        f"compare.curves.{metric}",
+        f"compare-curves-{metric}",
+    )
     st.caption("One line per network (or SVI fit); runs without epochs have no curve.")
 
 # ---- confusion matrices -------------------------------------------------------------------------
@@ -219,9 +227,12 @@ for start in range(0, len(items), per_row):
         if not d.classes:
             col.caption(plain(f"{names[run_id]}: no confusion matrix stored."))
             continue
-        col.plotly_chart(
+        chart(
             model_plots.confusion_figure(d.confusion, d.classes, normalised, title=names[run_id]),
-            key=f"compare.confusion.{run_id}.{normalised}",
+            None,
+            f"compare.confusion.{run_id}.{normalised}",
+            f"compare-confusion-{names[run_id]}",
+            col,
         )
 
 # ---- McNemar ------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import forms, job_panel
+from dashboard.charts import chart
 from dashboard.params import param_widget, read_params, set_params
 from dashboard.state import current_dataset, plain, show_error
 from genre_core.data import merging
@@ -130,7 +131,7 @@ if len(preview):
 else:
     left.caption("The map changes no genre yet.")
 if len(after):
-    right.plotly_chart(plots.class_balance_figure(after), key="merge.after_balance")
+    chart(plots.class_balance_figure(after), None, "merge.after_balance", "merged-balance", right)
 
 in_use = state["data.merge"]
 apply_col, clear_col = st.columns(2)
@@ -204,7 +205,7 @@ outcome = job_panel.panel(KEY, live, stop_help="Stops before the next step; noth
 curve = outcome.result if outcome is not None else None
 if curve is not None and curve.steps:
     steps = curve.steps
-    st.plotly_chart(plots.merge_curve_figure(steps), key="merge.curve")
+    chart(plots.merge_curve_figure(steps), None, "merge.curve", "merge-curve")
     first, last = steps[0], steps[-1]
     st.caption(
         f"{plain(curve.title)} on {plain(curve.dataset)}. Reading: from {first.n_classes} to "
@@ -215,9 +216,12 @@ if curve is not None and curve.steps:
     st.dataframe(curve.table(), hide_index=True, width="stretch", key="merge.steps")
     before, after_col = st.columns(2)
     for column, step, name in ((before, first, "before"), (after_col, last, "after")):
-        column.plotly_chart(
+        chart(
             confusion_figure(step.confusion, list(step.classes), normalised=True),
-            key=f"merge.confusion_{name}",
+            None,
+            f"merge.confusion_{name}",
+            f"merge-confusion-{name}",
+            column,
         )
     st.caption(
         "Reading: row-normalised confusion before (left) and after (right) merging; "

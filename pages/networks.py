@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import forms, job_panel
 from dashboard.bundle_view import bundle_button
+from dashboard.charts import chart, chart_config
 from dashboard.params import form_widget, param_grid, read_params, set_params
 from dashboard.report_view import report_buttons
 from dashboard.results import metric_row
@@ -235,7 +236,11 @@ def live(job) -> None:
             f"{last['valid_loss']:.4f} and accuracy {last['valid_acc']:.1%} (after it); "
             f"learning rate {last['lr']:.2e}, {last['seconds']:.2f} s."
         )
-    st.plotly_chart(training_figure(history), key=f"nets.live.{len(history)}")
+    st.plotly_chart(
+        training_figure(history),
+        key=f"nets.live.{len(history)}",
+        config=chart_config("network-live-curves"),
+    )
 
 
 outcome = job_panel.panel(
@@ -258,7 +263,7 @@ if outcome is not None:
     ev = result.evaluation
     kept = {"epoch": result.kept_epoch, "train_acc": ev.train_accuracy,
             "valid_acc": ev.validation_accuracy}  # fmt: skip
-    st.plotly_chart(training_figure(result.history, kept), key="nets.final_curves")
+    chart(training_figure(result.history, kept), None, "nets.final_curves", "network-curves")
     st.caption(curves_reading(result.history, kept))
     metric_row(ev)
     st.caption(
@@ -266,9 +271,11 @@ if outcome is not None:
         f"validated each epoch on {result.n_validation:,}; split {outcome.summary['split']}). "
         f"Always the majority genre would score {ev.baselines.get('majority', float('nan')):.1%}."
     )
-    st.plotly_chart(
+    chart(
         model_plots.confusion_figure(ev.confusion, ev.classes, normalised=True),
-        key="nets.confusion",
+        None,
+        "nets.confusion",
+        "network-confusion",
     )
     report_buttons(outcome.run_ids, "nets")
     bundle_button(next(iter(outcome.run_ids), None), "nets.bundle")

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import forms, job_panel
+from dashboard.charts import chart, chart_config
 from dashboard.params import form_widget, set_params
 from dashboard.state import base_dataset, plain, require_dataset, show_error
 from genre_core.data.splits import SplitSpec
@@ -216,7 +217,11 @@ def live(job) -> None:
         text += f" · best so far {best:.4f}"
     st.progress(min(done / planned, 1.0) if planned else 0.0, text=text)
     if done:
-        st.plotly_chart(search_plots.best_so_far_figure(table), key=f"search.live.{done}")
+        st.plotly_chart(
+            search_plots.best_so_far_figure(table),
+            key=f"search.live.{done}",
+            config=chart_config("search-live"),
+        )
         st.dataframe(search.shown_table(table), key=f"search.live_table.{done}", height=260)
 
 
@@ -269,7 +274,7 @@ else:
 st.caption(plain(stored.description))
 if counts.get("stopped"):
     st.caption(f"{counts['stopped']} trial(s) ended by Stop before finishing.")
-st.plotly_chart(search_plots.best_so_far_figure(table), key="search.best_curve")
+chart(search_plots.best_so_far_figure(table), None, "search.best_curve", "search-best-so-far")
 st.dataframe(search.shown_table(table), key="search.table", height=260, hide_index=True)
 
 tab_gf, tab_parallel, tab_importance = st.tabs(
@@ -277,21 +282,25 @@ tab_gf, tab_parallel, tab_importance = st.tabs(
 )
 with tab_gf:
     weights = (float(state["search.w1"]), float(state["search.w2"]))
-    st.plotly_chart(search_plots.genre_factor_figure(table, weights), key="search.gf")
+    chart(
+        search_plots.genre_factor_figure(table, weights), None, "search.gf", "search-genre-factor"
+    )
     st.caption(
         "Each completed trial's training accuracy against its Δ accuracy (training − "
         "validation). The star has the best score ½·(w1·(1−Δ) + w2·validation) for the weights "
         "above; overfitting trials sit to the right."
     )
 with tab_parallel:
-    st.plotly_chart(search_plots.parallel_figure(table), key="search.parallel")
+    chart(search_plots.parallel_figure(table), None, "search.parallel", "search-parallel")
 with tab_importance:
     try:
         values = search.importances(study)
     except DataError as error:
         st.info(plain(str(error)), icon=":material/info:")
     else:
-        st.plotly_chart(search_plots.importance_figure(values), key="search.importance")
+        chart(
+            search_plots.importance_figure(values), None, "search.importance", "search-importance"
+        )
 
 # ---- train the best ---------------------------------------------------------------------------
 if not counts.get("complete"):

@@ -7,6 +7,7 @@ from dataclasses import replace
 import streamlit as st
 
 from dashboard import forms, job_panel
+from dashboard.charts import chart, chart_config
 from dashboard.params import form_widget, param_grid, read_params, set_params
 from dashboard.state import base_dataset, current_dataset, plain, require_dataset
 from genre_core.errors import DataError
@@ -205,6 +206,7 @@ def live(job) -> None:
         st.plotly_chart(
             transfer_figure(curves, target=float(state["transfer.target"])),
             key=f"transfer.live.{finished}",
+            config=chart_config("transfer-live-curves"),
         )
 
 
@@ -234,8 +236,11 @@ if outcome is not None:
             f"({plain(', '.join(recipe.source_genres))} + {plain(recipe.new_genre)}).",
             icon=":material/check_circle:",
         )
-    st.plotly_chart(
-        transfer_figure(result.curves(), target=recipe.target), key="transfer.final_curves"
+    chart(
+        transfer_figure(result.curves(), target=recipe.target),
+        None,
+        "transfer.final_curves",
+        "transfer-curves",
     )
     if result.runs:
         shares = ["best validation accuracy", "test accuracy", "macro F1"]
