@@ -115,6 +115,9 @@ def figure(fig: go.Figure, name: str) -> str:
         "responsive": True,
         "toImageButtonOptions": {"format": "png", "filename": file_name(name), "scale": 2},
     }
+    # the builders' margins are tight (Streamlit makes room for tick labels itself): outside
+    # Streamlit every axis must make room for its labels, or genre names are cut off
+    fig = go.Figure(fig).update_xaxes(automargin=True).update_yaxes(automargin=True)
     # a figure without its own height would collapse in a div of no height: give it one
     div = fig.to_html(
         full_html=False, include_plotlyjs=False, config=config, default_height="460px"

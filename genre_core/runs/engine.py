@@ -85,9 +85,16 @@ class Job:
         return (self.finished or time.time()) - start
 
 
-# A worker's own statistical profiler samples every thread's stack every 10 ms, and nothing here
-# reads it: off, for the jobs' processor (an embedded cluster's workers get this configuration).
-QUIET_WORKERS = {"distributed.worker.profile.enabled": False}
+# An embedded cluster's workers:
+# - start from a fork server: "spawn" runs the parent's __main__ again in every new worker, and
+#   in the web server __main__ is the page script Streamlit is running, so each worker (and each
+#   restart) ran a whole page without a browser, data loading included;
+# - run without Dask's statistical profiler, which samples every thread's stack every 10 ms for
+#   nothing here reads it (15% of a worker's processor in the class benchmark).
+QUIET_WORKERS = {
+    "distributed.worker.multiprocessing-method": "forkserver",
+    "distributed.worker.profile.enabled": False,
+}
 
 
 class Engine:
