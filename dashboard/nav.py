@@ -12,6 +12,7 @@ PAGE_TABLE = (
     ("explore.py", "Explore", ":material/insights:"),
     ("merge.py", "Merge genres", ":material/merge:"),
     ("train.py", "Train", ":material/model_training:"),
+    ("explain.py", "Explain", ":material/psychology_alt:"),
     ("networks.py", "Networks", ":material/hub:"),
     ("transfer.py", "Transfer", ":material/move_up:"),
     ("bayes.py", "Bayesian", ":material/function:"),
