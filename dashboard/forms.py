@@ -11,16 +11,18 @@ loaded recipe by :func:`put_split`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import streamlit as st
 
 from dashboard import job_panel
+from dashboard.params import param_widget, read_params
 from dashboard.state import dataset_key, plain, show_error
 from genre_core.data.dataset import Dataset
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
-from genre_core.experiments.recipe import Recipe
+from genre_core.experiments.recipe import DataSpec, Recipe
 
 R = TypeVar("R", bound=Recipe)
 
@@ -204,3 +206,33 @@ def start_button(
     if then is not None:
         then(recipe)
     st.rerun()
+
+
+def one_model_form(
+    key: str,
+    recipe_class: type,
+    data: DataSpec,
+    label: str,
+    *,
+    models: Sequence[str],
+    icon: str,
+    **options: Any,
+) -> None:
+    """The form of a one-model job (:class:`~genre_core.experiments.train.OneModelRecipe`):
+    the model (one of ``models``) and the kind's two other options in a row, then its start
+    button (``<key>.start``); ``options`` go to :func:`start_button`."""
+    params = recipe_class.OPTIONS
+    columns = st.columns([2, 1, 1, 2])
+    model = replace(params.get("model"), choices=tuple(models))
+    param_widget(model, f"{key}.model", columns[0])
+    others = [p for p in params if p.name != "model"]
+    for column, param in zip(columns[1:3], others, strict=True):
+        param_widget(param, f"{key}.{param.name}", column)
+    recipe, problem = None, None
+    try:
+        recipe = recipe_class(data=data, **read_params(key, params))
+        recipe.check()
+    except DataError as error:
+        problem = str(error)
+    columns[3].write("")
+    start_button(key, label, recipe, problem, container=columns[3], icon=icon, **options)

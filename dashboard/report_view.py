@@ -45,27 +45,27 @@ def report_buttons(run_ids: Iterable[str | None], key: str, where=None) -> None:
         return
     where = st if where is None else where
     what = "this run" if len(ids) == 1 else f"these {len(ids)} runs"
-    left, right, _ = where.columns([1, 1, 2])
-    left.download_button(
-        "Download report (HTML)",
-        lambda: _report(ids),
-        file_name=report_name(ids, ".html"),
-        mime="text/html",
-        key=f"{key}.report_html",
-        on_click="ignore",
-        icon=":material/description:",
-        help=f"One HTML file about {what} that opens offline: the recipe in words, data and "
-        "audit, metrics with intervals, confusion matrix, curves, per-genre table"
-        + (", McNemar's test for each pair." if len(ids) > 1 else "."),
-    )
-    right.download_button(
-        "Download figures (PNG)",
-        lambda: _figures(ids),
-        file_name=report_name(ids, "-figures.zip"),
-        mime="application/zip",
-        key=f"{key}.report_figures",
-        on_click="ignore",
-        icon=":material/image:",
-        help=f"Print figures of {what} (seaborn), PNG and PDF in a zip: the confusion heatmap "
-        "and the clustermap of genres taken for each other.",
-    )
+    buttons = (
+        ("Download report (HTML)", lambda: _report(ids), ".html", "text/html", "report_html",
+         ":material/description:",
+         f"One HTML file about {what} that opens offline: the recipe in words, data and audit, "
+         "metrics with intervals, confusion matrix, curves, per-genre table"
+         + (", McNemar's test for each pair." if len(ids) > 1 else ".")),
+        ("Download figures (PNG)", lambda: _figures(ids), "-figures.zip", "application/zip",
+         "report_figures", ":material/image:",
+         f"Print figures of {what} (seaborn), PNG and PDF in a zip: the confusion heatmap and "
+         "the clustermap of genres taken for each other."),
+    )  # fmt: skip
+    for column, (label, make, suffix, mime, name, icon, text) in zip(
+        where.columns([1, 1, 2]), buttons, strict=False
+    ):
+        column.download_button(
+            label,
+            make,
+            file_name=report_name(ids, suffix),
+            mime=mime,
+            key=f"{key}.{name}",
+            on_click="ignore",
+            icon=icon,
+            help=text,
+        )

@@ -115,29 +115,27 @@ def evaluation_view(
         "holds, so a dark cell off the diagonal is a pair of genres the model confuses (row: "
         "the true genre, column: what it said)."
     )
-    left, right = st.columns(2)
-    chart(
-        model_plots.pr_curves_figure(ev.pr_curves),
-        curves_table(ev.pr_curves, "recall", "precision"),
-        f"{key}.pr.{name}",
-        f"{key}-precision-recall",
-        left,
+    curves = (
+        (
+            model_plots.pr_curves_figure(ev.pr_curves),
+            curves_table(ev.pr_curves, "recall", "precision"),
+            "pr",
+            "precision-recall",
+            "Reading: the higher and further right a genre's curve, the better it is found; "
+            "PR-AUC near the genre's share of rows means no better than chance.",
+        ),
+        (
+            model_plots.roc_curves_figure(ev.roc_curves),
+            curves_table(ev.roc_curves, "false_positive_rate", "true_positive_rate"),
+            "roc",
+            "roc",
+            "Reading: curves hugging the top-left corner separate a genre well; the dotted "
+            "diagonal is chance (AUC 0.5).",
+        ),
     )
-    left.caption(
-        "Reading: the higher and further right a genre's curve, the better it is found; "
-        "PR-AUC near the genre's share of rows means no better than chance."
-    )
-    chart(
-        model_plots.roc_curves_figure(ev.roc_curves),
-        curves_table(ev.roc_curves, "false_positive_rate", "true_positive_rate"),
-        f"{key}.roc.{name}",
-        f"{key}-roc",
-        right,
-    )
-    right.caption(
-        "Reading: curves hugging the top-left corner separate a genre well; the dotted "
-        "diagonal is chance (AUC 0.5)."
-    )
+    for column, (figure, table, short, long, reading) in zip(st.columns(2), curves, strict=True):
+        chart(figure, table, f"{key}.{short}.{name}", f"{key}-{long}", column)
+        column.caption(reading)
     calibration_view(key, ev, name)
     st.dataframe(
         ev.per_genre.style.format(

@@ -1,14 +1,11 @@
 """Data: choose a dataset or upload one; see its schema, column roles, duplicate audit and
 shortcuts."""
 
-from dataclasses import replace
-
 import pandas as pd
 import streamlit as st
 
 from dashboard import forms, job_panel
 from dashboard.forms import follow_dataset
-from dashboard.params import param_widget, read_params
 from dashboard.state import (
     base_dataset,
     cached_audit,
@@ -259,26 +256,12 @@ st.caption(
     "Train one model twice on the same rows: with a random split, and with every song whole on "
     "one side. The gap is what copies of test songs in training add to the score."
 )
-fake_columns = st.columns([2, 1, 1, 2])
-fake_model = replace(leakage.OPTIONS.get("model"), choices=QUICK_MODELS)
-param_widget(fake_model, f"{FAKE}.model", fake_columns[0])
-param_widget(leakage.OPTIONS.get("test"), f"{FAKE}.test", fake_columns[1])
-param_widget(leakage.OPTIONS.get("seed"), f"{FAKE}.seed", fake_columns[2])
-fake_spec, fake_problem = None, None
-try:
-    fake_spec = leakage.LeakageSpec(
-        data=job_panel.current_data_spec(dataset), **read_params(FAKE, leakage.OPTIONS)
-    )
-    fake_spec.check()
-except DataError as error:
-    fake_problem = str(error)
-fake_columns[3].write("")
-forms.start_button(
+forms.one_model_form(
     FAKE,
+    leakage.LeakageSpec,
+    job_panel.current_data_spec(dataset),
     "Measure it",
-    fake_spec,
-    fake_problem,
-    container=fake_columns[3],
+    models=QUICK_MODELS,
     icon=":material/compare_arrows:",
     dataset=base_dataset(),
     source="data",

@@ -238,28 +238,12 @@ st.caption(
     "the ones the confusion matrix suggests; a song filed under several playlists' genres is "
     "the first suspect."
 )
-issue_columns = st.columns([2, 1, 1, 2])
-issues_model = replace(
-    label_issues.OPTIONS.get("model"), choices=tuple(m for m in QUICK_MODELS if m in MODELS)
-)
-param_widget(issues_model, f"{ISSUES}.model", issue_columns[0])
-param_widget(label_issues.OPTIONS.get("folds"), f"{ISSUES}.folds", issue_columns[1])
-param_widget(label_issues.OPTIONS.get("seed"), f"{ISSUES}.seed", issue_columns[2])
-issues_spec, issues_problem = None, None
-try:
-    issues_spec = label_issues.LabelIssuesSpec(
-        data=job_panel.current_data_spec(dataset), **read_params(ISSUES, label_issues.OPTIONS)
-    )
-    issues_spec.check()
-except DataError as error:
-    issues_problem = str(error)
-issue_columns[3].write("")
-forms.start_button(
+forms.one_model_form(
     ISSUES,
+    label_issues.LabelIssuesSpec,
+    job_panel.current_data_spec(dataset),
     "Find label issues",
-    issues_spec,
-    issues_problem,
-    container=issue_columns[3],
+    models=[m for m in QUICK_MODELS if m in MODELS],
     icon=":material/find_in_page:",
     dataset=current_dataset(merged=False, all_genres=True),
     source="merge",

@@ -71,6 +71,24 @@ def make_tracks(n: int = 120, genres=("pop", "rock", "rap"), seed: int = 0) -> p
     )
 
 
+def copied_songs(songs: int = 200, copies: int = 3, seed: int = 0) -> pd.DataFrame:
+    """Songs whose features say nothing of their genre, each on ``copies`` rows (one
+    ``track_id`` each): only memory of a copy can find a song's genre."""
+    rng = np.random.default_rng(seed)
+    genre = rng.choice(["pop", "rock", "rap"], songs)
+    features = rng.normal(size=(songs, 3))
+    rows = np.repeat(np.arange(songs), copies)
+    return pd.DataFrame(
+        {
+            "track_id": [f"t{i}" for i in rows],
+            "energy": features[rows, 0],
+            "tempo": features[rows, 1],
+            "valence": features[rows, 2],
+            "genre": genre[rows],
+        }
+    )
+
+
 def tracks_csv(path: Path, n: int = 120, **kwargs) -> Path:
     """``make_tracks(n, **kwargs)`` written to ``path``, a CSV file; returns ``path``."""
     make_tracks(n, **kwargs).to_csv(path, index=False)

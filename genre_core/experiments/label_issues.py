@@ -13,8 +13,8 @@ suspect.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -22,14 +22,13 @@ from sklearn.base import clone
 
 from genre_core.data.audit import song_keys
 from genre_core.data.dataset import Dataset
-from genre_core.data.splits import SplitSpec, group_codes
+from genre_core.data.splits import group_codes
 from genre_core.errors import DataError
 from genre_core.experiments import Outcome
 from genre_core.experiments.fitting import TrainConfig, cv_folds, model_inputs
-from genre_core.experiments.recipe import DataSpec, Recipe
 from genre_core.experiments.sampling import rows_title
-from genre_core.experiments.train import check_model_choice, model_params
-from genre_core.models.classical import MODELS, get_model, make_model, model_title, resolve_params
+from genre_core.experiments.train import OneModelRecipe
+from genre_core.models.classical import MODELS, make_model, model_title, resolve_params
 from genre_core.params import Param, ParamSet
 from genre_core.runs.progress import TaskState
 
@@ -113,7 +112,7 @@ def out_of_fold(pipeline, X, y, folds, task: TaskState, classes: list[str]) -> n
 
 
 @dataclass(frozen=True)
-class LabelIssuesSpec(Recipe):
+class LabelIssuesSpec(OneModelRecipe):
     """Tracks whose genre is likely wrong, and the genres that overlap (see the module).
 
     Parameters
@@ -131,26 +130,10 @@ class LabelIssuesSpec(Recipe):
     kind: ClassVar[str] = "label-issues"
     title: ClassVar[str] = "Label issues"
 
-    data: DataSpec = DataSpec()
-    model: str = "hgb"
-    preset: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
     folds: int = 5
     seed: int = 0
 
     OPTIONS: ClassVar[ParamSet] = OPTIONS
-
-    def check(self) -> None:
-        check_model_choice(self.model, self.preset, self.params)
-        self.check_options(("folds", "seed"))
-        super().check()
-
-    @classmethod
-    def from_settings(
-        cls, data: DataSpec, split: SplitSpec, settings: dict, rest: dict, preset: str | None
-    ) -> LabelIssuesSpec:
-        model = settings.pop("model", OPTIONS.get("model").default)
-        return cls(data, model, preset, model_params(get_model(model), rest), **settings)
 
 
 Spec = LabelIssuesSpec

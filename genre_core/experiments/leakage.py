@@ -13,8 +13,8 @@ those and on the others.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -25,10 +25,9 @@ from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
 from genre_core.experiments import Outcome
 from genre_core.experiments.fitting import TrainConfig, TrainResult, train_model
-from genre_core.experiments.recipe import DataSpec, Recipe
 from genre_core.experiments.sampling import rows_title
-from genre_core.experiments.train import check_model_choice, model_params
-from genre_core.models.classical import MODELS, get_model, model_title, resolve_params
+from genre_core.experiments.train import OneModelRecipe
+from genre_core.models.classical import MODELS, model_title, resolve_params
 from genre_core.params import Param, ParamSet
 from genre_core.runs.progress import TaskState
 
@@ -134,7 +133,7 @@ def recalls(result: TrainResult) -> pd.Series:
 
 
 @dataclass(frozen=True)
-class LeakageSpec(Recipe):
+class LeakageSpec(OneModelRecipe):
     """The same model on a random split and on a split grouped by song (see the module).
 
     Parameters
@@ -152,26 +151,10 @@ class LeakageSpec(Recipe):
     kind: ClassVar[str] = "leakage"
     title: ClassVar[str] = "How much of the accuracy was fake"
 
-    data: DataSpec = DataSpec()
-    model: str = "hgb"
-    preset: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
     test: float = 0.2
     seed: int = 0
 
     OPTIONS: ClassVar[ParamSet] = OPTIONS
-
-    def check(self) -> None:
-        check_model_choice(self.model, self.preset, self.params)
-        self.check_options(("test", "seed"))
-        super().check()
-
-    @classmethod
-    def from_settings(
-        cls, data: DataSpec, split: SplitSpec, settings: dict, rest: dict, preset: str | None
-    ) -> LeakageSpec:
-        model = settings.pop("model", OPTIONS.get("model").default)
-        return cls(data, model, preset, model_params(get_model(model), rest), **settings)
 
 
 Spec = LeakageSpec

@@ -140,6 +140,32 @@ def model_params(spec: ModelSpec, values: Mapping[str, Any], where: str = "param
 
 
 @dataclass(frozen=True)
+class OneModelRecipe(Recipe):
+    """A recipe of one classical model on a table that draws its own splits or folds: the
+    ``model``, one of its ``preset``s and ``params`` over it; a kind adds its options (those of
+    its ``OPTIONS`` besides ``model``) as fields after these."""
+
+    data: DataSpec = DataSpec()
+    model: str = "hgb"
+    preset: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def check(self) -> None:
+        check_model_choice(self.model, self.preset, self.params)
+        self.check_options([name for name in self.options().names if name != "model"])
+        super().check()
+
+    @classmethod
+    def from_settings(
+        cls, data: DataSpec, split: SplitSpec, settings: dict, rest: dict, preset: str | None
+    ) -> OneModelRecipe:
+        """The recipe of parsed ``settings``, the model's hyperparameters as texts in ``rest``
+        (``C=0.5``); the split is the kind's own."""
+        model = settings.pop("model", cls.options().get("model").default)
+        return cls(data, model, preset, model_params(get_model(model), rest), **settings)
+
+
+@dataclass(frozen=True)
 class TrainSpec(Recipe):
     """Train one or more classical models on one split, optionally cross-validate each.
 
@@ -375,6 +401,7 @@ def _cross_validation(
 __all__ = [
     "ModelChoice",
     "ModelRun",
+    "OneModelRecipe",
     "Spec",
     "TrainBatch",
     "TrainSpec",

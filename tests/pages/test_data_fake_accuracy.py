@@ -4,29 +4,12 @@ shortcuts of an uploaded table."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from conftest import app_with_upload, poll_page
-
-
-def copied_songs(songs: int = 150, copies: int = 3, seed: int = 0) -> pd.DataFrame:
-    """Songs whose features say nothing of their genre, each on ``copies`` rows."""
-    rng = np.random.default_rng(seed)
-    genre = rng.choice(["pop", "rock", "rap"], songs)
-    features = rng.normal(size=(songs, 2))
-    rows = np.repeat(np.arange(songs), copies)
-    return pd.DataFrame(
-        {
-            "track_id": [f"t{i}" for i in rows],
-            "energy": features[rows, 0],
-            "tempo": features[rows, 1],
-            "genre": genre[rows],
-        }
-    )
+from conftest import app_with_upload, copied_songs, poll_page
 
 
 def test_the_fake_part_of_a_random_split_is_measured_and_said_in_words():
-    at = app_with_upload(copied_songs())
+    at = app_with_upload(copied_songs(150))
     at.selectbox(key="data.fake.model").set_value("hgb")
     at.button(key="data.fake.start").click().run()
     assert not at.exception and not at.error

@@ -8,30 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import run_cli
+from conftest import copied_songs, run_cli
 from genre_core import experiments
 from genre_core.data.dataset import from_user_frame
 from genre_core.errors import DataError
 from genre_core.experiments.leakage import LeakageSpec, difference_interval
 from genre_core.experiments.recipe import DataSpec
-
-
-def copied_songs(songs: int = 200, copies: int = 3, seed: int = 0) -> pd.DataFrame:
-    """Songs whose features say nothing of their genre, each on ``copies`` rows: only memory
-    of a copy can find a song's genre."""
-    rng = np.random.default_rng(seed)
-    genre = rng.choice(["pop", "rock", "rap"], songs)
-    features = rng.normal(size=(songs, 3))
-    rows = np.repeat(np.arange(songs), copies)
-    return pd.DataFrame(
-        {
-            "track_id": [f"t{i}" for i in rows],
-            "energy": features[rows, 0],
-            "tempo": features[rows, 1],
-            "valence": features[rows, 2],
-            "genre": genre[rows],
-        }
-    )
 
 
 def run_on(frame: pd.DataFrame, **settings):
