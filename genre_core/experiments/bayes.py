@@ -246,6 +246,7 @@ class BayesResult:
             true.astype(str),
             pred.astype(str),
             {"posterior.safetensors": save(draws, metadata={"genre_lab": json.dumps(meta)})},
+            proba=np.asarray(self.predictions.proba),
         )
 
     def summary(self, run_id: str | None = None) -> dict:

@@ -117,6 +117,7 @@ class TrainResult:
                 "model.json": json.dumps(meta, indent=2).encode(),
             },
             self.title,
+            self.held_out.proba,
         )
 
     def summary(self) -> dict:
@@ -265,9 +266,10 @@ def train_model(
     if len(split.validation):
         validation = (y[split.validation], pipeline.predict(X[split.validation]))
     test_pred = np.asarray(pipeline.predict(X[split.test])).astype(str)
+    test_proba = pipeline.predict_proba(X[split.test])
     evaluation = evaluate(
         y[split.test],
-        pipeline.predict_proba(X[split.test]),
+        test_proba,
         classes,
         y_pred=test_pred,
         y_train=y[split.train],
@@ -290,6 +292,7 @@ def train_model(
             frame.index.to_numpy()[kept_positions(frame, label, config.genres)[split.test]],
             y[split.test],
             test_pred,
+            test_proba,
         ),
     )
     task.emit(stage="done", model=config.model, accuracy=evaluation.metrics["accuracy"])

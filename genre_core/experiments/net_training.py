@@ -124,6 +124,7 @@ class NetResult:
             pred.astype(str),
             files,
             self.model + rows_title(self.config.rows),
+            self.held_out.proba if self.held_out is not None else None,
         )
 
 
@@ -183,9 +184,10 @@ def train_network(
     if missing:
         raise DataError(f"genre(s) {', '.join(missing)} are in the test part but not in training.")
     X_test = X[split.test]
+    test_proba = pipeline.predict_proba(X_test)
     evaluation = evaluate(
         y[split.test],
-        pipeline.predict_proba(X_test),
+        test_proba,
         classes,
         y_train=y[split.train],
         train_pred=net.predict(X_train),
@@ -212,6 +214,7 @@ def train_network(
             frame.index.to_numpy()[kept_positions(frame, label, config.genres)[split.test]],
             y[split.test],
             np.asarray(pipeline.predict(X_test)).astype(str),
+            test_proba,
         ),
     )
 

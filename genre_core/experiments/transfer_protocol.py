@@ -241,6 +241,7 @@ class TransferResult:
                     {"network.safetensors": weights},
                     title=f"transfer to {self.config.new_genre}: {name}"
                     + rows_title(self.config.rows),
+                    proba=run.held_out.proba if run.held_out is not None else None,
                 )
             )
         return out
@@ -353,9 +354,10 @@ def run_transfer(
         )
         seconds = time.perf_counter() - started
         classes = [str(c) for c in net.classes_]
+        test_proba = net.predict_proba(Xp[test_rows])
         evaluation = evaluate(
             y[test_rows],
-            net.predict_proba(Xp[test_rows]),
+            test_proba,
             classes,
             y_train=y[train_rows],
             train_pred=net.predict(Xp[train_rows]),
@@ -366,7 +368,7 @@ def run_transfer(
         reached = epochs_to_target(net.history_, config.target)
         params = list(net.module_.parameters())
         held_out = HeldOut(
-            table.index.to_numpy()[test_rows], y[test_rows], net.predict(Xp[test_rows])
+            table.index.to_numpy()[test_rows], y[test_rows], net.predict(Xp[test_rows]), test_proba
         )
         return RunResult(
             name=name,

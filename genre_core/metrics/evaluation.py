@@ -75,7 +75,8 @@ class Evaluation:
 
 @dataclass(frozen=True)
 class HeldOut:
-    """The test rows one by one: index labels in the table trained on, true and predicted genre.
+    """The test rows one by one: index labels in the table trained on, true and predicted genre,
+    and the model's probabilities of each genre (columns in the order of the model's genres).
 
     Two runs whose ``rows`` and ``true`` are equal were tested on the same rows, so their
     predictions can be paired (McNemar's test).
@@ -84,6 +85,7 @@ class HeldOut:
     rows: np.ndarray
     true: np.ndarray
     pred: np.ndarray
+    proba: np.ndarray | None = None
 
 
 def _codes(labels: Sequence, classes: Sequence[str]) -> np.ndarray:

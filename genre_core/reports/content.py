@@ -19,7 +19,7 @@ from genre_core.errors import DataError
 from genre_core.metrics import compare
 from genre_core.metrics.evaluation import per_genre_table
 from genre_core.runs.history import RunDetails
-from genre_core.runs.records import flat_params, split_label
+from genre_core.runs.records import SCORE, flat_params, split_label
 
 KIND_WORDS = {
     "train": "a classical model, fitted on the training part and tested once on the test part",
@@ -54,7 +54,7 @@ METRIC_TITLES = {
     "kept_epoch": "Epoch of the kept weights",
 }
 INTERVAL = ("_ci_low", "_ci_high")
-SCORE_PREFIX = "proba."  # a stored prediction's probability of a genre: column "proba.<genre>"
+SCORE_PREFIX = SCORE  # a stored prediction's probability of a genre: column "proba.<genre>"
 NO_SCORES = (
     "This run stored each test row's predicted genre but not the model's scores (class "
     "probabilities), so precision-recall curves cannot be drawn for it; the per-genre "

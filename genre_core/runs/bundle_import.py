@@ -40,7 +40,7 @@ from genre_core.runs.bundle import (
     BundleError,
 )
 from genre_core.runs.history import log_result, rename_run, set_run_tags
-from genre_core.runs.records import Record, finite_metrics
+from genre_core.runs.records import SCORE, Record, finite_metrics
 
 IMPORTED = "imported"  # the user tag and the source of a run read from a bundle
 ORIGINAL_RUN = "genre_lab.bundle_of"  # the tag holding the run id a bundle was made from
@@ -277,9 +277,26 @@ def _predictions(raw: bytes) -> pd.DataFrame:
         frame = pd.read_csv(io.BytesIO(raw), dtype={"true": str, "pred": str})
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
         raise BundleError(f"{PREDICTIONS} is not a CSV file.") from None
-    if list(frame.columns) != ["row", "true", "pred"]:
+    if list(frame.columns[:3]) != ["row", "true", "pred"]:
         raise BundleError(f"{PREDICTIONS} needs the columns row, true and pred.")
+    scores = frame.columns[3:]
+    if any(not str(c).startswith(SCORE) for c in scores):
+        raise BundleError(
+            f"{PREDICTIONS}: besides row, true and pred only probabilities (proba.<genre>) "
+            "may follow."
+        )
+    values = frame[scores].apply(pd.to_numeric, errors="coerce")
+    if values.isna().any().any() or ((values < 0) | (values > 1)).any().any():
+        raise BundleError(f"{PREDICTIONS}: a probability is not a number between 0 and 1.")
     return restore_frame(frame)
+
+
+def _proba(predictions: pd.DataFrame, classes: tuple[str, ...]) -> np.ndarray | None:
+    """The stored probabilities in the order of ``classes``, when every genre has its column."""
+    columns = [f"{SCORE}{genre}" for genre in classes]
+    if not set(columns) <= set(predictions.columns):
+        return None
+    return predictions[columns].to_numpy(dtype=float)
 
 
 # ---- importing ---------------------------------------------------------------------------------
@@ -317,6 +334,7 @@ def import_bundle(raw: bytes) -> str:
         predictions["pred"].astype(str).to_numpy(),
         {n.removeprefix("model/"): c for n, c in files.items() if n.startswith("model/")},
         str(run.get("name") or ""),
+        _proba(predictions, tuple(str(c) for c in confusion["classes"])),
     )
     dataset = str(run.get("dataset") or manifest.get("data", {}).get("dataset") or "")
     run_id = log_result(record, source=IMPORTED, dataset=dataset, recipe=bundle.recipe)

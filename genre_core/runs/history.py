@@ -28,6 +28,7 @@ import pandas as pd
 from genre_core.data.csvsafe import restore_frame, write_csv
 from genre_core.errors import DataError
 from genre_core.runs.records import (
+    SCORE,
     Record,
     finite_metrics,
     run_facets,
@@ -241,6 +242,10 @@ def _write_artifacts(root: Path, record: Record, recipe: dict | None) -> None:
         )
     )
     predictions = pd.DataFrame({"row": record.rows, "true": record.true, "pred": record.pred})
+    proba = None if record.proba is None else np.asarray(record.proba, dtype=float)
+    if proba is not None and proba.shape == (len(record.rows), len(record.classes)):
+        for i, genre in enumerate(record.classes):  # what precision-recall curves are drawn from
+            predictions[f"{SCORE}{genre}"] = np.round(proba[:, i], 5)
     write_csv(predictions, root / "predictions.csv", index=False)
     if record.curves:
         (root / "curves.json").write_text(json.dumps(record.curves))

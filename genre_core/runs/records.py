@@ -18,6 +18,8 @@ import numpy as np
 
 from genre_core.errors import DataError
 
+SCORE = "proba."  # a stored prediction's probability of a genre: the column "proba.<genre>"
+
 
 @dataclass(frozen=True)
 class Record:
@@ -35,6 +37,7 @@ class Record:
     pred: np.ndarray
     model_files: dict[str, bytes]  # file name -> content, written under model/
     title: str = ""  # the model and what differs from its defaults, e.g. "logreg (C=0.01)"
+    proba: np.ndarray | None = None  # the test rows' probability of each of ``classes``
 
 
 def flat_params(value: Any, prefix: str = "") -> dict[str, Any]:
