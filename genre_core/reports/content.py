@@ -120,8 +120,8 @@ def recipe_in_words(details: RunDetails) -> list[str]:
     lines = [f"{model}: {KIND_WORDS.get(recipe_kind(details), 'a model trained by Genre Lab')}."]
     if details.recipe is None:
         lines.append(
-            "The run was stored without its recipe (the Train page stores its models' settings "
-            "instead; older runs have none): these words come from the settings it stored."
+            "The run was stored without its recipe (runs logged by older versions have none): "
+            "these words come from the settings it stored."
         )
     text = f"Data: {data.get('source') or details.tags.get('dataset') or '?'}"
     if data.get("sha256"):
@@ -269,6 +269,7 @@ def data_note(details: RunDetails, audits: dict | None = None) -> DataNote:
     ``audits`` caches audits by data spec across the runs of one report.
     """
     from genre_core.data.audit import audit
+    from genre_core.data.shortcuts import find_shortcuts
 
     dataset = details.tags.get("dataset") or _data_spec(details).name or "?"
     test_rows = int(details.tags.get("n_test", 0) or len(details.predictions))
@@ -276,10 +277,11 @@ def data_note(details: RunDetails, audits: dict | None = None) -> DataNote:
     cache = audits if audits is not None else {}
     if key not in cache:
         try:
-            cache[key] = audit(load_run_data(details), _test_fraction(details))
+            table = load_run_data(details)
+            cache[key] = (audit(table, _test_fraction(details)), find_shortcuts(table))
         except (DataError, OSError) as error:
             cache[key] = f"The audit needs the data file, which cannot be read here: {error}"
-    found = cache[key]
+    found, detected = (cache[key], []) if isinstance(cache[key], str) else cache[key]
     split = _split_fields(details)
     grouped = split.get("method") == "group"
     report = None if isinstance(found, str) else found
@@ -290,7 +292,10 @@ def data_note(details: RunDetails, audits: dict | None = None) -> DataNote:
         rows=None if report is None else report.rows,
         audit=() if report is None else tuple(report.summary()),
         audit_missing=found if report is None else "",
-        shortcuts=tuple(_shortcuts(details, grouped, split.get("group_column"), report)),
+        shortcuts=tuple(
+            _shortcuts(details, grouped, split.get("group_column"), report)
+            + _detected(details, detected)
+        ),
         grouped_by=str(split.get("group_column") or "") if grouped else "",
     )
 
@@ -311,6 +316,18 @@ def _shortcuts(details: RunDetails, grouped: bool, column, found) -> list[str]:
             "test score flatters the model. A split grouped by the track id (or artist) avoids it."
         )
     return out
+
+
+def _detected(details: RunDetails, found) -> list[str]:
+    """The shortcut detector's findings (:mod:`genre_core.data.shortcuts`) in the features
+    this run learnt from; songs across a random split are said by :func:`_shortcuts`."""
+    features = set(_items((details.recipe or {}).get("data", {}).get("features")))
+    features |= set(_items(details.params.get("features")))
+    return [
+        f"Shortcut ({s.kind}) in a feature of this run: {s.sentence()}"
+        for s in found
+        if s.kind != "same-song" and s.feature in features
+    ]
 
 
 def no_shortcut_text(note: DataNote) -> str:
