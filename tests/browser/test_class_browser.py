@@ -32,7 +32,8 @@ def test_eight_sessions_training_at_once_all_see_their_result(browser: Browser, 
             expect(accuracy).to_contain_text("%", timeout=120_000)
         for page in pages:  # every page is still alive and draws its whole result
             wait_drawn(page)
-            expect(page.get_by_test_id("stPlotlyChart")).to_have_count(4, timeout=120_000)
+            # confusion, precision-recall, ROC, reliability, abstention and the leaderboard
+            expect(page.get_by_test_id("stPlotlyChart")).to_have_count(6, timeout=120_000)
             assert page.get_by_test_id("stException").count() == 0
             expect(page.get_by_text("#1 logreg (defaults)").first).to_be_visible(timeout=60_000)
         screenshot(pages[-1], "class-of-eight")
