@@ -186,9 +186,28 @@ def make_objective(
                     raise optuna.TrialPruned(f"pruned after fold {index + 1}")
         mean = np.mean(per_fold, axis=0)
         _keep(trial, mean, epochs_run, started)
+        earlier = None if _enqueued(trial) else _earlier_twin(trial, raw)
+        if earlier is not None:  # two workers proposed it at the same moment: one keeps it
+            trial.set_user_attr("skipped", True)
+            trial.set_user_attr("duplicate_of", earlier.number)
+            raise SkipTrial(f"repeats trial {earlier.number}")
         return float(score(spec.objective, *mean, spec.weights))
 
     return objective
+
+
+def _earlier_twin(trial: optuna.Trial, raw: Mapping[str, Any]):
+    """A trial numbered before this one with exactly these values, running or complete and
+    not skipped: of two workers that proposed the same values at once (each one's check ran
+    before the other's values were stored), the later trial yields."""
+    for other in _trials(trial.study, (TrialState.RUNNING, TrialState.COMPLETE)):
+        if (
+            other.number < trial.number
+            and other.params == dict(raw)
+            and not other.user_attrs.get("skipped")
+        ):
+            return other
+    return None
 
 
 def _completed_twin(trial: optuna.Trial, raw: Mapping[str, Any]):
