@@ -81,8 +81,10 @@ def calibration(
     order = np.argsort(-ranking, kind="stable")
     answered = np.arange(1, len(order) + 1)
     accuracy = np.cumsum(correct[order]) / answered
+    # from 1% of the tracks (at least 10) on: the accuracy of the first few answers is noise
+    first = min(len(order) - 1, max(9, int(np.ceil(0.01 * len(order))) - 1))
     keep = np.unique(
-        np.r_[np.linspace(0, len(order) - 1, CURVE_POINTS).astype(int), len(order) - 1]
+        np.r_[np.linspace(first, len(order) - 1, CURVE_POINTS).astype(int), len(order) - 1]
     )
     return Calibration(
         bins=table,
