@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from dashboard import job_panel
-from dashboard.params import param_widget, read_params
+from dashboard.params import param_widget, read_params, widget_defaults
 from dashboard.state import dataset_key, plain, show_error
 from genre_core.data.dataset import Dataset
 from genre_core.data.splits import SplitSpec
@@ -222,6 +222,8 @@ def one_model_form(
     the model (one of ``models``) and the kind's two other options in a row, then its start
     button (``<key>.start``); ``options`` go to :func:`start_button`."""
     params = recipe_class.OPTIONS
+    for name, value in widget_defaults(key, params).items():  # the schema's defaults, once
+        st.session_state.setdefault(name, value)
     columns = st.columns([2, 1, 1, 2])
     model = replace(params.get("model"), choices=tuple(models))
     param_widget(model, f"{key}.model", columns[0])

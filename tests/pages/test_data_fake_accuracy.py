@@ -10,6 +10,9 @@ from conftest import app_with_upload, copied_songs, poll_page
 
 def test_the_fake_part_of_a_random_split_is_measured_and_said_in_words():
     at = app_with_upload(copied_songs(150))
+    # the form starts from the recipe's defaults
+    assert at.selectbox(key="data.fake.model").value == "hgb"
+    assert at.number_input(key="data.fake.test").value == 0.2
     at.selectbox(key="data.fake.model").set_value("hgb")
     at.button(key="data.fake.start").click().run()
     assert not at.exception and not at.error

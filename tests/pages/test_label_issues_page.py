@@ -10,6 +10,7 @@ def test_label_issues_list_overlapping_genres_and_suspect_tracks():
     pop = tracks.index[tracks["genre"] == "pop"][:12]
     tracks.loc[pop, "genre"] = "rap"  # twelve pop tracks filed as rap
     at = app_with_upload(tracks, "merge")
+    assert at.number_input(key="merge.issues.folds").value == 5  # the recipe's default
     at.selectbox(key="merge.issues.model").set_value("logreg")
     at.number_input(key="merge.issues.folds").set_value(3)
     at.button(key="merge.issues.start").click().run()
