@@ -44,6 +44,8 @@ METRIC_TITLES = {
     "f1_weighted": "Weighted F1",
     "f2_macro": "Macro F2",
     "log_loss": "Log loss",
+    "ece": "Expected calibration error",
+    "mean_entropy": "Mean predictive entropy",
     "train_accuracy": "Training accuracy (re-evaluated at the end)",
     "validation_accuracy": "Validation accuracy",
     "gap": "Training − held-out accuracy",
