@@ -21,9 +21,10 @@ def test_train_one_model_from_the_train_page(page: Page, app_url: str):
     value = float(accuracy.get_by_test_id("stMetricValue").inner_text().rstrip("%"))
     assert 30 < value < 80  # logistic regression on spotify-30k's six genres: about 47%
     charts = page.get_by_test_id("stPlotlyChart")
-    # confusion matrix, PR curves, ROC curves, leaderboard: they arrive after the metrics, later
-    # still on a busy machine, so wait for them rather than for expect's default 5 s
-    expect(charts).to_have_count(4, timeout=60_000)
+    # confusion matrix, PR curves, ROC curves, reliability, abstention, leaderboard: they arrive
+    # after the metrics, later still on a busy machine, so wait for them rather than for
+    # expect's default 5 s
+    expect(charts).to_have_count(6, timeout=60_000)
     charts.first.scroll_into_view_if_needed()
     expect(charts.first).to_contain_text("Confusion matrix (rows)")
     expect(page.get_by_role("heading", name="Leaderboard")).to_be_visible()
