@@ -107,7 +107,11 @@ def top_k_accuracy(
 
 
 def scores(
-    y_true: Sequence, y_pred: Sequence, proba: np.ndarray | None, classes: Sequence[str]
+    y_true: Sequence,
+    y_pred: Sequence,
+    proba: np.ndarray | None,
+    classes: Sequence[str],
+    calibrated: Calibration | None = None,
 ) -> dict[str, float]:
     """Headline metrics.
 
@@ -117,7 +121,8 @@ def scores(
         accuracy, balanced_accuracy, top2_accuracy, precision/recall/f1 (macro and weighted),
         f2_macro, log_loss, ece (the expected calibration error, see
         :mod:`~genre_core.metrics.calibration`). The probability-based ones are NaN when
-        ``proba`` is None.
+        ``proba`` is None. ``calibrated``: the rows' :func:`calibration`, when the caller has
+        it already (its ECE is not computed again).
     """
     labels = list(classes)
     out = {
@@ -137,7 +142,8 @@ def scores(
     else:
         out["top2_accuracy"] = top_k_accuracy(y_true, proba, classes, 2)
         out["log_loss"] = log_loss(y_true, proba, labels=labels)
-        out["ece"] = calibration(y_true, y_pred, proba, classes).ece
+        calibrated = calibrated or calibration(y_true, y_pred, proba, classes)
+        out["ece"] = calibrated.ece
     return {k: float(v) for k, v in out.items()}
 
 
@@ -326,9 +332,10 @@ def evaluate(
     validation_accuracy = None
     if validation is not None and len(validation[0]):
         validation_accuracy = float(accuracy_score(list(validation[0]), list(validation[1])))
+    calibrated = calibration(y_true, y_pred, proba, classes)  # once: the ECE and the charts
     return Evaluation(
         classes=classes,
-        metrics=scores(y_true, y_pred, proba, classes),
+        metrics=scores(y_true, y_pred, proba, classes, calibrated),
         intervals=bootstrap_intervals(y_true, y_pred, classes, n_boot=n_boot, seed=seed),
         per_genre=per_genre_table(y_true, y_pred, proba, classes),
         confusion=confusion_counts(y_true, y_pred, classes),
@@ -338,7 +345,7 @@ def evaluate(
         n=len(y_true),
         train_accuracy=train_accuracy,
         validation_accuracy=validation_accuracy,
-        calibration=calibration(y_true, y_pred, proba, classes),
+        calibration=calibrated,
     )
 
 
