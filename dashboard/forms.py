@@ -19,10 +19,11 @@ import streamlit as st
 from dashboard import job_panel
 from dashboard.params import param_widget, read_params, widget_defaults
 from dashboard.state import dataset_key, plain, show_error
+from genre_core.data.audit import song_keys, split_note, track_split
 from genre_core.data.dataset import Dataset
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
-from genre_core.experiments.recipe import DataSpec, Recipe
+from genre_core.experiments.recipe import DataSpec, Recipe, resolve_split
 
 R = TypeVar("R", bound=Recipe)
 
@@ -75,18 +76,40 @@ def preset_picker(
     right.button("Apply preset", key=apply_key, on_click=on_apply, args=args, icon=icon)
 
 
+def group_choices(dataset: Dataset, others: bool = False) -> list[str]:
+    """What a split may group by: what names a song (its id, or ``"<title> + <artist>"``),
+    then the artist; with ``others``, every other column when the table has neither."""
+    roles = dataset.roles
+    name, _ = song_keys(dataset)
+    choices = list(dict.fromkeys([*([name] if name != "features" else []), *roles.groups]))
+    if others and not choices:
+        choices = [c for c in dataset.frame.columns if c != roles.label]
+    return choices
+
+
+def honest_split(dataset: Dataset) -> dict[str, Any]:
+    """The split widgets' defaults on ``dataset`` (for :func:`follow_dataset`): grouped by track
+    where songs repeat, else stratified, as every recipe's default split is."""
+    split = track_split(SplitSpec.by_track(), dataset)
+    if split.method != "group":
+        return {"split": "stratified"}
+    return {"split": "group", "group_column": split.group_column}
+
+
 def split_form(
     prefix: str,
     groups: Sequence[str],
     columns: Sequence[Any],
     *,
+    dataset: Dataset | None = None,
     test: tuple[float, float] = (0.1, 0.4),
     validation: tuple[float, float] = (0.05, 0.4),
     validation_help: str | None = None,
 ) -> None:
     """The split's widgets in four ``columns``: method, group column, validation share and
     test share (``test`` and ``validation`` the sliders' ranges). A grouped split is offered
-    when there is a column to group by."""
+    when there is a column to group by. With ``dataset``, one line under them says why the
+    split chosen is honest there (or what it costs)."""
     state = st.session_state
     if state.get(f"{prefix}.group_column") not in groups:
         state[f"{prefix}.group_column"] = groups[0] if groups else None
@@ -99,12 +122,33 @@ def split_form(
         help="Grouped: every track or artist goes whole to one side.",
     )
     columns[1].selectbox(
-        "Group by", groups, key=f"{prefix}.group_column", disabled=method != "group"
+        "Group by",
+        groups,
+        key=f"{prefix}.group_column",
+        disabled=method != "group",
+        help="By track (its id, or its title and artist): no copy of a test song is in "
+        "training, the honest default where songs repeat. By artist: no artist is on both "
+        "sides, which asks whether the model knows genres or only artists; harder.",
     )
     columns[2].slider(
         "Validation share", *validation, step=0.05, key=f"{prefix}.validation", help=validation_help
     )
     columns[3].slider("Test share", *test, step=0.05, key=f"{prefix}.test_size")
+    if dataset is not None:
+        try:
+            split = read_split(prefix, 0)
+        except DataError:
+            return  # the page's own check names what is wrong with the shares
+        split_caption(split, dataset)
+
+
+def split_caption(split: SplitSpec, dataset: Dataset) -> None:
+    """One line saying why ``split`` is honest on ``dataset``, or what it costs."""
+    try:
+        split = resolve_split(split, dataset)
+    except DataError:
+        return
+    st.caption(plain(split_note(split, dataset)))
 
 
 def read_split(prefix: str, seed: int) -> SplitSpec:

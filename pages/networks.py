@@ -32,8 +32,8 @@ SETTINGS = NetSpec.options()
 dataset = require_dataset()
 frame, roles = dataset.frame, dataset.roles
 state = st.session_state
-forms.follow_dataset(KEY, dataset, features=list(roles.features))
-groups = list(roles.groups) or [c for c in frame.columns if c != roles.label]
+forms.follow_dataset(KEY, dataset, features=list(roles.features), **forms.honest_split(dataset))
+groups = forms.group_choices(dataset, others=True)
 widget = partial(form_widget, KEY, SETTINGS)
 
 
@@ -137,7 +137,7 @@ with st.expander("Data, split and preparation", icon=":material/table:"):
     features = st.multiselect(
         "Features", dataset.numeric_columns, key="nets.features", help="Numeric inputs."
     )
-    forms.split_form(KEY, groups, st.columns(4))
+    forms.split_form(KEY, groups, st.columns(4), dataset=dataset)
     a, b, c = st.columns(3)
     widget("imputer", a)
     widget("scaler", b)

@@ -28,7 +28,9 @@ FORM = search.OPTIONS.select(
 dataset = require_dataset()
 roles = dataset.roles
 state = st.session_state
-groups = ["none", *roles.groups]
+groups = ["none", *forms.group_choices(dataset)]
+honest = forms.honest_split(dataset)
+forms.follow_dataset(KEY, dataset, group=honest.get("group_column", "none"))
 widget = partial(form_widget, KEY, FORM)
 # The storages the server's settings allow ([search] storages in .streamlit/genre_lab.toml):
 # a URL typed here could create or alter a database anywhere the server reaches.
@@ -85,6 +87,9 @@ group = a.selectbox(
     help="Grouped folds keep every track (or artist) on one side, as an honest split does.",
 )
 seed = forms.seed_input(KEY, b)
+forms.split_caption(
+    SplitSpec.of("stratified") if group == "none" else SplitSpec.of("group", group), dataset
+)
 
 # ---- the space --------------------------------------------------------------------------------
 st.subheader("Search space")

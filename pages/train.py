@@ -28,13 +28,9 @@ dataset = require_dataset()
 frame, roles = dataset.frame, dataset.roles
 genres_all = sorted(map(str, dataset.class_counts.index))
 state = st.session_state
-group_options = list(roles.groups) or [c for c in frame.columns if c != roles.label]
+group_options = forms.group_choices(dataset, others=True)
 data_key = forms.follow_dataset(
-    "train",
-    dataset,
-    features=list(roles.features),
-    genres=[],
-    group_column=roles.artist_column or roles.id_column,
+    "train", dataset, features=list(roles.features), genres=[], **forms.honest_split(dataset)
 )
 
 
@@ -94,6 +90,7 @@ forms.split_form(
     "train",
     group_options,
     (a, b, d, c),
+    dataset=dataset,
     test=(0.1, 0.5),
     validation=(0.0, 0.4),
     validation_help="Held out to measure the train/validation gap.",

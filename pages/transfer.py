@@ -39,8 +39,9 @@ forms.follow_dataset(
     features=list(roles.features),
     source_genres=list(source_default),
     new_genre=new_default,
+    **forms.honest_split(dataset),
 )
-groups = list(roles.groups)
+groups = forms.group_choices(dataset)
 
 
 def put_recipe(spec: TransferSpec) -> None:
@@ -136,7 +137,7 @@ with st.expander("Data, split and preparation", icon=":material/table:"):
     a, b, c, d = st.columns(4)
     form_widget(KEY, FORM, "feature_set", a)
     form_widget(KEY, FORM, "source_epochs", a)
-    forms.split_form(KEY, groups, (b, b, c, d))
+    forms.split_form(KEY, groups, (b, b, c, d), dataset=dataset)
     sample = forms.sample_input(KEY, c)
     st.caption(
         "One split of the rows of all the chosen genres. The source network trains on the "

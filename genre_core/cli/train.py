@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from genre_core import experiments
+from genre_core.data.audit import split_note
 from genre_core.data.csvio import read_file_bytes
 from genre_core.data.csvsafe import write_csv
 from genre_core.data.dataset import Dataset, check_class_count, derive_columns, load_dataset
@@ -28,7 +29,7 @@ from genre_core.experiments.predict import (
     read_unlabeled,
     submission_table,
 )
-from genre_core.experiments.recipe import DataSpec
+from genre_core.experiments.recipe import DataSpec, resolve_split
 from genre_core.experiments.train import ModelChoice, TrainSpec, prepared
 from genre_core.models.classical import MODELS, get_model, resolve_params
 from genre_core.params import parse_assignments
@@ -41,10 +42,11 @@ def register(subparsers) -> None:
     _common(train)
     train.add_argument(
         "--split",
-        default="random",
+        default="group:track",
         metavar="random|group:COLUMN",
-        help="random (stratified) or grouped by a column; group:artist and "
-        "group:id name the detected artist and track-id columns",
+        help="random (stratified) or grouped by a column; group:track (the default) keeps "
+        "copies of a song (its id, or its title and artist) on one side, stratified where no "
+        "song repeats; group:artist and group:id name the detected columns",
     )
     train.add_argument(
         "--test-size",
@@ -179,7 +181,14 @@ def run_train(args: argparse.Namespace) -> int:
     spec = train_spec(args, dataset, _split(args))
     outcome = experiments.run(spec, dataset=dataset, source="cli")
     result = outcome.result.runs[0].result
-    print(json.dumps({"data": dataset.name, **result.summary(), "split": args.split}, indent=2))
+    split = resolve_split(spec.split, dataset)
+    why = split_note(split, dataset)
+    print(
+        json.dumps(
+            {"data": dataset.name, **result.summary(), "split": split.text, "split_why": why},
+            indent=2,
+        )
+    )
     failures = store_failures(outcome.warnings)
     for warning in outcome.warnings:
         if warning not in failures:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from genre_core.data.dataset import Dataset
+from genre_core.data.splits import SplitSpec, group_values
 
 
 @dataclass(frozen=True)
@@ -81,14 +82,10 @@ def song_keys(dataset: Dataset) -> tuple[str, pd.Series]:
     if roles.text and roles.artist_column:
         title, artist = roles.text[0], roles.artist_column
         # Missing either part: the row is a song of its own (the audit counts it once).
-        keys = _normalised(frame[title]) + "\x1f" + _normalised(frame[artist])
-        return f"{title} + {artist}", keys
+        name = f"{title} + {artist}"
+        return name, group_values(frame, name)
     hashed = pd.util.hash_pandas_object(dataset.frame[list(roles.features)], index=False)
     return "features", hashed
-
-
-def _normalised(values: pd.Series) -> pd.Series:
-    return values.astype("string").str.strip().str.casefold().replace("", pd.NA)
 
 
 def audit(dataset: Dataset, test_fraction: float = 0.3) -> Audit:
@@ -143,3 +140,52 @@ def conflicts(dataset: Dataset, limit: int = 200) -> pd.DataFrame:
     ranked = table.sort_values(["n_genres", "rows"], ascending=False).head(limit)
     # a track id is worth showing; a joined title and artist or a hash of features is not
     return ranked.reset_index(drop=key_name != roles.id_column)
+
+
+TRACK = "track"  # a split's group column naming "whatever says which song a row is"
+
+
+def repeated_songs(dataset: Dataset) -> tuple[str | None, int]:
+    """The column (or ``"<title> + <artist>"``) naming each song, and how many rows repeat a
+    song; ``(None, 0)`` when no song repeats or the table has nothing that names a song."""
+    name, keys = song_keys(dataset)
+    if name == "features":
+        return None, 0
+    repeated = int((keys.duplicated(keep=False) & keys.notna()).sum())
+    return (name, repeated) if repeated else (None, 0)
+
+
+def track_split(split: SplitSpec, dataset: Dataset) -> SplitSpec:
+    """A split grouped by ``"track"`` made concrete for ``dataset``: grouped by what names a
+    song where songs repeat, else stratified (with no copies, a random split is as honest)."""
+    if split.method != "group" or split.group_column != TRACK:
+        return split
+    column, _ = repeated_songs(dataset)
+    if column is None:
+        return replace(split, method="stratified", group_column=None)
+    return replace(split, group_column=column)
+
+
+def split_note(split: SplitSpec, dataset: Dataset) -> str:
+    """One line saying why ``split`` (made concrete) is honest on ``dataset``, or what it costs."""
+    column, repeated = repeated_songs(dataset)
+    roles = dataset.roles
+    if split.method == "group" and split.group_column == roles.artist_column:
+        return (
+            "Grouped by artist: no artist is on both sides, so the score says how the model does "
+            "on artists it never heard; expect it lower than a split by track, since an artist's "
+            "songs mostly share a genre."
+        )
+    if split.method == "group" and split.group_column == column:
+        return (
+            f"Grouped by track ({column}): {repeated:,} rows repeat a song (often under another "
+            "genre), so a random split would put copies of test songs in training."
+        )
+    if split.method == "group":
+        return f"Grouped by {split.group_column}: each of its values goes whole to one side."
+    if column is None:
+        return "Stratified at random: no song repeats here, so no test song is seen in training."
+    return (
+        f"Stratified at random although {repeated:,} rows repeat a song ({column}): copies of "
+        "test songs sit in training and inflate the score; group by track to avoid it."
+    )

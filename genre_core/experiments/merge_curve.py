@@ -34,7 +34,7 @@ from genre_core.runs.progress import TaskState
 
 N_BOOT = 100  # bootstrap resamples of each step's accuracy interval: enough for a curve
 QUICK_MODELS = ("logreg", "knn", "rf", "hgb")  # fast enough to train once per step on a page
-DEFAULT_SPLIT = SplitSpec(test=0.3, train=0.7, seed=0)
+DEFAULT_SPLIT = SplitSpec.by_track(test=0.3)
 
 OPTIONS = ParamSet(
     (
@@ -222,7 +222,7 @@ class MergeCurveSpec(Recipe):
             params,
             features=tuple(dataset.roles.features),
             genres=tuple(self.data.genres),
-            split=self.split,
+            split=self.split_on(dataset),
             seed=self.seed,
             rows=self.sampled_rows(dataset),
         )
@@ -288,7 +288,7 @@ def run(
     summary = {
         "kind": spec.kind,
         "data": table.name,
-        "split": spec.split.text,
+        "split": config.split.text,
         "model": spec.model,
         "title": title,
         "steps": [

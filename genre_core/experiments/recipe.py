@@ -18,11 +18,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+from genre_core.data.audit import track_split
 from genre_core.data.dataset import Dataset, load_dataset, load_upload, stored_upload
 from genre_core.data.merging import apply_map
 from genre_core.data.preprocess import select_genres
 from genre_core.data.registry import DATASETS, DEFAULT_DATASET
-from genre_core.data.splits import SplitSpec
+from genre_core.data.splits import SplitSpec, group_values
 from genre_core.errors import DataError
 from genre_core.experiments.sampling import sample_dataset
 from genre_core.params import Param, ParamSet
@@ -165,7 +166,8 @@ class Recipe:
     kind: ClassVar[str] = ""
     title: ClassVar[str] = ""
     OPTIONS: ClassVar[ParamSet] = ParamSet()  # the kind's settings besides data and split
-    DEFAULT_SPLIT: ClassVar[SplitSpec] = SplitSpec()  # when a recipe of the kind names none
+    # when a recipe of the kind names none: copies of a song on one side (see resolve_split)
+    DEFAULT_SPLIT: ClassVar[SplitSpec] = SplitSpec.by_track()
     PARSED: ClassVar[ParamSet | None] = None  # the options from_options parses (None: all)
     # True: a recipe given no split keeps none (the kind follows its own protocol);
     # DEFAULT_SPLIT then only fills in the shares of a split asked for without them
@@ -528,23 +530,28 @@ def check_seed(value: Any, name: str = "seed") -> None:
 
 
 def resolve_split(split: SplitSpec, dataset: Dataset) -> SplitSpec:
-    """``split`` with "artist" / "id" turned into the detected columns, checked against the table.
+    """``split`` made concrete for ``dataset``: "track" grouped by what names a song where songs
+    repeat, else stratified (:func:`~genre_core.data.audit.track_split`); "artist" / "id" the
+    detected columns; the group column checked against the table.
 
     Raises
     ------
     RecipeError
         Naming ``split.group_column`` when the column is not in the table.
     """
+    split = track_split(split, dataset)
     if split.method != "group":
         return split
     roles = dataset.roles
     column = {"artist": roles.artist_column, "id": roles.id_column}.get(split.group_column)
     column = column or split.group_column
-    if column not in dataset.frame.columns:
+    try:
+        group_values(dataset.frame.head(1), column)
+    except DataError:
         raise RecipeError(
             f"split.group_column: group column '{split.group_column}' not in {dataset.name}; "
-            f"the grouping columns found are: {', '.join(roles.groups) or 'none'}."
-        )
+            f"the grouping columns found are: {', '.join(('track', *roles.groups))}."
+        ) from None
     return dataclasses.replace(split, group_column=column)
 
 

@@ -70,7 +70,7 @@ from genre_core.runs import studies
 from genre_core.runs.progress import TaskState
 from genre_core.runs.studies import HEARTBEAT_SECONDS, SPEC_ATTR, default_storage
 
-DEFAULT_SPLIT = SplitSpec(train=0.6, validation=0.2, test=0.2)
+DEFAULT_SPLIT = SplitSpec.by_track(validation=0.2, test=0.2)
 
 
 @dataclass(frozen=True)

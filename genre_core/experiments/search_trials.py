@@ -69,7 +69,7 @@ def prepare_data(spec: SearchSpec, dataset: Dataset | None = None) -> SearchData
     DataError
         For a dataset that cannot be read, unknown features or genres, or too few rows.
     """
-    from genre_core.data.splits import SplitSpec, group_codes, split_rows
+    from genre_core.data.splits import SplitSpec, group_codes, group_values, split_rows
     from genre_core.experiments.fitting import cv_folds, training_table
 
     dataset = spec.data.load() if dataset is None else spec.data.apply(dataset)
@@ -78,12 +78,10 @@ def prepare_data(spec: SearchSpec, dataset: Dataset | None = None) -> SearchData
     if spec.rows is not None and spec.rows < len(table):
         keep = stratified_sample(y, spec.rows, spec.split.seed)
         table, X, y = table.iloc[keep].reset_index(drop=True), X[keep], y[keep]
-    split = spec.split
+    split = spec.split_on(dataset)  # "track" and "artist" made concrete, the column checked
     groups = None
     if split.method == "group":
-        if split.group_column not in table.columns:
-            raise DataError(f"split.group_column: group column '{split.group_column}' not found.")
-        groups = group_codes(table[split.group_column])
+        groups = group_codes(group_values(table, split.group_column))
     if spec.folds == 1:
         holdout = SplitSpec.of(split.method, split.group_column, test=spec.holdout, seed=split.seed)
         rows = split_rows(table, label, holdout)

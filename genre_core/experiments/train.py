@@ -193,7 +193,7 @@ class TrainSpec(Recipe):
     title: ClassVar[str] = "Train classical models"
 
     data: DataSpec = DataSpec()
-    split: SplitSpec = SplitSpec()
+    split: SplitSpec = SplitSpec.by_track()
     models: tuple[ModelChoice, ...] = (ModelChoice("logreg"),)
     feature_set: str = "numeric"
     artist: bool = False

@@ -232,3 +232,31 @@ def test_a_long_xgboost_fit_shows_its_rounds_and_stop_ends_it():
     assert job.status == "stopped" and fits[-1]["done"] < 3000
     at.run()
     assert not at.session_state["train.runs"]
+
+
+def test_the_default_split_groups_copies_of_a_song_like_the_cli(tmp_path, capsys):
+    """Issue 13.2: where a track id repeats, the page starts grouped by it and says why in one
+    line; the CLI's recipe, given no split, is the same split on the same table."""
+    from genre_core import experiments
+    from genre_core.cli import main
+    from genre_core.data.dataset import load_dataset
+    from genre_core.experiments.recipe import resolve_split
+
+    at = _train_page()
+    assert at.radio(key="train.split").value == "group"
+    assert at.selectbox(key="train.group_column").value == "track_id"
+    captions = [c.value.replace("\\", "") for c in at.caption]  # markdown escapes removed
+    assert any("Grouped by track (track_id): 150 rows repeat" in c for c in captions)
+    page = experiments.load_recipe(_recipe_text(at))
+    path = tmp_path / "tracks.csv"
+    make_tracks(150, seed=5).to_csv(path, index=False)
+    assert main(["spec", "train", "--data", str(path)]) == 0
+    cli = experiments.load_recipe(capsys.readouterr().out)
+    dataset = load_dataset(str(path))
+    assert resolve_split(page.split, dataset) == resolve_split(cli.split, dataset)
+    assert [m.name for m in page.models] == [m.name for m in cli.models] == ["logreg"]
+    same = ("feature_set", "artist", "imputer", "scaler", "cv_folds", "seed")
+    assert {k: getattr(page, k) for k in same} == {k: getattr(cli, k) for k in same}
+    assert set(page.data.features) == set(dataset.roles.features) and not cli.data.features
+    at.selectbox(key="train.group_column").set_value("track_artist").run()
+    assert any("artists it never heard" in c.value for c in at.caption)

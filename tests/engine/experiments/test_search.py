@@ -27,6 +27,7 @@ FEATURES = ("danceability", "energy", "tempo")
 def spec_for(model="logreg", **changes) -> search.SearchSpec:
     base = dict(
         data=DataSpec("unused", features=FEATURES),
+        split=SplitSpec(train=0.6, validation=0.2, test=0.2),  # stratified, as written for
         model=model,
         space=search.default_space(model),
         folds=3,

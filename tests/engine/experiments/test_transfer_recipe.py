@@ -52,7 +52,7 @@ def spec(csv_path) -> TransferSpec:
 def test_the_options_are_the_transfer_settings_and_the_networks():
     # what every kind's module keeps: test_recipe.py::test_every_kind_module_keeps_the_contract
     assert Spec is TransferSpec
-    assert TransferSpec.default_split() == SplitSpec(train=0.6, validation=0.2, test=0.2)
+    assert TransferSpec.default_split() == SplitSpec.by_track(validation=0.2, test=0.2)
     names = TransferSpec.options().names
     assert set(TRANSFER_PARAMS.names) | set(NETWORK_PARAMS.names) == set(names)
     assert "max_epochs" not in names and "kind" not in names  # epochs is the recipe's own
