@@ -151,6 +151,7 @@ def current_data_spec(dataset: Dataset) -> DataSpec:
         text=tuple(roles.text),
         genres=tuple(state.get("data.genres") or ()),
         merge=dict(state["data.merge"]) if state.get("data.merge") else None,
+        fixes=tuple(state.get("data.fixes") or ()),
     )
 
 

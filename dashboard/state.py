@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard.params import widget_defaults, widget_value
 from genre_core.data import registry
 from genre_core.data.dataset import Dataset, Roles, load_dataset, load_upload
+from genre_core.data.shortcuts import apply_fixes
 from genre_core.errors import DataError
 from genre_core.experiments.merge_curve import OPTIONS as MERGE_OPTIONS
 from genre_core.experiments.net import NET_OPTIONS
@@ -29,6 +30,7 @@ DEFAULTS = {
     "data.roles": None,  # Roles chosen by the user for the current source, or None for auto
     "data.genres": None,  # the genres kept (a list), or None for all
     "data.merge": None,  # {genre: new genre or None (drop)} in use everywhere, or None
+    "data.fixes": [],  # the shortcut fixes in use ("drop:COLUMN", "flag:COLUMN"): DataSpec.fixes
     "data.dataset": None,  # dataset_key the Data page's role and genre widgets belong to
     "merge.job": None,  # the dashboard.jobs.Job of the merge curve (job_panel)
     "merge.outcome": None,  # the experiments.Outcome of the last finished merge curve
@@ -197,9 +199,14 @@ def current_dataset(*, all_genres: bool = False, merged: bool = True) -> Dataset
     """
     try:
         dataset = base_dataset()
+        fixes = st.session_state["data.fixes"]
+        if fixes:  # before the roles (a flag column may be among their features) and after
+            dataset = apply_fixes(dataset, fixes)
         roles: Roles | None = st.session_state["data.roles"]
         if roles is not None and roles != dataset.roles:
             dataset = dataset.with_roles(roles)
+        if fixes:
+            dataset = apply_fixes(dataset, fixes)
         mapping = st.session_state["data.merge"]
         if merged and mapping:
             dataset = merge_dataset(dataset, mapping)
@@ -235,6 +242,7 @@ def forget_genres() -> None:
     """Keep every genre again, unmerged (the genres changed with the source or the label)."""
     st.session_state["data.genres"] = None
     st.session_state["data.merge"] = None
+    st.session_state["data.fixes"] = []
 
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
@@ -270,7 +278,7 @@ def dataset_key(dataset: Dataset) -> str:
     """A string naming a dataset's content and roles, the cache key of what is derived from it."""
     upload = st.session_state.get("data.upload") or {}
     content = upload.get("sha", "") if dataset.origin == "upload" else dataset.path or ""
-    choices = (st.session_state.get("data.genres"), st.session_state.get("data.merge"))
+    choices = tuple(st.session_state.get(k) for k in ("data.genres", "data.merge", "data.fixes"))
     return f"{dataset.name}|{content}|{dataset.roles}|{choices}"
 
 

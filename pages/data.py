@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import forms, job_panel
 from dashboard.forms import follow_dataset
+from dashboard.shortcut_fixes import fix_controls
 from dashboard.state import (
     base_dataset,
     cached_audit,
@@ -342,3 +343,4 @@ else:
         },
     )
     st.markdown("\n".join(f"- {plain(s.sentence())}" for s in shortcuts))
+fix_controls(dataset, shortcuts)

@@ -68,16 +68,27 @@ def kind_parser(kind: str) -> argparse.ArgumentParser:
         metavar="N",
         help="train on a seeded sample of N rows, stratified by genre (0: all rows)",
     )
+    data.add_argument(
+        "--fix",
+        action="append",
+        metavar="drop:COLUMN|flag:COLUMN",
+        help="a shortcut's fix (see `describe --json` audit.shortcuts): drop the column from "
+        "the features, or flag its missing or small-scale rows as a feature; repeatable",
+    )
     split = parser.add_argument_group("split")
-    split.add_argument("--split", help="stratified, or group:COLUMN (e.g. group:id)")
+    split.add_argument(
+        "--split",
+        help="stratified, or group:COLUMN (default: group:track, copies of a song on one side; "
+        "group:artist, group:id)",
+    )
     split.add_argument("--test", type=float, help="the test share")
     split.add_argument("--validation", type=float, help="the validation share")
     split.add_argument("--seed", type=int, help="the seed of the split and the model")
     params = parser.add_argument_group("parameters (from the schema)")
     params.add_argument("--preset", help="a preset of the kind (its settings first)")
     params.add_argument("--param", action="append", metavar="KEY=VALUE", help="any parameter")
-    seen = {"data", "label", "features", "text", "genres", "merge", "sample", "split", "test",
-            "validation", "seed", "preset", "param"}  # fmt: skip
+    seen = {"data", "label", "features", "text", "genres", "merge", "sample", "fix", "split",
+            "test", "validation", "seed", "preset", "param"}  # fmt: skip
     for param in cls.options():
         name = (param.flag or param.name).replace("-", "_")
         if name in seen:
@@ -117,6 +128,7 @@ def recipe_from_args(kind: str, argv: list[str]):
         genres=_columns(args.genres),
         merge=merge,
         sample=args.sample or None,
+        fixes=tuple(args.fix or ()),
     )
     split = None
     if any(v is not None for v in (args.split, args.test, args.validation)):

@@ -9,19 +9,21 @@ most frequent genre of each value of the shortcut, learnt on four fifths of the 
 the fifth left out) against always answering the most frequent genre, with a 95 % interval of
 the difference (paired, normal approximation).
 
-Nothing here changes the data: a finding says what it is, which rows and genres it concerns,
-and the fix a user may choose (convert, drop, flag, group the split).
+Finding changes nothing: a finding says what it is, which rows and genres it concerns, and the
+fix a user may choose (convert, drop, flag, group the split). A recipe carries the fixes chosen
+(``DataSpec.fixes``, applied by :func:`apply_fixes`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from genre_core.data.dataset import Dataset
+from genre_core.errors import DataError
 
 FOLDS = 5
 MIN_SIDE = 20  # rows on each side of a scale gap, at least (and MIN_SIDE_SHARE of the rows)
@@ -328,3 +330,68 @@ def find_shortcuts(dataset: Dataset, repaired: Mapping[str, pd.Series] | None = 
     copies = {s.feature for s in found if s.kind == "label-copy"}  # says all there is to say
     found = [s for s in found if s.kind == "label-copy" or s.feature not in copies]
     return sorted(found, key=lambda s: s.gain, reverse=True)
+
+
+# ---- fixes a recipe carries -------------------------------------------------------------------
+
+FIX_KINDS = ("drop", "flag")
+
+
+def flag_column(column: str) -> str:
+    """The name of the 0/1 column that flags ``column``'s shortcut rows."""
+    return f"{column}_flag"
+
+
+def shortcut_rows(dataset: Dataset, column: str) -> pd.Series:
+    """The rows a "flag" fix marks in ``column``: its missing values where it has any, else
+    the rows on its small scale (converted on loading, or below the gap between two scales).
+
+    Raises
+    ------
+    DataError
+        When the column has neither.
+    """
+    frame = dataset.frame
+    values = frame[column]
+    if values.isna().any():
+        return values.isna()
+    if column in dataset.repaired:
+        return dataset.repaired[column].reindex(frame.index, fill_value=False).astype(bool)
+    threshold = scale_split(values)
+    if threshold is None:
+        raise DataError(
+            f"data.fixes: 'flag:{column}' flags missing values or a second scale, and "
+            f"'{column}' has neither in {dataset.name}."
+        )
+    return pd.to_numeric(values, errors="coerce") < threshold
+
+
+def apply_fixes(dataset: Dataset, fixes: Sequence[str]) -> Dataset:
+    """``dataset`` with a recipe's fixes: ``"drop:COLUMN"`` takes the column out of the
+    features; ``"flag:COLUMN"`` adds :func:`flag_column` (1 on :func:`shortcut_rows`) as a
+    feature, so a run can measure what the shortcut is worth when said out loud.
+
+    Raises
+    ------
+    DataError
+        Naming ``data.fixes`` and the fix at fault.
+    """
+    roles, frame = dataset.roles, dataset.frame
+    features = list(roles.features)
+    added = {}
+    for fix in fixes:
+        kind, _, column = str(fix).partition(":")
+        if kind not in FIX_KINDS or not column:
+            raise DataError(f"data.fixes: '{fix}' is not a fix; write drop:COLUMN or flag:COLUMN.")
+        if column not in frame.columns:
+            raise DataError(f"data.fixes: '{fix}' names no column of {dataset.name}.")
+        if kind == "drop":
+            features = [f for f in features if f != column]
+        else:
+            added[flag_column(column)] = shortcut_rows(dataset, column).astype(float)
+            features.append(flag_column(column))
+    if not features:
+        raise DataError("data.fixes: the fixes leave no feature to learn from.")
+    frame = frame.assign(**added) if added else frame
+    roles = replace(roles, features=tuple(dict.fromkeys(features)))
+    return replace(dataset, frame=frame, roles=roles)

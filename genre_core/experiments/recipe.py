@@ -23,6 +23,7 @@ from genre_core.data.dataset import Dataset, load_dataset, load_upload, stored_u
 from genre_core.data.merging import apply_map
 from genre_core.data.preprocess import select_genres
 from genre_core.data.registry import DATASETS, DEFAULT_DATASET
+from genre_core.data.shortcuts import apply_fixes
 from genre_core.data.splits import SplitSpec, group_values
 from genre_core.errors import DataError
 from genre_core.experiments.sampling import sample_dataset
@@ -64,6 +65,10 @@ class DataSpec:
         Train on a fixed sample of this many rows (``None``: all), stratified by genre and
         drawn with the recipe's split seed (see :meth:`Recipe.load_table`); a number above
         the rows there are means all of them (the run says so in a warning).
+    fixes
+        What to do about the shortcuts found in the table: ``"drop:COLUMN"`` (out of the
+        features) or ``"flag:COLUMN"`` (its missing or small-scale rows as a 0/1 feature); see
+        :func:`~genre_core.data.shortcuts.apply_fixes`.
     """
 
     source: str = DEFAULT_DATASET
@@ -74,6 +79,7 @@ class DataSpec:
     genres: tuple[str, ...] = ()
     merge: Mapping[str, str | None] | None = None
     sample: int | None = None
+    fixes: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -116,13 +122,16 @@ class DataSpec:
         )
 
     def apply(self, dataset: Dataset) -> Dataset:
-        """``dataset`` with this spec's roles, merge map and genres."""
+        """``dataset`` with this spec's fixes, roles, merge map and genres."""
+        if self.fixes:
+            dataset = apply_fixes(dataset, self.fixes)
         roles = dataset.roles
         changes = {}
         if self.label and self.label != roles.label:
             changes["label"] = self.label
-        if self.features and tuple(self.features) != roles.features:
-            changes["features"] = tuple(self.features)
+        features = tuple(f for f in self.features if f"drop:{f}" not in self.fixes)
+        if features and features != roles.features:
+            changes["features"] = features
         if self.text and tuple(self.text) != roles.text:
             changes["text"] = tuple(self.text)
         if changes:

@@ -35,3 +35,23 @@ def test_a_unit_shortcut_of_an_upload_is_listed():
     table = next(t.value for t in at.dataframe if "fix" in t.value.columns)
     found = set(zip(table["feature"], table["kind"], strict=True))
     assert ("duration_ms", "scale") in found and {f for f, _ in found} == {"duration_ms"}
+
+
+def test_one_click_drops_or_flags_a_shortcut_and_every_recipe_carries_it():
+    from genre_core.experiments import load_recipe
+
+    frame = copied_songs(copies=1, songs=600)
+    frame["duration_ms"] = np.where(frame["genre"] == "rock", 3.5, 210_000.0)
+    at = app_with_upload(frame)
+    at.button(key="data.fix.flag.0").click().run()
+    assert at.session_state["data.fixes"] == ["flag:duration_ms"]
+    at.button(key="data.fix.drop.0").click().run()
+    assert at.session_state["data.fixes"] == ["flag:duration_ms", "drop:duration_ms"]
+    assert not at.exception and not at.error
+    at.switch_page("../pages/train.py").run()
+    recipe = load_recipe(next(c.value for c in at.code if '"kind": "train"' in c.value))
+    assert recipe.data.fixes == ("flag:duration_ms", "drop:duration_ms")
+    assert "duration_ms_flag" in recipe.data.features and "duration_ms" not in recipe.data.features
+    at.switch_page("../pages/data.py").run()
+    at.button(key="data.fix.undo").click().run()
+    assert at.session_state["data.fixes"] == [] and not at.exception
