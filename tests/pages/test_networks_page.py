@@ -106,7 +106,7 @@ def test_a_second_training_waits_in_the_queue_and_shows_its_place(tmp_path):
 
 def test_a_saved_network_predicts_again_and_a_bad_file_is_refused():
     at = _networks_page(150)
-    at.number_input(key="nets.max_epochs").set_value(3)
+    at.number_input(key="nets.max_epochs").set_value(10)  # enough to agree with most labels
     at.button(key="nets.start").click().run()
     poll_page(at, lambda: network_result(at) is not None)
     result = network_result(at)

@@ -54,7 +54,7 @@ def test_explore_page_on_spotify_30k(real_data_dir):
         "Correlations",
         "PCA projection",
     ]
-    assert "32,833 rows, 6 genres, 13 numeric features" in at.caption[0].value
+    assert "32,833 rows, 6 genres, 14 numeric features" in at.caption[0].value
     assert "1,687 songs are filed under more than one genre" in at.info[0].value
     at.radio(key="explore.kind").set_value("violin").run()
     at.radio(key="explore.corr_method").set_value("spearman").run()
