@@ -62,24 +62,27 @@ def figure_data(fig) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True, sort=False) if frames else pd.DataFrame()
 
 
-def chart(fig, data: pd.DataFrame | None, key: str, name: str, where=None) -> None:
+def chart(fig, data: pd.DataFrame | None, key: str, name: str, where=None, select: bool = False):
     """Draw ``fig`` in ``where`` (a column or container; default the page) with
     :func:`chart_config`, and under it a "Download data (CSV)" button for ``data`` (``None``:
     the numbers the figure draws, :func:`figure_data`; none when empty). ``key`` keys the
-    chart; the button's is ``key + ".csv"``."""
+    chart; the button's is ``key + ".csv"``. ``select``: clicking a point selects it and reruns
+    the page; the chart's selection event (``{"selection": {"points": [...], ...}}``) is
+    returned (``None`` otherwise)."""
     where = st if where is None else where
-    where.plotly_chart(fig, key=key, config=chart_config(name))
+    selection = {"on_select": "rerun", "selection_mode": ("points",)} if select else {}
+    event = where.plotly_chart(fig, key=key, config=chart_config(name), **selection)
     if data is None:
         data = figure_data(fig)
-    if data.empty:
-        return
-    where.download_button(
-        "Download data (CSV)",
-        csv_text(data, index=False),
-        file_name=chart_name(name) + ".csv",
-        mime="text/csv",
-        key=f"{key}.csv",
-        on_click="ignore",
-        type="tertiary",
-        icon=":material/download:",
-    )
+    if not data.empty:
+        where.download_button(
+            "Download data (CSV)",
+            csv_text(data, index=False),
+            file_name=chart_name(name) + ".csv",
+            mime="text/csv",
+            key=f"{key}.csv",
+            on_click="ignore",
+            type="tertiary",
+            icon=":material/download:",
+        )
+    return event if select else None

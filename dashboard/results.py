@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.calibration_view import calibration_view
+from dashboard.cell_tracks import cell_tracks_view, genre_mistakes_view
 from dashboard.charts import chart
 from genre_core.metrics.evaluation import Curve, Evaluation
 from genre_core.metrics.leaderboard import Entry, leaderboard, leaderboard_text
@@ -25,9 +26,9 @@ def curves_table(curves: Sequence[Curve], x: str, y: str) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["genre", x, y])
 
 
-def confusion_table(ev: Evaluation) -> pd.DataFrame:
+def confusion_table(confusion, classes: Sequence[str]) -> pd.DataFrame:
     """The confusion counts with the true genre as the first column (a chart's CSV)."""
-    table = pd.DataFrame(ev.confusion, index=list(ev.classes), columns=list(ev.classes))
+    table = pd.DataFrame(confusion, index=list(classes), columns=list(classes))
     return table.rename_axis("true genre").reset_index()
 
 
@@ -66,7 +67,8 @@ def evaluation_view(
     key: str, ev: Evaluation, name: str = "", cv: Mapping[str, Any] | None = None
 ) -> None:
     """The whole evaluation of one model: metrics, averages, guessing baselines, confusion
-    matrix, precision-recall and ROC curves, and the per-genre table. ``key`` prefixes the
+    matrix (a click on a cell lists its tracks), precision-recall and ROC curves with the
+    mistakes about one genre, calibration, and the per-genre table. ``key`` prefixes the
     widget keys; ``name`` (the run shown) keeps each run's charts apart; ``cv`` a
     cross-validation summary (``CVResult.summary()``) to state beside the test scores."""
     m = ev.metrics
@@ -104,17 +106,20 @@ def evaluation_view(
         guess.style.format("{:.1%}", subset=["accuracy"]), hide_index=True, key=f"{key}.guess"
     )
     normalised = st.toggle("Confusion matrix as shares of each true genre", key=f"{key}.cm_share")
-    chart(
-        model_plots.confusion_figure(ev.confusion, ev.classes, normalised),
-        confusion_table(ev),
+    selectable = ev.predictions is not None
+    event = chart(
+        model_plots.confusion_figure(ev.confusion, ev.classes, normalised, selectable=selectable),
+        confusion_table(ev.confusion, ev.classes),
         f"{key}.confusion.{name}.{normalised}",
         f"{key}-confusion",
+        select=selectable,
     )
     st.caption(
         "Reading: the diagonal holds correct predictions; the darker a cell, the more tracks it "
         "holds, so a dark cell off the diagonal is a pair of genres the model confuses (row: "
         "the true genre, column: what it said)."
     )
+    cell_tracks_view(f"{key}.cell", ev.predictions, ev.classes, event)
     curves = (
         (
             model_plots.pr_curves_figure(ev.pr_curves),
@@ -136,6 +141,7 @@ def evaluation_view(
     for column, (figure, table, short, long, reading) in zip(st.columns(2), curves, strict=True):
         chart(figure, table, f"{key}.{short}.{name}", f"{key}-{long}", column)
         column.caption(reading)
+    genre_mistakes_view(key, ev.predictions, ev.per_genre)
     calibration_view(key, ev, name)
     st.dataframe(
         ev.per_genre.style.format(

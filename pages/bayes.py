@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import forms, job_panel, jobs
 from dashboard.bundle_view import bundle_button
+from dashboard.calibration_view import calibration_view
 from dashboard.charts import chart, chart_config
 from dashboard.params import form_widget, param_grid, read_params, set_params
 from dashboard.report_view import report_buttons
@@ -260,6 +261,8 @@ else:
             ),
         },
     )
+
+    calibration_view(KEY, result.evaluation, config.model, entropy=predictions.entropy)
 
     st.subheader("Against the point-estimate logistic regression")
     st.dataframe(comparison.round(4), hide_index=True, key="bayes.comparison")

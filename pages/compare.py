@@ -4,9 +4,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.bundle_view import bundle_button, import_panel
+from dashboard.cell_tracks import named_predictions, selected_cell, stored_cells_view
 from dashboard.charts import chart
 from dashboard.report_view import report_buttons
-from dashboard.state import plain, show_error
+from dashboard.results import confusion_table
+from dashboard.state import current_dataset, plain, show_error
 from genre_core.errors import DataError
 from genre_core.metrics import compare
 from genre_core.plots import compare as compare_plots
@@ -221,19 +223,34 @@ st.subheader("Confusion matrices")
 normalised = st.toggle("As shares of each true genre", value=True, key="compare.normalised")
 per_row = 2 if len(details) <= 4 else 3  # titles need the width
 items = list(details.items())
+clicked = []  # (run id, name, predictions, genres, selection) of the matrices with predictions
 for start in range(0, len(items), per_row):
     cols = st.columns(per_row)
     for col, (run_id, d) in zip(cols, items[start : start + per_row], strict=False):
         if not d.classes:
             col.caption(plain(f"{names[run_id]}: no confusion matrix stored."))
             continue
-        chart(
-            model_plots.confusion_figure(d.confusion, d.classes, normalised, title=names[run_id]),
-            None,
+        selectable = len(d.predictions) > 0
+        figure = model_plots.confusion_figure(
+            d.confusion, d.classes, normalised, title=names[run_id], selectable=selectable
+        )
+        event = chart(
+            figure,
+            confusion_table(d.confusion, d.classes),
             f"compare.confusion.{run_id}.{normalised}",
             f"compare-confusion-{names[run_id]}",
             col,
+            select=selectable,
         )
+        if selectable:
+            clicked.append((run_id, names[run_id], d.predictions, d.classes, event))
+if any(selected_cell(event, classes) for *_, classes, event in clicked):
+    loaded = current_dataset(all_genres=True, merged=False)  # names the tracks of its own runs
+    clicked = [
+        (run, name, named_predictions(p, loaded, details[run].tags.get("dataset", "")), c, e)
+        for run, name, p, c, e in clicked
+    ]
+stored_cells_view("compare.cell", clicked)
 
 # ---- McNemar ------------------------------------------------------------------------------------
 st.subheader("Is the difference real? (McNemar's test)")

@@ -8,6 +8,7 @@ from dashboard.charts import chart
 from dashboard.state import (
     cached_audit,
     cached_projection,
+    cached_shortcuts,
     dataset_key,
     plain,
     require_dataset,
@@ -86,6 +87,11 @@ st.caption(
     "Reading: where the genres' shapes separate, this feature helps tell them apart; "
     "where they overlap, it carries little on its own."
 )
+for shortcut in (s for s in cached_shortcuts(key, dataset) if s.feature == feature):
+    st.warning(
+        plain(f"A shortcut ({shortcut.kind}, see the Data page): {shortcut.sentence()}"),
+        icon=":material/warning:",
+    )
 
 st.subheader("Descriptive statistics")
 # one row per feature, so the table fits the page however many features there are

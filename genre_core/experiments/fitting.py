@@ -28,6 +28,7 @@ from genre_core.data.splits import Split, SplitSpec, group_codes, group_values, 
 from genre_core.errors import DataError
 from genre_core.experiments.sampling import rows_title
 from genre_core.metrics.evaluation import Evaluation, HeldOut, evaluate
+from genre_core.metrics.tracks import track_names
 from genre_core.models.classical import (
     FIT_UNITS,
     fit_pipeline,
@@ -218,6 +219,8 @@ def train_model(
     label: str,
     config: TrainConfig,
     task: TaskState = TaskState(),
+    *,
+    names: Mapping[str, str] | None = None,
 ) -> TrainResult:
     """Split, fit the pipeline on the training part, and evaluate on the test part.
 
@@ -235,6 +238,9 @@ def train_model(
         with ``done``, ``total``, ``unit``, the seconds ``elapsed`` and an estimate of the
         seconds left (``eta``). Its ``cancel`` is checked after each batch of embedded titles
         and each round or batch of trees; ``n_boot`` resamples give the accuracy interval.
+    names
+        The columns naming a track (:func:`~genre_core.metrics.tracks.track_columns`): the
+        evaluation lists each test track by title and artist.
 
     Raises
     ------
@@ -267,6 +273,7 @@ def train_model(
         validation = (y[split.validation], pipeline.predict(X[split.validation]))
     test_pred = np.asarray(pipeline.predict(X[split.test])).astype(str)
     test_proba = pipeline.predict_proba(X[split.test])
+    test_positions = kept_positions(frame, label, config.genres)[split.test]
     evaluation = evaluate(
         y[split.test],
         test_proba,
@@ -277,6 +284,8 @@ def train_model(
         validation=validation,
         n_boot=task.n_boot,
         seed=config.seed,
+        rows=frame.index.to_numpy()[test_positions],
+        names=track_names(frame.iloc[test_positions], names or {}),
     )
     result = TrainResult(
         config,
@@ -289,7 +298,7 @@ def train_model(
         len(split.test),
         fit_seconds,
         HeldOut(
-            frame.index.to_numpy()[kept_positions(frame, label, config.genres)[split.test]],
+            frame.index.to_numpy()[test_positions],
             y[split.test],
             test_pred,
             test_proba,

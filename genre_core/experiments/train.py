@@ -31,6 +31,7 @@ from genre_core.experiments.fitting import (
 )
 from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError
 from genre_core.metrics.evaluation import evaluation_summary
+from genre_core.metrics.tracks import track_columns
 from genre_core.models.classical import (
     MODELS,
     ModelSpec,
@@ -343,12 +344,13 @@ def run(
     if configs[0].artist and split.group_column != configs[0].artist:
         warnings.append(ARTIST_WARNING)
     errors: list[DataError] = []
+    names = track_columns(table.roles.text, table.roles.artist_column)
     for index, config in enumerate(configs):
         if task.cancelled:
             break
         task.emit(stage="start", model=config.model, index=index, total=len(configs))
         try:
-            result = train_model(table.frame, table.roles.label, config, task)
+            result = train_model(table.frame, table.roles.label, config, task, names=names)
             cv = _cross_validation(table, config, spec.cv_folds, task)
         except Cancelled:
             break

@@ -27,6 +27,7 @@ from sklearn.metrics import (
 
 from genre_core.errors import DataError
 from genre_core.metrics.calibration import Calibration, calibration
+from genre_core.metrics.tracks import predictions_table
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ class Evaluation:
     ``metrics`` holds the headline numbers, ``intervals`` bootstrap 95% intervals (low, high)
     for ``accuracy`` and ``f1_macro``, ``baselines`` the accuracy of guessing, and
     ``train_accuracy``/``gap`` the overfitting check when the training predictions were given.
+    ``predictions`` holds the evaluated rows one by one (:func:`~genre_core.metrics.tracks.
+    predictions_table`: row, title and artist when known, true and predicted genre, the
+    probability of each genre), so a confusion cell can list its tracks.
     """
 
     classes: tuple[str, ...]
@@ -61,6 +65,14 @@ class Evaluation:
     validation_accuracy: float | None = None
     extra: dict = field(default_factory=dict)
     calibration: Calibration | None = None  # reliability bins and the risk-coverage curve
+    predictions: pd.DataFrame | None = None  # the evaluated rows one by one
+
+    @property
+    def correct(self) -> np.ndarray | None:
+        """Whether each evaluated row was predicted right, in the order of ``predictions``."""
+        if self.predictions is None:
+            return None
+        return (self.predictions["true"] == self.predictions["pred"]).to_numpy()
 
     @property
     def gap(self) -> float | None:
@@ -290,6 +302,8 @@ def evaluate(
     validation: tuple[Sequence, Sequence] | None = None,
     n_boot: int = 1000,
     seed: int = 0,
+    rows: Sequence | None = None,
+    names: pd.DataFrame | None = None,
 ) -> Evaluation:
     """Evaluate probabilities on a labelled set.
 
@@ -310,6 +324,10 @@ def evaluate(
         ``(true, predicted)`` on a validation part, for the train/validation gap.
     n_boot, seed
         Bootstrap resamples for the intervals and their seed.
+    rows, names
+        The evaluated rows' labels in the table (default: their positions) and a table naming
+        them (``title``, ``artist``; :func:`~genre_core.metrics.tracks.track_names`), kept in
+        the evaluation's ``predictions``.
     """
     classes = tuple(str(c) for c in classes)
     y_true = [str(v) for v in y_true]
@@ -346,6 +364,7 @@ def evaluate(
         train_accuracy=train_accuracy,
         validation_accuracy=validation_accuracy,
         calibration=calibrated,
+        predictions=predictions_table(y_true, y_pred, proba, classes, rows=rows, names=names),
     )
 
 

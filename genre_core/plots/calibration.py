@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import plotly.graph_objects as go
 
-from genre_core.metrics.calibration import Calibration
+from genre_core.metrics.calibration import Calibration, RiskCoverage
 
 _MARGINS = dict(l=10, r=10, t=40, b=10)
 
@@ -57,25 +59,43 @@ def reliability_figure(result: Calibration, title: str = "Reliability") -> go.Fi
     return fig
 
 
-def risk_coverage_figure(result: Calibration, title: str = "Answer only when sure") -> go.Figure:
-    """Accuracy on the answered tracks against the share answered, surest first."""
-    fig = go.Figure(
-        go.Scatter(
-            x=result.coverage,
-            y=result.accuracy,
-            mode="lines",
-            line=dict(color="#1DB954"),
-            customdata=result.threshold,
-            hovertemplate="answers %{x:.0%} of the tracks (confidence at least "
-            "%{customdata:.2f})<br>accuracy on them %{y:.1%}<extra></extra>",
-            name="accuracy",
+_RANKINGS = {  # a curve's name, colour and how its hover states the threshold
+    "confidence": ("ranked by confidence (top probability)", "#1DB954", "confidence at least"),
+    "entropy": ("ranked by predictive entropy", "#7B3FBF", "entropy at most"),
+}
+
+
+def risk_coverage_figure(
+    result: Calibration | RiskCoverage,
+    title: str = "Answer only when sure",
+    also: Sequence[RiskCoverage] = (),
+) -> go.Figure:
+    """Accuracy on the answered tracks against the share answered, surest first: one line for
+    ``result``'s ranking and one for each curve of ``also`` (a Bayesian model's predictive
+    entropy), each named after what ranks it."""
+    curves = [result.curve if isinstance(result, Calibration) else result, *also]
+    fig = go.Figure()
+    for curve in curves:
+        name, color, threshold = _RANKINGS[curve.ranked_by]
+        fig.add_trace(
+            go.Scatter(
+                x=curve.coverage,
+                y=curve.accuracy,
+                mode="lines",
+                line=dict(color=color, dash="solid" if curve.ranked_by == "confidence" else "dash"),
+                customdata=curve.threshold,
+                hovertemplate=f"answers %{{x:.0%}} of the tracks ({threshold} "
+                "%{customdata:.2f})<br>accuracy on them %{y:.1%}<extra></extra>",
+                name=name if len(curves) > 1 else "accuracy",
+            )
         )
-    )
     fig.update_layout(
         title=title,
         xaxis=dict(title="share of tracks answered", range=[0, 1], tickformat=".0%"),
         yaxis=dict(title="accuracy on the answered tracks", tickformat=".0%"),
         margin=_MARGINS,
         height=360,
+        showlegend=len(curves) > 1,
+        legend=dict(orientation="h", y=-0.25),
     )
     return fig

@@ -20,11 +20,17 @@ def confusion_figure(
     labels: Sequence[str],
     normalised: bool = False,
     title: str = "Confusion matrix",
+    selectable: bool = False,
 ) -> go.Figure:
-    """A heatmap: rows are true genres, columns predicted ones; counts or row shares."""
+    """A heatmap: rows are true genres, columns predicted ones; counts or row shares.
+
+    ``selectable``: a click selects a cell. Heatmaps cannot be selected, so an invisible
+    square marker sits on every cell (its ``customdata`` the cell's row and column in the
+    order of ``labels``), outlined once selected; the axes do not pan or zoom."""
     labels = as_texts(labels)
     values = row_normalised(confusion) if normalised else np.asarray(confusion)
     text = [[f"{v:.0%}" if normalised else f"{int(v):,}" for v in row] for row in values]
+    hover = "true %{y}<br>predicted %{x}<br>%{text}<extra></extra>"
     fig = go.Figure(
         go.Heatmap(
             z=values,
@@ -36,19 +42,50 @@ def confusion_figure(
             zmin=0,
             zmax=1 if normalised else None,
             showscale=False,
-            hovertemplate="true %{y}<br>predicted %{x}<br>%{text}<extra></extra>",
+            hovertemplate=None if selectable else hover,  # the cells' markers hover then
+            hoverinfo="skip" if selectable else None,
         )
     )
+    height = max(320, 60 + 38 * len(labels))
     fig.update_layout(
         title=as_text(title) + (" (share of each true genre)" if normalised else " (rows)"),
         xaxis_title="predicted genre",
         yaxis_title="true genre",
         margin=_MARGINS,
         yaxis_autorange="reversed",
-        height=max(320, 60 + 38 * len(labels)),
+        height=height,
     )
     fig.update_xaxes(type="category")
     fig.update_yaxes(type="category")
+    if selectable:
+        k = len(labels)
+        rows, columns = np.divmod(np.arange(k * k), k)
+        fig.add_trace(
+            go.Scatter(
+                x=[labels[c] for c in columns],
+                y=[labels[r] for r in rows],
+                mode="markers",
+                marker=dict(
+                    symbol="square-open",
+                    size=min(40, max(12, (height - 110) / k - 6)),
+                    color="#E4572E",
+                    line=dict(width=3, color="#E4572E"),
+                    opacity=0,
+                ),
+                selected=dict(marker=dict(opacity=1)),
+                unselected=dict(marker=dict(opacity=0)),
+                customdata=np.c_[rows, columns],
+                text=[text[r][c] for r, c in zip(rows, columns, strict=True)],
+                hovertemplate=hover,
+                name="cells",
+                showlegend=False,
+            )
+        )
+        # every click lands on the nearest cell's marker, wherever in the cell it is
+        fig.update_layout(hovermode="closest", hoverdistance=-1, clickmode="event+select")
+        # the markers would pad the axes' ranges: keep them on the cells
+        fig.update_xaxes(fixedrange=True, range=[-0.5, k - 0.5])
+        fig.update_yaxes(fixedrange=True, range=[k - 0.5, -0.5], autorange=False)
     return fig
 
 
