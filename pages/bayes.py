@@ -24,7 +24,9 @@ FORM = bayes.BAYES_PARAMS.select([p.name for p in bayes.BAYES_PARAMS if p.name !
 dataset = require_dataset()
 frame, roles = dataset.frame, dataset.roles
 state = st.session_state
-data_key = forms.follow_dataset(KEY, dataset, features=list(roles.features))
+groups = forms.group_choices(dataset)
+honest = forms.honest_split(dataset).get("group_column", "")
+data_key = forms.follow_dataset(KEY, dataset, features=list(roles.features), rows_from=honest)
 
 forms.page_header(
     "Bayesian models",
@@ -50,7 +52,7 @@ def load_recipe(recipe: recipes.BayesSpec) -> None:
     if recipe.data.features:
         state["bayes.features"] = [f for f in recipe.data.features if f in frame.columns]
     group = recipe.split.group_column if recipe.split is not None else None
-    state["bayes.rows_from"] = group if group in roles.groups else ""
+    state["bayes.rows_from"] = group if group in groups else ""
 
 
 forms.put_loaded(KEY, load_recipe)  # the recipe of a job found by its link
@@ -79,11 +81,16 @@ form_widget(KEY, bayes.ROW_PARAMS, "n_test", b)
 form_widget(KEY, bayes.BAYES_PARAMS, "seed", c)
 d.selectbox(
     "Rows drawn from",
-    ["", *roles.groups],
+    ["", *groups],
     key="bayes.rows_from",
-    format_func=lambda c: f"a split grouped by {c}" if c else "the whole table",
-    help="The whole table: the report's protocol. Grouped: 70% of the groups (artists, "
-    "tracks) give the training rows, the other 30% the test rows, so none sits on both sides.",
+    format_func=lambda c: f"a split grouped by {c}" if c else "the whole table (report)",
+    help="Grouped (the default where songs repeat): 70% of the groups (tracks, artists) give "
+    "the training rows, the other 30% the test rows, so none sits on both sides. The whole "
+    "table: the report's protocol.",
+)
+group = state["bayes.rows_from"] or None
+forms.split_caption(
+    SplitSpec.of("stratified") if group is None else SplitSpec.of("group", group), dataset
 )
 
 with st.expander("Priors and inference settings", icon=":material/tune:"):

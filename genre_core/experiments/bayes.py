@@ -55,10 +55,11 @@ class BayesSpec(Recipe):
     data
         The table, its columns (``features``: the model's inputs) and genres.
     split
-        ``None`` (the default): the report's protocol, ``n_test`` test and ``n_train`` training
-        rows drawn from the whole table, stratified by genre. A :class:`SplitSpec` (grouped by
-        an artist, say): the table is split by it first, then ``n_test`` rows are drawn from its
-        test part and ``n_train`` from its training part (its validation part is unused).
+        A :class:`SplitSpec` (by default grouped by track, see
+        :func:`~genre_core.experiments.recipe.resolve_split`): the table is split by it first,
+        then ``n_test`` rows are drawn from its test part and ``n_train`` from its training part
+        (its validation part is unused). ``None``: the report's protocol, ``n_test`` test and
+        ``n_train`` training rows drawn from the whole table, stratified by genre.
     n_train, n_test
         Rows to train and test on (:data:`~genre_core.models.bayes.ROW_PARAMS`).
     params
@@ -76,15 +77,13 @@ class BayesSpec(Recipe):
     OPTIONS: ClassVar[ParamSet] = ParamSet(
         (*(p for p in BAYES_PARAMS if p.name != "seed"), *ROW_PARAMS)
     )
-    # the shares of a split asked for without them (--split group:COLUMN): 70/30. A recipe
-    # without a split (what from_options gets when none is asked for) follows the report's
-    # protocol instead.
-    DEFAULT_SPLIT: ClassVar[SplitSpec] = SplitSpec.of("stratified", test=0.3)
-    SPLIT_OPTIONAL: ClassVar[bool] = True
+    # 70/30, copies of a song on one side; a recipe with "split": null follows the report's
+    # protocol (rows drawn from the whole table)
+    DEFAULT_SPLIT: ClassVar[SplitSpec] = SplitSpec.by_track(test=0.3)
     PARSED: ClassVar[ParamSet] = ROW_PARAMS  # the model's settings: in from_settings
 
     data: DataSpec = DataSpec()
-    split: SplitSpec | None = None
+    split: SplitSpec | None = DEFAULT_SPLIT
     n_train: int = ROW_PARAMS.defaults["n_train"]
     n_test: int = ROW_PARAMS.defaults["n_test"]
     params: dict[str, Any] = field(default_factory=dict)
@@ -285,7 +284,7 @@ def prepare_data(spec: BayesSpec, dataset: Dataset) -> Prepared:
         n_train=spec.n_train,
         n_test=spec.n_test,
         seed=spec.seed,
-        split=spec.split,
+        split=None if spec.split is None else spec.split_on(dataset),
     )
 
 

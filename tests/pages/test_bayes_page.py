@@ -95,6 +95,10 @@ def test_the_recipe_follows_the_form_and_a_grouped_split():
 
     at = _bayes_page()
     shown = [c.value for c in at.code if '"kind": "bayes"' in c.value]
+    # where a track id repeats, the rows come from a split grouped by it (issue 13.2)
+    assert experiments.load_recipe(shown[0]).split.group_column == "track_id"
+    at.selectbox(key="bayes.rows_from").set_value("").run()
+    shown = [c.value for c in at.code if '"kind": "bayes"' in c.value]
     assert experiments.load_recipe(shown[0]).split is None  # the report's protocol
     at.selectbox(key="bayes.model").set_value("bnn").run()
     at.number_input(key="bayes.hidden").set_value(8)

@@ -92,7 +92,8 @@ def test_from_options_reads_texts_and_table2_presets(csv_data):
         csv_data, None, {"model": "bnn", "hidden": "8", "n_train": "200", "seed": "4"}
     )
     assert spec.params == {"model": "bnn", "hidden": 8} and spec.n_train == 200
-    assert spec.seed == 4 and spec.split is None
+    # copies of a song on one side by default (issue 13.2); "split": null is the report's
+    assert spec.seed == 4 and spec.split == SplitSpec.by_track(test=0.3)
     preset = BayesSpec.from_options(csv_data, None, {"steps": "100"}, preset="5")
     assert preset.params["model"] == "hier-t" and preset.params["nu"] == 4.0
     assert preset.params["steps"] == 100 and (preset.n_train, preset.n_test) == (1000, 200)
