@@ -43,25 +43,22 @@ def fix_controls(dataset: Dataset, shortcuts: list[Shortcut]) -> None:
         converted = finding.kind == "scale" and finding.feature in dataset.repaired
         note = " (converted to one scale on loading)" if converted else ""
         what.write(plain(f"{finding.feature}: {finding.kind}{note}"))
-        fix = f"drop:{finding.feature}"
-        drop.button(
-            "Drop it",
-            key=f"data.fix.drop.{i}",
-            on_click=_add,
-            args=(fix,),
-            disabled=fix in fixes or finding.feature not in features,
-            help="Take the column out of the features.",
-        )
+        buttons = [("drop", "Drop it", "Take the column out of the features.", drop)]
         if finding.kind in FLAGGABLE:
-            fix = f"flag:{finding.feature}"
-            flag.button(
-                "Flag it",
-                key=f"data.fix.flag.{i}",
+            help_text = (
+                f"Add '{flag_column(finding.feature)}': 1 on the shortcut's rows (missing, or "
+                "on the small scale), so a model's score says what the shortcut is worth."
+            )
+            buttons.append(("flag", "Flag it", help_text, flag))
+        for kind, label, help_text, where in buttons:
+            fix = f"{kind}:{finding.feature}"
+            where.button(
+                label,
+                key=f"data.fix.{kind}.{i}",
                 on_click=_add,
                 args=(fix,),
-                disabled=fix in fixes,
-                help=f"Add '{flag_column(finding.feature)}': 1 on the shortcut's rows (missing, or "
-                "on the small scale), so a model's score says what the shortcut is worth.",
+                disabled=fix in fixes or (kind == "drop" and finding.feature not in features),
+                help=help_text,
             )
     if any(s.kind == "same-song" for s in shortcuts):
         st.caption(

@@ -314,3 +314,13 @@ def store(tmp_path, monkeypatch, empty_store):
     monkeypatch.setenv("GENRE_RUNS_DIR", str(folder))
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     return folder
+
+
+def trained_train_page(n: int = 300, model: str = "logreg"):
+    """The Train page of an upload of ``make_tracks(n)`` with one ``model`` trained and drawn."""
+    at = app_with_upload(make_tracks(n, seed=5), "train")
+    at.multiselect(key="train.models").set_value([model])
+    at.run()
+    at.button(key="train.start").click().run()
+    poll_page(at, lambda: len(at.session_state["train.runs"]) >= 1, failure="no run finished")
+    return at

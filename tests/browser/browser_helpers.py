@@ -75,3 +75,16 @@ def wait_live_points(page: Page, at_least: int, timeout: float = 60_000) -> int:
 def screenshot(page: Page, name: str) -> None:
     """The whole page, saved as tests/artifacts/page-``name``.png to look at."""
     page.screenshot(path=ARTIFACTS / f"page-{name}.png", full_page=True)
+
+
+def train_to_confusion(page: Page) -> Locator:
+    """On the app already open, go to Train, train its default model and return the confusion
+    matrix chart once drawn, scrolled into view."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Train").click()
+    expect(page.get_by_role("heading", name="Train", level=1)).to_be_visible()
+    page.get_by_test_id("stButton").get_by_role("button", name="Train").click()
+    expect(page.get_by_role("heading", name="Evaluation")).to_be_visible(timeout=90_000)
+    confusion = page.get_by_test_id("stPlotlyChart").filter(has_text="Confusion matrix")
+    expect(confusion).to_have_count(1, timeout=60_000)
+    confusion.scroll_into_view_if_needed()
+    return confusion

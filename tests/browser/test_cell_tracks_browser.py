@@ -4,7 +4,7 @@ confusion matrix and sees the tracks behind it."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_helpers import wait_drawn
+from browser_helpers import train_to_confusion, wait_drawn
 from conftest import ARTIFACTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdata]
@@ -14,13 +14,7 @@ CELL_MARKERS = ".scatterlayer .trace .point"  # one invisible marker per cell, r
 
 def test_a_confusion_cell_lists_its_tracks(page: Page, app_url: str):
     page.goto(app_url)
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Train").click()
-    expect(page.get_by_role("heading", name="Train", level=1)).to_be_visible()
-    page.get_by_test_id("stButton").get_by_role("button", name="Train").click()
-    expect(page.get_by_role("heading", name="Evaluation")).to_be_visible(timeout=90_000)
-    confusion = page.get_by_test_id("stPlotlyChart").filter(has_text="Confusion matrix")
-    expect(confusion).to_have_count(1, timeout=60_000)
-    confusion.scroll_into_view_if_needed()
+    confusion = train_to_confusion(page)
     expect(page.get_by_text("Click a cell to list the tracks behind it.")).to_be_visible()
     wait_drawn(page)
     markers = confusion.locator(CELL_MARKERS)

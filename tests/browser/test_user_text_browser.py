@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_helpers import screenshot, wait_drawn
+from browser_helpers import screenshot, train_to_confusion, wait_drawn
 from conftest import ARTIFACTS, make_tracks
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdata]
@@ -41,13 +41,7 @@ def test_an_html_genre_is_shown_as_typed_in_the_confusion_matrix(
     _choose_dataset(page, "Upload your own CSV")
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(path)
     expect(_metric(page, "Rows")).to_contain_text("120")
-    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Train").click()
-    expect(page.get_by_role("heading", name="Train", level=1)).to_be_visible()
-    page.get_by_test_id("stButton").get_by_role("button", name="Train").click()
-    expect(page.get_by_role("heading", name="Evaluation")).to_be_visible(timeout=90_000)
-    confusion = page.get_by_test_id("stPlotlyChart").filter(has_text="Confusion matrix")
-    expect(confusion).to_have_count(1, timeout=60_000)
-    confusion.scroll_into_view_if_needed()
+    confusion = train_to_confusion(page)
     # the tick labels read the tags as typed; plotly draws <b> as a bold tspan, tags gone
     expect(confusion.locator(".xtick", has_text=HTML_GENRE)).to_have_count(1)
     expect(confusion.locator(".ytick", has_text=HTML_GENRE)).to_have_count(1)

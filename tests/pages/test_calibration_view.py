@@ -8,15 +8,11 @@ import json
 import numpy as np
 import pytest
 
-from conftest import app_with_upload, make_tracks, poll_page, wait_job
+from conftest import app_with_upload, make_tracks, trained_train_page, wait_job
 
 
 def test_a_trained_model_shows_its_reliability_and_its_abstention_curve():
-    at = app_with_upload(make_tracks(300, seed=5), "train")
-    at.multiselect(key="train.models").set_value(["logreg"])
-    at.run()
-    at.button(key="train.start").click().run()
-    poll_page(at, lambda: len(at.session_state["train.runs"]) >= 1, failure="no run finished")
+    at = trained_train_page()
     titles = [
         json.loads(e.proto.spec)["layout"].get("title", {}).get("text", "")
         for e in at.get("plotly_chart")

@@ -12,7 +12,7 @@ import json
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from conftest import app_with_upload, make_tracks, poll_page
+from conftest import trained_train_page
 from dashboard.cell_tracks import selected_cell
 
 CLASSES = ("pop", "rap", "rock")
@@ -85,11 +85,7 @@ def _confusion(at) -> dict:
 
 
 def test_the_train_page_draws_a_clickable_matrix_and_a_genres_mistakes():
-    at = app_with_upload(make_tracks(300, seed=5), "train")
-    at.multiselect(key="train.models").set_value(["logreg"])
-    at.run()
-    at.button(key="train.start").click().run()
-    poll_page(at, lambda: len(at.session_state["train.runs"]) >= 1, failure="no run finished")
+    at = trained_train_page()
     ev = at.session_state["train.runs"][-1]["entry"].evaluation
     spec = _confusion(at)
     cells = spec["data"][1]
