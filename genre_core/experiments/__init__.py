@@ -36,6 +36,7 @@ KINDS: dict[str, str] = {
     "merge-curve": "genre_core.experiments.merge_curve",
     "label-issues": "genre_core.experiments.label_issues",
     "leakage": "genre_core.experiments.leakage",
+    "explain": "genre_core.experiments.explain",
     "search": "genre_core.experiments.search",
 }
 
