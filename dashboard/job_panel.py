@@ -17,7 +17,8 @@ import streamlit as st
 from dashboard import jobs
 from dashboard.state import live_fragment, plain, show_error, stop_bar
 from genre_core import experiments
-from genre_core.data.dataset import Dataset, keep_upload
+from genre_core.data.dataset import Dataset
+from genre_core.data.uploads import keep_upload
 from genre_core.errors import DataError
 from genre_core.experiments.recipe import DataSpec, Recipe
 

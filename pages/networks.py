@@ -15,7 +15,7 @@ from dashboard.report_view import report_buttons
 from dashboard.results import metric_row
 from dashboard.state import base_dataset, plain, require_dataset, show_error
 from genre_core.data.csvsafe import csv_text
-from genre_core.data.dataset import keep_upload
+from genre_core.data.uploads import keep_upload
 from genre_core.errors import DataError
 from genre_core.experiments.net import NET_OPTIONS, NetSpec, predict_tracks
 from genre_core.experiments.predict import read_unlabeled

@@ -582,36 +582,3 @@ def _list(columns, limit: int = 12) -> str:
     names = [str(c) for c in columns]
     shown = ", ".join(names[:limit])
     return shown + (f", … ({len(names)} in all)" if len(names) > limit else "")
-
-
-# ---- uploads kept on the server -----------------------------------------------------------------
-
-
-def _uploads() -> Path:
-    from genre_core.settings import cache_dir
-
-    return cache_dir() / "uploads"
-
-
-def keep_upload(raw: bytes) -> str:
-    """Keep an uploaded file's bytes under ``data/uploads/<sha256>`` and return the hash, so a
-    recipe made from the upload (it holds the hash) runs again in any process of this machine."""
-    import hashlib
-
-    digest = hashlib.sha256(raw).hexdigest()
-    folder = _uploads()
-    target = folder / digest
-    if not target.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / f".{digest}.part"
-        partial.write_bytes(raw)
-        partial.replace(target)
-    return digest
-
-
-def stored_upload(sha256: str) -> bytes | None:
-    """The bytes of an upload kept by :func:`keep_upload`, or ``None``."""
-    if not sha256 or not all(c in "0123456789abcdef" for c in sha256) or len(sha256) != 64:
-        return None
-    path = _uploads() / sha256
-    return path.read_bytes() if path.is_file() else None

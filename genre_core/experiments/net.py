@@ -252,8 +252,8 @@ class NetSpec(Recipe):
         """
         if not self.initial:
             return None
-        from genre_core.data.dataset import stored_upload
         from genre_core.data.fetch import sha256_of
+        from genre_core.data.uploads import stored_upload
         from genre_core.runs.checkpoints import network_state
 
         path = Path(self.initial)

@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from genre_core.data.audit import track_split
-from genre_core.data.dataset import Dataset, load_dataset, load_upload, stored_upload
+from genre_core.data.dataset import Dataset, load_dataset, load_upload
 from genre_core.data.merging import apply_map
 from genre_core.data.preprocess import select_genres
 from genre_core.data.registry import DATASETS, DEFAULT_DATASET
 from genre_core.data.shortcuts import apply_fixes
 from genre_core.data.splits import SplitSpec, group_values
+from genre_core.data.uploads import stored_upload
 from genre_core.errors import DataError
 from genre_core.experiments.sampling import sample_dataset
 from genre_core.params import Param, ParamSet

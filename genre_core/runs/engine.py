@@ -430,7 +430,7 @@ def _killed(error: BaseException | None) -> bool:
 
 
 def _upload_of(recipe: dict) -> bytes | None:
-    from genre_core.data.dataset import stored_upload
+    from genre_core.data.uploads import stored_upload
 
     data = recipe.get("data") or {}
     sha = data.get("sha256")

@@ -104,7 +104,7 @@ def run_job(
     from distributed import Event, Queue, get_worker
 
     from genre_core import experiments
-    from genre_core.data.dataset import keep_upload
+    from genre_core.data.uploads import keep_upload
     from genre_core.runs.budget import thread_budget
     from genre_core.runs.progress import Cancelled
     from genre_core.runs.store import quiet_logs

@@ -10,8 +10,8 @@ import pytest
 
 from conftest import make_tracks
 from genre_core import experiments
-from genre_core.data.dataset import keep_upload, stored_upload
 from genre_core.data.splits import SplitSpec
+from genre_core.data.uploads import keep_upload, stored_upload
 from genre_core.errors import DataError
 from genre_core.experiments.recipe import DataSpec, Recipe, RecipeError
 
