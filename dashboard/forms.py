@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from dashboard import job_panel
+from dashboard.classroom import is_locked
 from dashboard.params import param_widget, read_params, widget_defaults
 from dashboard.state import dataset_key, plain, show_error
 from genre_core.data.audit import song_keys, split_note, track_split
@@ -52,6 +53,8 @@ def follow_dataset(prefix: str, dataset: Dataset, **choices: Any) -> str:
     fresh = state.get(f"{prefix}.dataset") != key
     state[f"{prefix}.dataset"] = key
     for name, value in choices.items():
+        if is_locked(f"{prefix}.{name}"):  # a lesson's value stays
+            continue
         if fresh or f"{prefix}.{name}" not in state:
             state[f"{prefix}.{name}"] = value
     return key
@@ -113,11 +116,13 @@ def split_form(
     state = st.session_state
     if state.get(f"{prefix}.group_column") not in groups:
         state[f"{prefix}.group_column"] = groups[0] if groups else None
+    locked = is_locked(f"{prefix}.split")  # a lesson's split: drawn, not changed
     method = columns[0].radio(
         "Split",
         ["stratified", *(["group"] if groups else [])],
         key=f"{prefix}.split",
         horizontal=True,
+        disabled=locked,
         format_func=SPLIT_TITLES.get,
         help="Grouped: every track or artist goes whole to one side.",
     )
@@ -125,15 +130,20 @@ def split_form(
         "Group by",
         groups,
         key=f"{prefix}.group_column",
-        disabled=method != "group",
+        disabled=method != "group" or locked,
         help="By track (its id, or its title and artist): no copy of a test song is in "
         "training, the honest default where songs repeat. By artist: no artist is on both "
         "sides, which asks whether the model knows genres or only artists; harder.",
     )
     columns[2].slider(
-        "Validation share", *validation, step=0.05, key=f"{prefix}.validation", help=validation_help
+        "Validation share",
+        *validation,
+        step=0.05,
+        key=f"{prefix}.validation",
+        help=validation_help,
+        disabled=locked,
     )
-    columns[3].slider("Test share", *test, step=0.05, key=f"{prefix}.test_size")
+    columns[3].slider("Test share", *test, step=0.05, key=f"{prefix}.test_size", disabled=locked)
     if dataset is not None:
         try:
             split = read_split(prefix, 0)
@@ -174,7 +184,11 @@ def put_split(prefix: str, split: SplitSpec, groups: Sequence[str]) -> None:
 
 def seed_input(prefix: str, container=st) -> int:
     """The seed of the page's recipe (key ``<prefix>.seed``)."""
-    return int(container.number_input("Seed", 0, MAX_SEED, key=f"{prefix}.seed", step=1))
+    return int(
+        container.number_input(
+            "Seed", 0, MAX_SEED, key=f"{prefix}.seed", step=1, disabled=is_locked(f"{prefix}.seed")
+        )
+    )
 
 
 def sample_input(prefix: str, container=st) -> int | None:

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import forms, job_panel
+from dashboard.classroom import is_locked
 from dashboard.forms import follow_dataset
 from dashboard.shortcut_fixes import fix_controls
 from dashboard.state import (
@@ -39,12 +40,16 @@ st.caption(
 names = [*registry.DATASETS, UPLOAD]
 labels = {name: f"{name} — {spec.title}" for name, spec in registry.DATASETS.items()}
 labels[UPLOAD] = "Upload your own CSV…"
+locked = is_locked("data.source")  # a lesson's rows (its test set held back)
+if locked:
+    labels[UPLOAD] = "The lesson's tracks (its test set is held back)"
 choice = st.selectbox(
     "Dataset",
     names,
     index=names.index(st.session_state["data.source"]),
     format_func=labels.get,
     key="data.choice",
+    disabled=locked,
 )
 if choice != st.session_state["data.source"]:
     st.session_state["data.source"] = choice
@@ -58,6 +63,7 @@ if choice == UPLOAD:
         f"up to {limit} MB, also once unpacked)",
         type=["csv", "gz", "tsv", "txt"],
         key="data.uploader",
+        disabled=locked,
     )
     if uploaded is not None:
         previous = st.session_state["data.upload"]

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import forms, job_panel
 from dashboard.bundle_view import bundle_button
+from dashboard.classroom import is_locked, open_models
 from dashboard.params import form_widget, param_grid, read_params, set_params
 from dashboard.predictions import predict_panel
 from dashboard.report_view import report_buttons
@@ -74,6 +75,7 @@ feature_set = left.radio(
     OPTIONS.get("feature_set").choices,
     key="train.feature_set",
     horizontal=True,
+    disabled=is_locked("train.feature_set"),
     help="text: sentence embeddings (all-MiniLM-L6-v2) of the title columns chosen on the Data "
     "page; computed once, then read from a shared cache. Tree models see 32 principal "
     "components of them.",
@@ -81,7 +83,7 @@ feature_set = left.radio(
 use_artist = right.checkbox(
     "Use the artist as a feature",
     key="train.artist",
-    disabled=roles.artist_column is None,
+    disabled=roles.artist_column is None or is_locked("train.artist"),
     help="One-hot artist, rare artists pooled.",
 )
 sample = forms.sample_input("train", corner)
@@ -114,7 +116,7 @@ if use_artist and not grouped_by_artist:
 
 st.subheader("Models")
 chosen = st.multiselect(
-    "Models", list(MODELS), key="train.models", format_func=lambda m: MODELS[m].title
+    "Models", open_models(list(MODELS)), key="train.models", format_func=lambda m: MODELS[m].title
 )
 
 
