@@ -69,7 +69,7 @@ def test_a_bayesian_posterior_gets_its_band_in_the_what_if():
     at = app_with_upload(tracks, "explain")
     assert "No trained model to explain yet" in at.info[0].value
     dataset = load_upload(tracks.to_csv(index=False).encode(), "mine.csv")
-    spec = BayesSpec(n_train=90, n_test=45, params={"steps": 200, "draws": 100}, log=False)
+    spec = BayesSpec(n_train=90, n_test=40, params={"steps": 200, "draws": 100}, log=False)
     at.session_state["bayes.outcome"] = run(spec, dataset=dataset)
     at.run()
     assert not at.exception

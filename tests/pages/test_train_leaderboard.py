@@ -11,7 +11,8 @@ def _board(at):
 
 def test_the_leaderboard_names_runs_by_their_split():
     at = app_with_upload(make_tracks(150, seed=5), "train")
-    at.multiselect(key="train.models").set_value(["logreg"]).run()
+    at.multiselect(key="train.models").set_value(["logreg"])
+    at.radio(key="train.split").set_value("stratified").run()  # the default groups by track_id
     at.button(key="train.start").click().run()
     poll_page(at, lambda: len(at.session_state["train.runs"]) >= 1, 180, failure="no first run")
     at.radio(key="train.split").set_value("group").run()
