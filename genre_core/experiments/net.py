@@ -127,7 +127,9 @@ class NetSpec(Recipe):
     title: ClassVar[str] = "Train a network"
 
     data: DataSpec = DataSpec()
-    split: SplitSpec = DEFAULT_SPLIT
+    split: SplitSpec = SplitSpec.by_track(
+        validation=DEFAULT_SPLIT.validation, test=DEFAULT_SPLIT.test
+    )
     params: dict[str, Any] = field(default_factory=lambda: dict(NET_PARAMS.defaults))
     preset: str | None = None
     feature_set: str = "numeric"
@@ -144,7 +146,9 @@ class NetSpec(Recipe):
     # the network's settings and the recipe's own (inputs, preparation, initial weights)
     OPTIONS: ClassVar[ParamSet] = ParamSet([*NET_PARAMS, *NET_OPTIONS])
     PARSED: ClassVar[ParamSet] = NET_OPTIONS  # the network's settings: by network_settings
-    DEFAULT_SPLIT: ClassVar[SplitSpec] = DEFAULT_SPLIT
+    DEFAULT_SPLIT: ClassVar[SplitSpec] = SplitSpec.by_track(
+        validation=DEFAULT_SPLIT.validation, test=DEFAULT_SPLIT.test
+    )
 
     def check(self) -> None:
         super().check()

@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # torch is imported when a network trains, not when this modu
 
     from genre_core.models.networks import NetClassifier
 
-DEFAULT_SPLIT = SplitSpec.by_track(validation=0.2, test=0.2)
+DEFAULT_SPLIT = SplitSpec(train=0.6, validation=0.2, test=0.2)  # a config's split is concrete
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ def test_fit_a_posterior_from_the_bayesian_page(page: Page, app_url: str):
     assert 25 < value < 75  # spotify-30k's six genres from 500 rows: about 40%
     charts = page.get_by_test_id("stPlotlyChart")
     expect(charts.filter(has_text="Coefficients for")).to_have_count(1)
-    expect(charts.filter(has_text="Predictive entropy")).to_have_count(1)
+    expect(charts.filter(has_text="Predictive entropy of each test track")).to_have_count(1)
     assert page.get_by_test_id("stException").count() == 0
     page.set_viewport_size({"width": 1400, "height": 6000})
     wait_drawn(page)

@@ -47,9 +47,13 @@ def test_trained_models_appear_on_the_compare_page(page: Page, app_url: str):
     expect(page.get_by_text(re.compile(r"\d+ of \d+ runs; newest first"))).to_be_visible()
     wait_drawn(page)
     # a run's name says its model, features, split and data (newest first: ours)
-    _pick(page, "Runs to compare", re.compile(r"^logreg · numeric · random 70\/30"))
+    _pick(page, "Runs to compare", re.compile(r"^logreg · numeric · grouped by track_id 70\/30"))
     expect(page.get_by_text("Pick a second run to test it against the first.")).to_be_visible()
-    _pick(page, "Runs to compare", re.compile(r"^logreg \(C=0\.001\) · numeric · random 70\/30"))
+    _pick(
+        page,
+        "Runs to compare",
+        re.compile(r"^logreg \(C=0\.001\) · numeric · grouped by track_id 70\/30"),
+    )
     expect(page.get_by_role("heading", name="Metrics")).to_be_visible()
     expect(page.get_by_role("heading", name="Is the difference real?")).to_be_visible()
     verdict = page.get_by_text("they disagree on")

@@ -95,7 +95,7 @@ def test_merge_curve_figure_shows_the_majority_baseline():
 def test_the_kind_module_keeps_the_contract():
     assert Spec is MergeCurveSpec and MergeCurveSpec.kind == "merge-curve"
     assert experiments.recipe_class("merge-curve") is MergeCurveSpec
-    assert MergeCurveSpec.default_split() == SplitSpec(test=0.3, train=0.7, seed=0)
+    assert MergeCurveSpec.default_split() == SplitSpec.by_track(test=0.3)
     assert MergeCurveSpec.options().names == ["model", "min_genres", "seed"]
     assert MergeCurveSpec().log is False  # the merge curve is not logged unless asked
 

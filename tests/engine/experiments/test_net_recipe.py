@@ -41,7 +41,7 @@ def spec(csv_path) -> NetSpec:
 def test_the_options_are_the_network_settings_and_the_recipes_own():
     # what every kind's module keeps: test_recipe.py::test_every_kind_module_keeps_the_contract
     assert Spec is NetSpec
-    assert NetSpec.default_split() == SplitSpec(train=0.6, validation=0.2, test=0.2)
+    assert NetSpec.default_split() == SplitSpec.by_track(validation=0.2, test=0.2)
     assert set(NetSpec.options().names) == set(NET_PARAMS.names) | set(NET_OPTIONS.names)
     assert NetSpec().params == NET_PARAMS.defaults  # every setting, filled in
 
