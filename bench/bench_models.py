@@ -1,6 +1,7 @@
 """Engine overhead against calling scikit-learn / XGBoost directly, and each model's fit time.
 
     GENRE_DATA_DIR=/path/to/shared/datasets python bench/bench_models.py [--repeats 3]
+    GENRE_DATA_DIR=... python bench/bench_models.py --contention [--rows 8000]
 
 On spotify-30k (70/30 stratified split, the 13 registry features, median imputation and
 standard scaling), each model is fitted and asked for test probabilities twice:
@@ -16,6 +17,10 @@ SVC(probability=True) as the direct call) and an extra row times the default in 
 genre_core.experiments.train.train_model end to end (split, fit, predictions on train and test, and
 the
 full evaluation with 1,000 bootstraps), in wall seconds.
+
+``--contention`` (issue 15, section 4) times XGBoost, random forest and SVM fits alone and while
+a second process fits the same model, inside the thread budget a one-thread Dask worker gives
+(``thread_budget(1)``) and with threads at the libraries' all-core defaults.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import statistics
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -107,11 +114,118 @@ def time_engine(name, X_train, y_train, X_test, params=None) -> tuple[float, flo
     return time.process_time() - started, fitted - wall
 
 
+# ---- fits that do not fight (issue 15, section 4) ----------------------------------------------
+
+CONTENTION_MODELS = ("rf", "svm", "xgboost")  # the slowest last
+MODES = ("budget", "defaults")
+
+
+def timed_fit(name: str, mode: str, X, y) -> float:
+    """Wall seconds of one engine fit. ``budget``: inside ``thread_budget(1)``, as a Dask worker
+    of one thread runs a job; ``defaults``: no budget, so XGBoost's OpenMP, the forest's and the
+    SVM's joblib pools and BLAS take every core (the libraries' all-core settings)."""
+    import contextlib
+
+    from genre_core.runs.budget import thread_budget
+
+    scope = thread_budget(1) if mode == "budget" else contextlib.nullcontext()
+    with scope:
+        pipeline = make_model(name)  # reads the budget for its n_jobs when it is built
+        started = time.perf_counter()
+        pipeline.fit(X, y)
+        return time.perf_counter() - started
+
+
+def second_job(name: str, mode: str, rows: int) -> None:
+    """The other job (``--second-job``): the same fit, again and again, until it is killed."""
+    X, y = contention_rows(rows)
+    timed_fit(name, mode, X[:50], y[:50])  # imports and pools warmed up before saying ready
+    print("ready", flush=True)
+    while True:
+        timed_fit(name, mode, X, y)
+
+
+def contention_rows(rows: int):
+    """A seeded ``rows`` of spotify-30k's training part (every genre in it)."""
+    data = load_dataset("spotify-30k", allow_download=False)
+    table, X, y = training_table(data.frame, data.roles.label, data.roles.features)
+    train = split_rows(table, data.roles.label, SplitSpec(train=0.7, test=0.3, seed=0)).train
+    keep = train[np.random.default_rng(0).permutation(len(train))[:rows]]
+    return X[keep], y[keep]
+
+
+def contention(rows: int, repeats: int, models=CONTENTION_MODELS) -> None:
+    """Each model's fit alone and while a second process fits too, under the thread budget and
+    at the libraries' defaults; medians of ``repeats`` interleaved runs, and their ratios."""
+    import os
+    import subprocess
+
+    os.environ.pop("GENRE_THREADS", None)  # "defaults" means every core, whatever the shell says
+    X, y = contention_rows(rows)
+    print(
+        f"fits on {len(y):,} rows, {os.cpu_count()} cores; median wall seconds of {repeats} "
+        f"(load average at start {os.getloadavg()[0]:.1f}: other users of the machine count)\n"
+    )
+    print(
+        f"{'model':<8} {'mode':<9} {'alone s':>8} {'2 jobs s':>9} {'2 jobs / alone':>15} "
+        f"{'budget / defaults':>18}"
+    )
+    for name in models:
+        times = {(m, c): [] for m in MODES for c in (False, True)}
+        for i in range(repeats):
+            order = MODES if i % 2 == 0 else MODES[::-1]  # alternate, so drift cancels out
+            for mode in order:
+                times[mode, False].append(timed_fit(name, mode, X, y))
+                other = subprocess.Popen(
+                    [sys.executable, __file__, "--second-job", f"{name}:{mode}:{rows}"],
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                try:
+                    other.stdout.readline()  # "ready": the other job is fitting from now on
+                    times[mode, True].append(timed_fit(name, mode, X, y))
+                finally:
+                    other.kill()
+                    other.wait()
+        med = {key: statistics.median(v) for key, v in times.items()}
+        for mode in MODES:
+            alone, both = med[mode, False], med[mode, True]
+            versus = (
+                med["budget", True] / med["defaults", True],
+                med["budget", False] / med["defaults", False],
+            )
+            print(
+                f"{name:<8} {mode:<9} {alone:>8.2f} {both:>9.2f} {both / alone:>15.2f} "
+                + (f"   alone {versus[1]:.2f}, 2 jobs {versus[0]:.2f}" if mode == "budget" else ""),
+                flush=True,
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--models", default="logreg,knn,rf,xgboost,hgb,svm")
+    parser.add_argument(
+        "--models",
+        default="logreg,knn,rf,xgboost,hgb,svm",
+        help="the models timed (--contention: those of rf, svm, xgboost)",
+    )
+    parser.add_argument(
+        "--contention",
+        action="store_true",
+        help="XGBoost, forest and SVM fits alone and beside a second fitting process, with "
+        "the thread budget and at library defaults",
+    )
+    parser.add_argument("--rows", type=int, default=8000, help="training rows of --contention")
+    parser.add_argument("--second-job", help=argparse.SUPPRESS)  # MODEL:MODE:ROWS, internal
     args = parser.parse_args()
+    if args.second_job:
+        name, mode, rows = args.second_job.split(":")
+        second_job(name, mode, int(rows))
+        return 0
+    if args.contention:
+        models = [m for m in args.models.split(",") if m in CONTENTION_MODELS]
+        contention(args.rows, args.repeats, models or CONTENTION_MODELS)
+        return 0
     data = load_dataset("spotify-30k", allow_download=False)
     label, features = data.roles.label, data.roles.features
     table, X, y = training_table(data.frame, label, features)

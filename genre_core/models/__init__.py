@@ -1,7 +1,8 @@
 """Models: estimators with the scikit-learn contract, and their parameter schemas.
 
 - :mod:`~genre_core.models.classical`: the classical zoo (``MODELS``, ``make_model``,
-  ``resolve_params``): logistic regression, SVM, KNN, random forest, XGBoost, histogram boosting
+  ``resolve_params``): logistic regression, SVM, KNN, random forest, XGBoost, histogram boosting,
+  and "best" (:mod:`~genre_core.models.best`: XGBoost stacked on out-of-fold title probabilities)
 - :mod:`~genre_core.models.layers`: the MLP builder, seeded initialisation, freezing a body
 - :mod:`~genre_core.models.callbacks`: skorch callbacks, one concern each
 - :mod:`~genre_core.models.networks`: ``NetClassifier``, a network as a scikit-learn classifier

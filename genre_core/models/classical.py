@@ -18,13 +18,20 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import LabelEncoder
 from sklearn.svm import SVC
 
 from genre_core.data.features import Layout, layout_preprocessor
 from genre_core.data.preprocess import PrepConfig, make_preprocessor
 from genre_core.errors import DataError
-from genre_core.params import Param, ParamSet
+from genre_core.models.best import BEST_PARAMS
+from genre_core.models.boosting import (  # noqa: F401 (XGBLabelClassifier: stored models name it here)
+    XGBOOST_PARAMS,
+    FitReport,
+    XGBLabelClassifier,
+    round_callback,
+)
+from genre_core.models.presets import BEST_PRESETS, BEST_TUNED
+from genre_core.params import Param
 from genre_core.runs.budget import threads
 
 TREE_MODELS = ("rf", "xgboost", "hgb")
@@ -49,6 +56,9 @@ class ModelSpec:
     presets: dict[str, dict] = field(default_factory=dict)
     prep: PrepConfig = PrepConfig()
     note: str = ""
+    # the estimator's keyword taking how many numeric columns lead its prepared input (the
+    # others: title embeddings, an artist code), for a model that treats the blocks apart
+    numeric_width: str | None = None
 
     @property
     def defaults(self) -> dict:
@@ -62,84 +72,9 @@ class ModelSpec:
         raise DataError(f"{self.name} has no parameter '{name}'; its parameters are: {known}.")
 
 
-XGBOOST_PARAMS = ParamSet(
-    (
-        Param("n_estimators", "int", 300, 10, 3000, help="Boosting rounds.", search=(50, 400)),
-        Param("max_depth", "int", 6, 1, 20, search=(2, 12)),
-        Param("learning_rate", "float", 0.1, 1e-3, 1.0, log=True, search=(0.01, 0.3)),
-        Param(
-            "subsample", "float", 1.0, 0.1, 1.0, help="Share of rows per tree.", search=(0.5, 1.0)
-        ),
-        Param(
-            "colsample_bytree",
-            "float",
-            1.0,
-            0.1,
-            1.0,
-            help="Share of features per tree.",
-            search=(0.5, 1.0),
-        ),
-        Param("min_child_weight", "float", 1.0, 0.0, 100.0, search=(0.5, 20.0)),
-        Param(
-            "reg_lambda",
-            "float",
-            1.0,
-            0.0,
-            100.0,
-            help="L2 penalty on leaf weights.",
-            search=(0.1, 10.0),
-        ),
-    )
-)
-
-
-# ``report(done, total)``: called after each boosting round or batch of trees of a fit
-FitReport = Callable[[int, int], None]
 FOREST_BATCHES = 10  # a forest grows in this many batches when its fit is reported
-FIT_UNITS = {"xgboost": "round", "rf": "trees"}  # what fit_pipeline reports a model's fit in
-
-
-def round_callback(report: FitReport, rounds: int):
-    """An XGBoost training callback calling ``report(round, rounds)`` after every round."""
-    from xgboost.callback import TrainingCallback
-
-    class RoundReport(TrainingCallback):
-        def after_iteration(self, model, epoch: int, evals_log) -> bool:
-            report(epoch + 1, rounds)
-            return False  # never stops training early: a report that must stop it raises
-
-    return RoundReport()
-
-
-class XGBLabelClassifier(ClassifierMixin, BaseEstimator):
-    """XGBoost's classifier taking genre names as labels (XGBoost itself wants 0..K-1)."""
-
-    # the keywords of XGBOOST_PARAMS with their defaults, and two that are not the model's
-    __init__ = XGBOOST_PARAMS.estimator_init(n_jobs=None, random_state=0)
-
-    def fit(self, X, y, report: FitReport | None = None):
-        """Fit; ``report(round, rounds)`` is called after every boosting round (it may raise,
-        e.g. :class:`~genre_core.runs.progress.Cancelled`, to end the fit)."""
-        from xgboost import XGBClassifier
-
-        self.encoder_ = LabelEncoder().fit(y)
-        self.classes_ = self.encoder_.classes_
-        callbacks = None if report is None else [round_callback(report, self.n_estimators)]
-        self.booster_ = XGBClassifier(
-            tree_method="hist",
-            eval_metric="mlogloss",
-            callbacks=callbacks,
-            **{**self.get_params(), "n_jobs": self.n_jobs or threads()},
-        ).fit(X, self.encoder_.transform(y))
-        self.booster_.set_params(callbacks=None)  # the fitted model keeps no reference to a job
-        self.n_features_in_ = self.booster_.n_features_in_
-        return self
-
-    def predict_proba(self, X):
-        return self.booster_.predict_proba(X)
-
-    def predict(self, X):
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+# what fit_pipeline reports a model's fit in
+FIT_UNITS = {"xgboost": "round", "rf": "trees", "best": "round"}
 
 
 def _fit_pair(X, y, low, high, C, gamma, weights, seed) -> SVC:
@@ -305,6 +240,12 @@ def _hgb(p: dict, seed: int) -> BaseEstimator:
     return HistGradientBoostingClassifier(**p, random_state=seed)
 
 
+def _best(p: dict, seed: int) -> BaseEstimator:
+    from genre_core.models.best import StackedBoostClassifier
+
+    return StackedBoostClassifier(**p, random_state=seed)
+
+
 _WEIGHT = Param(
     "class_weight",
     "choice",
@@ -457,6 +398,20 @@ MODELS: dict[str, ModelSpec] = {
             ),
             _hgb,
         ),
+        ModelSpec(
+            "best",
+            "Best: XGBoost stacked on title probabilities",
+            tuple(BEST_PARAMS),
+            _best,
+            presets=BEST_PRESETS,
+            note=(
+                "XGBoost on the numeric features (add release_year where there is one) and on "
+                "the genre probabilities a logistic regression gives each title, out of fold. "
+                "Choose the numeric+text features for the titles; the artist only with a split "
+                "grouped by artist."
+            ),
+            numeric_width="n_numeric",
+        ),
     )
 }
 
@@ -465,6 +420,7 @@ PRESET_SOURCES = {
     "genre-factor": "The Genre Factor (k=12, euclidean; RBF one-vs-one SVC)",
     "cas-d-etude": "Deep Learning - Cas d'étude, Table 1 (scikit-learn defaults)",
     "model-based": "Music Genre Classification using Model-Based Machine Learning",
+    **{name: f"tuned on {name}'s training rows ({p.date})" for name, p in BEST_TUNED.items()},
 }
 
 
@@ -515,7 +471,7 @@ def fit_pipeline(pipeline: Pipeline, X, y, report: FitReport | None = None) -> P
     model = pipeline[-1]
     if report is None:
         return pipeline.fit(X, y)
-    if isinstance(model, XGBLabelClassifier):
+    if getattr(model, "reports_rounds", False):
         return pipeline.fit(X, y, model__report=report)
     if isinstance(model, RandomForestClassifier) and not model.warm_start:
         grow_forest(model, pipeline[:-1].fit_transform(X, y), y, report)
@@ -548,7 +504,7 @@ def make_model(
     Parameters
     ----------
     name
-        One of :data:`MODELS` (logreg, svm, knn, rf, xgboost, hgb).
+        One of :data:`MODELS` (logreg, svm, knn, rf, xgboost, hgb, best).
     params
         Hyperparameters; missing ones take their default. Checked by :func:`resolve_params`.
     prep
@@ -558,7 +514,8 @@ def make_model(
     layout
         The input's blocks when it holds title embeddings or an artist code besides numeric
         features (see :mod:`genre_core.data.features`); tree models see the embedding reduced to
-        its first principal components.
+        its first principal components; "best" sees it whole, told where the numeric
+        columns end (:attr:`ModelSpec.numeric_width`).
     """
     spec = get_model(name)
     full = resolve_params(name, params)
@@ -566,4 +523,7 @@ def make_model(
     if layout is not None and (layout.text or layout.artist):
         components = TREE_TEXT_COMPONENTS if name in TREE_MODELS else None
         prepare = layout_preprocessor(layout, prep or spec.prep, text_components=components)
-    return Pipeline([("prep", prepare), ("model", spec.build(full, seed))])
+    model = spec.build(full, seed)
+    if spec.numeric_width and layout is not None:
+        model.set_params(**{spec.numeric_width: layout.numeric})
+    return Pipeline([("prep", prepare), ("model", model)])

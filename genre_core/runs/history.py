@@ -64,7 +64,9 @@ TRUSTED_TYPES = frozenset(
         "sklearn._loss.loss.HalfMultinomialLoss",
         "sklearn._loss.link.MultinomialLogit",
         "sklearn._loss.link.Interval",
-        "genre_core.models.classical.XGBLabelClassifier",
+        "genre_core.models.classical.XGBLabelClassifier",  # where stores before 2026-12 name it
+        "genre_core.models.boosting.XGBLabelClassifier",
+        "genre_core.models.best.StackedBoostClassifier",
         "genre_core.models.classical.SVMClassifier",
         "genre_core.runs.checkpoints.AffinePrep",
         "xgboost.core.Booster",

@@ -89,7 +89,7 @@ def test_bad_input_from_the_command_line_exits_2(csv_path):
     assert done.returncode == 2 and done.stdout == ""
     assert (
         done.stderr == "error: unknown model 'tree'; choose one of: logreg, svm, knn, rf, "
-        "xgboost, hgb.\n"
+        "xgboost, hgb, best.\n"
     )
 
 

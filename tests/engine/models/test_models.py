@@ -32,6 +32,7 @@ FAST = {
     "rf": {"n_estimators": 20},
     "xgboost": {"n_estimators": 20, "max_depth": 3},
     "hgb": {"max_iter": 20},
+    "best": {"n_estimators": 20, "max_depth": 3},
 }
 
 
