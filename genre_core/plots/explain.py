@@ -15,7 +15,13 @@ UP, DOWN = "#d62728", "#1f77b4"  # raises / lowers the genre's output (shap's ow
 
 
 def _number(value: float) -> str:
-    return f"{value:.3g}" if np.isfinite(value) else "missing"
+    """A feature's value as a reader writes it: whole numbers whole (a year, a key, a duration
+    in ms), others to three significant digits."""
+    if not np.isfinite(value):
+        return "missing"
+    if float(value).is_integer() and abs(value) < 1e12:
+        return f"{int(value):,}" if abs(value) >= 1e4 else str(int(value))
+    return f"{value:.3g}"
 
 
 def waterfall_figure(

@@ -117,3 +117,11 @@ def test_as_text_escapes_what_plotly_reads_and_keeps_quotes():
     assert as_text("<b>a & b</b>") == "&lt;b&gt;a &amp; b&lt;/b&gt;"
     assert as_text('it\'s "x"') == 'it\'s "x"'  # plotly would print &quot; literally
     assert as_text(3) == "3"
+
+
+def test_a_waterfall_writes_whole_values_whole():
+    from genre_core.plots.explain import _number
+
+    assert [_number(v) for v in (2019.0, 201573.0, 7.0, 0.916, -4.075, float("nan"))] == [
+        "2019", "201,573", "7", "0.916", "-4.08", "missing",
+    ]  # fmt: skip
