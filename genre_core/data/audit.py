@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -145,14 +146,28 @@ def conflicts(dataset: Dataset, limit: int = 200) -> pd.DataFrame:
 TRACK = "track"  # a split's group column naming "whatever says which song a row is"
 
 
+_REPEATS: dict[tuple, tuple[weakref.ref, tuple[str | None, int]]] = {}  # the last tables asked
+
+
 def repeated_songs(dataset: Dataset) -> tuple[str | None, int]:
     """The column (or ``"<title> + <artist>"``) naming each song, and how many rows repeat a
-    song; ``(None, 0)`` when no song repeats or the table has nothing that names a song."""
+    song; ``(None, 0)`` when no song repeats or the table has nothing that names a song.
+
+    A page asks this of the same table several times a run (its default split, the split's
+    resolution, the line saying why): the answer for a table still alive is kept."""
+    roles = dataset.roles
+    key = (id(dataset.frame), len(dataset.frame), roles.id_column, roles.text[:1],
+           roles.artist_column)  # fmt: skip
+    kept = _REPEATS.get(key)
+    if kept is not None and kept[0]() is dataset.frame:
+        return kept[1]
     name, keys = song_keys(dataset)
-    if name == "features":
-        return None, 0
-    repeated = int((keys.duplicated(keep=False) & keys.notna()).sum())
-    return (name, repeated) if repeated else (None, 0)
+    repeated = 0 if name == "features" else int((keys.duplicated(keep=False) & keys.notna()).sum())
+    found = (name, repeated) if repeated else (None, 0)
+    _REPEATS[key] = (weakref.ref(dataset.frame), found)
+    while len(_REPEATS) > 8:
+        _REPEATS.pop(next(iter(_REPEATS)))
+    return found
 
 
 def track_split(split: SplitSpec, dataset: Dataset) -> SplitSpec:
