@@ -1,5 +1,5 @@
 """The Explain page's glue: which fitted models it can explain (this session's, the run
-history's), their test and training rows from the current table, and a per-session cache."""
+history's) and their test and training rows from the current table."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -23,6 +22,8 @@ class Explainable:
     features: tuple[str, ...]
     test: pd.DataFrame  # the test rows of the current table, in the run's order
     reference: pd.DataFrame  # the other rows of the model's genres (its training part)
+    run_id: str | None = None  # its run in the run history, when it was logged
+    stored: bool = False  # chosen from the run history (not a model of this session)
 
 
 Loader = Callable[[], Explainable]  # builds a model's Explainable when it is chosen
@@ -45,7 +46,9 @@ def session_models(dataset, key: str) -> tuple[dict[str, Loader], int]:
         )
         if usable:
             model = (run["pipeline"], result.features, result.held_out)
-            found[run["name"]] = partial(explainable, run["name"], model, dataset)
+            found[run["name"]] = partial(
+                explainable, run["name"], model, dataset, run_id=run.get("run_id")
+            )
         else:
             skipped += 1
     outcome = state.get("nets.outcome")
@@ -111,53 +114,29 @@ def stored_runs(dataset_name: str) -> dict[str, str]:
 @st.cache_resource(max_entries=2, show_spinner="Loading the stored model…")
 def stored_model(run_id: str) -> tuple:
     """A stored run's pipeline (skops, never pickle), features and test rows."""
-    from genre_core.metrics.evaluation import HeldOut
-    from genre_core.runs import history
+    from genre_core.explain.stored import stored_model as load
 
-    details = history.load_run(run_id)
-    pipeline = history.load_model(run_id)
-    features = tuple(f.strip() for f in details.params.get("features", "").split(",") if f)
-    if len(features) != getattr(pipeline, "n_features_in_", len(features)):
-        raise DataError("the stored run does not say which features its model reads.")
-    table = details.predictions
-    held_out = HeldOut(
-        table["row"].to_numpy(), table["true"].to_numpy(str), table["pred"].to_numpy(str)
-    )
-    return pipeline, features, held_out
+    found = load(run_id)
+    return found.pipeline, found.features, found.held_out
 
 
 def load_stored(name: str, run_id: str, dataset) -> Explainable:
     """A stored run's model (:func:`stored_model`) with its rows in the current table."""
-    return explainable(name, stored_model(run_id), dataset)
+    return explainable(name, stored_model(run_id), dataset, run_id=run_id, stored=True)
 
 
-def explainable(name: str, model: tuple, dataset) -> Explainable:
+def explainable(
+    name: str, model: tuple, dataset, *, run_id: str | None = None, stored: bool = False
+) -> Explainable:
     """The model with its test rows and reference rows from the current table (raises
     :class:`DataError` when the table no longer holds them)."""
+    from genre_core.explain.stored import model_rows
+
     pipeline, features, held_out = model
-    frame, label = dataset.frame, dataset.roles.label
-    missing = [f for f in features if f not in frame.columns]
-    if missing or not np.isin(held_out.rows, frame.index).all():
-        raise DataError(
-            f"{name} was trained on rows or columns the current table does not hold; "
-            "train it again on the Train page."
-        )
-    classes = [str(c) for c in pipeline.classes_]
-    is_test = frame.index.isin(held_out.rows)
-    in_genres = frame[label].astype(str).isin(classes).to_numpy()
-    return Explainable(
-        pipeline, tuple(features), frame.loc[held_out.rows], frame[in_genres & ~is_test]
+    test, reference = model_rows(
+        name, pipeline, features, held_out.rows, dataset.frame, dataset.roles.label
     )
-
-
-def cached(slot: str, ident: tuple, build):
-    """One cached value per ``slot`` in the session, rebuilt when ``ident`` changes."""
-    state = st.session_state
-    held = state.get(f"explain.cache.{slot}")
-    if held is None or held[0] != ident:
-        held = (ident, build())
-        state[f"explain.cache.{slot}"] = held
-    return held[1]
+    return Explainable(pipeline, tuple(features), test, reference, run_id or None, stored)
 
 
 def title_column(roles) -> str | None:

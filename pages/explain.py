@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard import explain_jobs
 from dashboard.charts import chart
+from dashboard.explain_jobs import IMPORTANCE, SHAP
 from dashboard.explain_models import (
-    cached,
     describe,
     load_stored,
     session_models,
@@ -23,15 +24,9 @@ from dashboard.nav import pages
 from dashboard.state import dataset_key, plain, require_dataset, show_error
 from genre_core.data.preprocess import feature_matrix
 from genre_core.errors import DataError
-from genre_core.explain import (
-    PosteriorClassifier,
-    TrackExplainer,
-    importance_table,
-    nearest_of_genre,
-    what_if,
-)
-from genre_core.explain.importance import MAX_ROWS, REPEATS
-from genre_core.explain.shapley import BACKGROUND_ROWS
+from genre_core.explain import PosteriorClassifier, explainer_kind, nearest_of_genre, what_if
+from genre_core.explain.importance import MAX_ROWS, REPEATS, scored_rows
+from genre_core.explain.shapley import BACKGROUND_ROWS, background
 from genre_core.explain.whatif import edited
 from genre_core.plots.explain import importance_figure, probability_figure, waterfall_figure
 
@@ -140,15 +135,19 @@ st.markdown(
 
 # ---- SHAP -----------------------------------------------------------------------------------
 st.subheader("Why this genre")
-try:
-    with st.spinner("Explaining…"):
-        explainer = cached(
-            "explainer", (name, key), lambda: TrackExplainer(pipeline, features, X_ref)
-        )
-        explanation = cached("track", (name, key, position), lambda: explainer.explain(x))
-except DataError as error:
-    show_error(str(error))
-    st.stop()
+ident = (name, key, position)
+
+
+def explain_track(by_id: bool = True) -> None:
+    """Send this track's SHAP values to a worker: the track and the explainer's background
+    (``by_id`` false: the fitted model too, not its run id)."""
+    rows = {"x": x, "reference": background(X_ref)}
+    explain_jobs.start(SHAP, ident, model, dataset, rows, by_id=by_id, compute="track",
+                       position=int(position))  # fmt: skip
+
+
+if explain_jobs.result(SHAP, ident) is None and not explain_jobs.asked(SHAP, ident):
+    explain_track()
 left, right = st.columns([2, 3])
 with left:
     order = np.argsort(-proba)
@@ -162,27 +161,39 @@ with left:
     chart(probability_figure(table, "This track's genre probabilities"), table,
           "explain.proba", "explain-probabilities")  # fmt: skip
 with right:
-    waterfall = explanation.table(genre)
-    chart(waterfall_figure(explanation, genre), waterfall, "explain.waterfall", "explain-shap")
-st.caption(
-    f"SHAP values by {KIND_TEXT[explainer.kind]}. Each bar is how much a feature pushes this "
-    f"genre's {explanation.scale} away from the model's average over the training tracks "
-    "(red up, blue down); they add up to the model's output for this track."
-    + (" Tree and linear models are explained on the scaled features; the labels show the "
-       "values as the table holds them." if explainer.kind != "permutation" else "")
-)  # fmt: skip
+    explanation = explain_jobs.follow(SHAP, ident)
+    if explanation is not None:
+        waterfall = explanation.table(genre)
+        chart(waterfall_figure(explanation, genre), waterfall, "explain.waterfall", "explain-shap")
+    elif explain_jobs.ended_without_result(SHAP, ident):
+        if st.button("Explain this track again", key="explain.again", icon=":material/replay:"):
+            explain_track(by_id=False)  # the model the page holds: its run may be gone
+            st.rerun()
+kind = explanation.kind if explanation is not None else explainer_kind(pipeline)
+if explanation is not None:
+    st.caption(
+        f"SHAP values by {KIND_TEXT[kind]}. Each bar is how much a feature pushes this "
+        f"genre's {explanation.scale} away from the model's average over the training tracks "
+        "(red up, blue down); they add up to the model's output for this track."
+        + (" Tree and linear models are explained on the scaled features; the labels show the "
+           "values as the table holds them." if kind != "permutation" else "")
+    )  # fmt: skip
+else:
+    st.caption(
+        f"The SHAP values are computed on a worker by {KIND_TEXT[kind]}; they appear here "
+        "when it is done. The rest of the page works meanwhile."
+    )
 
 # ---- what-if ----------------------------------------------------------------------------------
 st.subheader("What if")
 st.caption("Move a feature and watch every genre's probability; the outline marks the original.")
-ident = (name, position)
 fresh = any(f"explain.whatif.{f}" not in state for f in features)
 if (
     fresh
-    or state.get("explain.whatif_for") != ident
+    or state.get("explain.whatif_for") != (name, position)
     or st.button("Reset to the track", key="explain.reset", icon=":material/restart_alt:")
 ):
-    state["explain.whatif_for"] = ident
+    state["explain.whatif_for"] = (name, position)
     for i, feature in enumerate(features):
         value = x[i] if np.isfinite(x[i]) else float(np.nanmedian(X_ref[:, i]))
         state[f"explain.whatif.{feature}"] = float(value)
@@ -263,28 +274,32 @@ else:
 
 # ---- permutation importance --------------------------------------------------------------------
 st.subheader("What the model relies on overall")
-held = state.get("explain.cache.importance")
+overall = (name, key)
 # an SVM or KNN answers ~20x slower than a tree: fewer rows keep the shuffles to seconds
-rows = MAX_ROWS if explainer.kind != "permutation" else SLOW_MODEL_ROWS
+rows = MAX_ROWS if kind != "permutation" else SLOW_MODEL_ROWS
 if st.button(
     "Compute permutation importance",
     key="explain.importance",
     icon=":material/bar_chart:",
-    help=f"Shuffles each feature on up to {rows:,} test tracks, {REPEATS} times.",
+    disabled=explain_jobs.running(IMPORTANCE, overall),
+    help=f"Shuffles each feature on up to {rows:,} test tracks, {REPEATS} times, on a worker.",
 ):
-    with st.spinner("Shuffling features…"):
-        X_test = feature_matrix(test, features)
-        table = importance_table(
-            pipeline, X_test, test[roles.label].astype(str).to_numpy(), features, rows=rows
+    if explain_jobs.result(IMPORTANCE, overall) is None:  # else it is drawn below already
+        X_test, y_test = scored_rows(
+            feature_matrix(test, features), test[roles.label].astype(str).to_numpy(), rows
         )
-    held = state["explain.cache.importance"] = ((name, key), table)
-if held is not None and held[0] == (name, key):
-    chart(importance_figure(held[1]), held[1], "explain.importance_chart", "explain-importance")
+        explain_jobs.start(IMPORTANCE, overall, model, dataset, {"X": X_test, "y": y_test},
+                           compute="importance", rows=rows)  # fmt: skip
+        st.rerun()
+ranked = explain_jobs.follow(IMPORTANCE, overall)
+if ranked is not None:
+    chart(importance_figure(ranked), ranked, "explain.importance_chart", "explain-importance")
     st.caption(
         "How much test accuracy drops when one feature's values are shuffled among the tracks "
         "(the bar's line: the spread over the shuffles). Near zero: the model does without it."
     )
-else:
+elif not explain_jobs.asked(IMPORTANCE, overall):
     st.caption(
-        f"Shuffles each feature on up to {rows:,} test tracks, {REPEATS} times: a few seconds."
+        f"Shuffles each feature on up to {rows:,} test tracks, {REPEATS} times: a few seconds "
+        "on a worker."
     )

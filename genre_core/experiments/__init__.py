@@ -37,6 +37,7 @@ KINDS: dict[str, str] = {
     "label-issues": "genre_core.experiments.label_issues",
     "leakage": "genre_core.experiments.leakage",
     "explain": "genre_core.experiments.explain",
+    "explain-model": "genre_core.experiments.explain_model",
     "search": "genre_core.experiments.search",
 }
 

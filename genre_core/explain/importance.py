@@ -13,6 +13,26 @@ MAX_ROWS = 1000  # rows scored per shuffle: enough for a ranking, quick for an S
 REPEATS = 3
 
 
+def scored_rows(X, y, rows: int = MAX_ROWS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The at most ``rows`` rows (drawn with ``seed``, kept in order) and their genres that
+    :func:`importance_table` scores. Given them, with the same ``rows`` and ``seed``, it keeps
+    them all: a page sends a job these rows instead of the whole test part, for the same table.
+
+    Raises
+    ------
+    DataError
+        When ``X`` and ``y`` have different lengths.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y).astype(str)
+    if len(X) != len(y):
+        raise DataError("permutation importance needs rows with their genres.")
+    if len(X) > rows:
+        keep = np.sort(np.random.default_rng(seed).choice(len(X), rows, replace=False))
+        X, y = X[keep], y[keep]
+    return X, y
+
+
 def importance_table(
     pipeline,
     X: np.ndarray,
@@ -41,16 +61,11 @@ def importance_table(
     """
     from sklearn.inspection import permutation_importance
 
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y).astype(str)
+    X, y = scored_rows(X, y, rows, seed)
     if X.ndim != 2 or X.shape[1] != len(features):
         raise DataError(f"the rows have {np.shape(X)[-1]} columns for {len(features)} features.")
-    if len(X) != len(y) or not len(X):
+    if not len(X):
         raise DataError("permutation importance needs rows with their genres.")
-    rng = np.random.default_rng(seed)
-    if len(X) > rows:
-        keep = np.sort(rng.choice(len(X), rows, replace=False))
-        X, y = X[keep], y[keep]
     result = permutation_importance(
         pipeline, X, y, scoring=scoring, n_repeats=repeats, random_state=seed, n_jobs=1
     )
@@ -65,4 +80,4 @@ def importance_table(
     return table.sort_values("importance", ascending=False, ignore_index=True, kind="stable")
 
 
-__all__ = ["importance_table"]
+__all__ = ["importance_table", "scored_rows"]

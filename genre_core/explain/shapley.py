@@ -92,6 +92,17 @@ class TrackExplanation:
         return table.iloc[order].reset_index(drop=True)
 
 
+def background(reference: np.ndarray, rows: int = BACKGROUND_ROWS, seed: int = 0) -> np.ndarray:
+    """The ``rows`` reference rows (drawn with ``seed``, kept in order) a
+    :class:`TrackExplainer` explains against. Given them as its reference, with the same
+    ``rows`` and ``seed``, it draws them all again: a page sends a job these few rows instead
+    of the whole training part, for the same values."""
+    reference = np.asarray(reference, dtype=float)
+    rng = np.random.default_rng(seed)
+    take = min(rows, len(reference))
+    return reference[np.sort(rng.choice(len(reference), take, replace=False))]
+
+
 class TrackExplainer:
     """Explains single tracks of one fitted model; build it once per model.
 
@@ -110,6 +121,10 @@ class TrackExplainer:
     permutations
         The permutation explainer's budget: ``permutations * 2 * (d + 1)`` evaluations of the
         pipeline on ``background_rows`` rows each (the hard cap).
+    cancel
+        Anything with ``is_set()`` (a job's stop flag): the permutation explainer checks it
+        before each evaluation of the model and raises
+        :class:`~genre_core.runs.progress.Cancelled` when it is set.
     """
 
     def __init__(
@@ -121,6 +136,7 @@ class TrackExplainer:
         background_rows: int = BACKGROUND_ROWS,
         permutations: int = PERMUTATIONS,
         seed: int = 0,
+        cancel=None,
     ):
         import shap
 
@@ -135,9 +151,8 @@ class TrackExplainer:
             )
         if not len(reference):
             raise DataError("no reference rows to explain against.")
-        rng = np.random.default_rng(seed)
-        take = min(background_rows, len(reference))
-        self.background = reference[np.sort(rng.choice(len(reference), take, replace=False))]
+        self.background = background(reference, background_rows, seed)
+        take = len(self.background)
         self.kind = explainer_kind(pipeline)
         self.model, self.prep = _split(pipeline)
         if self.kind != "permutation" and self._prepared(self.background).shape[1] != len(
@@ -160,7 +175,7 @@ class TrackExplainer:
         else:
             masker = shap.maskers.Independent(self.background, max_samples=take)
             self.explainer = shap.PermutationExplainer(
-                self.pipeline.predict_proba, masker, seed=seed
+                _stoppable(self.pipeline.predict_proba, cancel), masker, seed=seed
             )
             self.scale = "probability"
 
@@ -193,6 +208,19 @@ class TrackExplainer:
         )
 
 
+def _stoppable(predict, cancel):
+    """``predict``, checking ``cancel`` before each call (itself when there is none)."""
+    if cancel is None:
+        return predict
+    from genre_core.runs.progress import check_cancel
+
+    def checked(X):
+        check_cancel(cancel)
+        return predict(X)
+
+    return checked
+
+
 def _per_class(values: np.ndarray, base, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
     """SHAP values as features × genres. A binary model with a single output (the margin of
     its second genre) gives the first genre the opposite margin."""
@@ -205,4 +233,4 @@ def _per_class(values: np.ndarray, base, n_classes: int) -> tuple[np.ndarray, np
     return values, base
 
 
-__all__ = ["TrackExplainer", "TrackExplanation", "explainer_kind"]
+__all__ = ["TrackExplainer", "TrackExplanation", "background", "explainer_kind"]

@@ -14,9 +14,9 @@ seconds and an estimate of the seconds left (``eta``), which :func:`step_text` p
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 Progress = Callable[[dict], None]
 MAX_STEP_EVENTS = 100  # events a step sends at most, however many rounds it has
@@ -97,12 +97,17 @@ class TaskState:
     source
         Where the job was started, as the run history shows it (a page's name, ``"cli"``);
         ``None``: the kind's own default.
+    inputs
+        Objects a page hands its job besides the recipe (a fitted model it holds, the rows
+        it explains): pickled by Dask from the web server, never read from a user's file;
+        ``None`` for a job the recipe alone describes.
     """
 
     progress: Progress | None = None
     cancel: CancelFlag | None = None
     n_boot: int = 1000
     source: str | None = None
+    inputs: Mapping[str, Any] | None = None
 
     def emit(self, **event) -> None:
         """Send ``event`` to ``progress`` when there is one."""

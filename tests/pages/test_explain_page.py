@@ -1,11 +1,12 @@
 """The Explain page under AppTest: a message before any model, then a trained model's track
-explained (waterfall, what-if, nearest track, permutation importance)."""
+explained (waterfall, what-if, nearest track, permutation importance). The SHAP values and the
+permutation importance are computed by engine jobs on a worker: the tests wait for the job."""
 
 from __future__ import annotations
 
 import json
 
-from conftest import app_with_upload, make_tracks, poll_page
+from conftest import app_with_upload, make_tracks, poll_page, wait_job
 
 
 def _chart_titles(at) -> list[str]:
@@ -28,6 +29,14 @@ def test_explain_a_trained_model_track_by_track():
     at.button(key="train.start").click().run()
     poll_page(at, lambda: len(at.session_state["train.runs"]) >= 1, 90, failure="no model trained")
     at.switch_page("../pages/explain.py").run()
+    assert not at.exception
+    # the page draws at once; the SHAP values come from a job (a queue place or "running")
+    assert any(t.startswith("What if: nothing changed") for t in _chart_titles(at))
+    job = at.session_state["explain.shap.job"]
+    assert job.kind == "explain-model" and job.recipe["compute"] == "track"
+    assert job.recipe["run_id"]  # a logged model of this session: named by its run id
+    assert "pipeline" not in job.options["inputs"]  # ... not sent again with each track
+    wait_job(at, "explain.shap.job")
     assert not at.exception
 
     titles = _chart_titles(at)
@@ -55,10 +64,42 @@ def test_explain_a_trained_model_track_by_track():
     assert any(t.startswith("What if: tempo") for t in _chart_titles(at))
     after = at.session_state["explain.whatif.tempo"]
     assert after > 130
+    assert at.session_state["explain.shap.job"] is job  # a rerun never sends the job again
 
     at.button(key="explain.importance").click().run()
     assert not at.exception
+    wait_job(at, "explain.overall.job")
+    assert not at.exception
     assert any(t.startswith("Permutation importance") for t in _chart_titles(at))
+
+    # another track: a new job; back to the first: its result kept, no job sent
+    first = at.selectbox(key="explain.track").value
+    at.selectbox(key="explain.track").set_value(at.selectbox(key="explain.track").options[1])
+    at.run()
+    second = at.session_state["explain.shap.job"]
+    assert second is not job
+    wait_job(at, "explain.shap.job")
+    at.selectbox(key="explain.track").set_value(first).run()
+    assert not at.exception
+    assert at.session_state["explain.shap.job"] is second
+    assert any(t.startswith("Why ") for t in _chart_titles(at))
+
+    # a job that fails (its stored run is gone) shows its message, never a traceback
+    at.session_state["train.runs"][0]["run_id"] = "gone-run"
+    at.selectbox(key="explain.track").set_value(at.selectbox(key="explain.track").options[2])
+    at.run()
+    wait_job(at, "explain.shap.job")
+    assert not at.exception
+    assert at.session_state["explain.shap.job"].status == "failed"
+    assert any("no run gone" in e.value for e in at.error), [e.value for e in at.error]
+    assert not any("Traceback" in e.value for e in at.error)
+    # another try sends the fitted model the page holds, and succeeds
+    at.button(key="explain.again").click().run()
+    assert not at.exception
+    assert "pipeline" in at.session_state["explain.shap.job"].options["inputs"]
+    wait_job(at, "explain.shap.job")
+    assert not at.exception and not at.error
+    assert any(t.startswith("Why ") for t in _chart_titles(at))
 
 
 def test_a_bayesian_posterior_gets_its_band_in_the_what_if():
@@ -82,4 +123,8 @@ def test_a_bayesian_posterior_gets_its_band_in_the_what_if():
     bars = spec["data"][0]
     assert "array" in bars.get("error_y", {})  # the band over the posterior draws
     assert any("posterior draws" in c.value for c in at.caption)
+    job = at.session_state["explain.shap.job"]
+    assert "pipeline" in job.options["inputs"]  # no stored run: the posterior goes with the job
+    wait_job(at, "explain.shap.job")
+    assert not at.exception
     assert any(t.startswith("Why ") for t in _chart_titles(at))

@@ -79,6 +79,31 @@ def test_permutation_explainer_adds_up_to_the_probability(data, model):
     assert abs(table.set_index("feature").loc["constant", "shap"]) < 1e-9
 
 
+def test_the_permutation_explainer_stops_between_model_calls(data):
+    """A job's Stop reaches a slow explainer (a KNN's, an SVM's) between its calls of the
+    model, and a few background rows give the values the whole reference gives (what a job is
+    sent)."""
+    from genre_core.explain.shapley import background
+    from genre_core.runs.progress import Cancelled
+
+    X, y = data
+    pipeline = make_model("knn").fit(X, y)
+
+    class StopAfter:
+        def __init__(self, calls: int) -> None:
+            self.calls = calls
+
+        def is_set(self) -> bool:
+            self.calls -= 1
+            return self.calls < 0
+
+    with pytest.raises(Cancelled):
+        TrackExplainer(pipeline, FEATURES, X, cancel=StopAfter(2)).explain(X[3])
+    whole = TrackExplainer(pipeline, FEATURES, X, seed=4).explain(X[3])
+    few = TrackExplainer(pipeline, FEATURES, background(X, seed=4), seed=4).explain(X[3])
+    np.testing.assert_array_equal(few.shap, whole.shap)
+
+
 def test_a_binary_margin_model_explains_both_genres():
     X, y = frame(genres=("pop", "rock"))
     pipeline = make_model("logreg").fit(X, y)

@@ -143,6 +143,45 @@ def test_a_session_cannot_flood_the_queue(engine, table):
         engine.wait(job, timeout=60)
 
 
+def test_a_model_the_server_holds_is_explained_on_a_worker(engine, table, store):
+    """The Explain page's jobs: a fitted model handed over with its rows, or a stored run named
+    by its id, explained on a worker as in-process; a run that is not there fails with a
+    message."""
+    import numpy as np
+
+    from genre_core.data.preprocess import feature_matrix
+    from genre_core.experiments.explain_model import ExplainModelSpec
+    from genre_core.explain.shapley import background
+
+    trained = experiments.run(replace(classical(table), models=(ModelChoice("svm"),), log=True))
+    (run_id,) = trained.run_ids
+    run = trained.result.runs[0].result
+    frame = table.load().frame
+    test = frame.loc[run.held_out.rows]
+    x = feature_matrix(test, FEATURES)[3]
+    reference = background(feature_matrix(frame.drop(index=run.held_out.rows), FEATURES))
+    inputs = {"pipeline": run.pipeline, "features": FEATURES, "x": x, "reference": reference}
+    spec = ExplainModelSpec(table, position=3)
+    here = experiments.run(spec, inputs=inputs).result
+    job = engine.wait(engine.submit(spec, "x", options={"inputs": inputs}), timeout=300)
+    assert job.status == "done", job.error
+    assert job.outcome.result.kind == "permutation"  # the slow explainer, off the server
+    np.testing.assert_allclose(job.outcome.result.shap, here.shap)
+
+    by_id = replace(spec, run_id=run_id)
+    rows = {"inputs": {"x": x, "reference": reference}}
+    job = engine.wait(engine.submit(by_id, "x", options=rows), timeout=300)
+    assert job.status == "done", job.error
+    np.testing.assert_allclose(job.outcome.result.shap, here.shap)  # the stored model's values
+    alone = engine.wait(engine.submit(replace(by_id, compute="importance"), "x"), timeout=300)
+    assert alone.status == "done", alone.error  # its rows read from the recipe's table
+    assert sorted(alone.outcome.result["feature"]) == sorted(FEATURES)
+
+    gone = engine.wait(engine.submit(replace(by_id, run_id="no-such-run"), "x"), timeout=300)
+    assert gone.status == "failed" and "no-such-run" in gone.error
+    assert "Traceback" not in gone.error
+
+
 def test_a_bad_recipe_fails_with_its_message_not_a_traceback(engine, tmp_path):
     spec = classical(DataSpec(str(tmp_path / "gone.csv"), label="genre"))
     job = engine.wait(engine.submit(spec, "f"), timeout=120)
