@@ -208,13 +208,15 @@ for i, feature in enumerate(features):
     if high <= low:
         high = low + 1.0
     span = high - low
+    known = X_ref[:, i][np.isfinite(X_ref[:, i])]
+    whole = known.size > 0 and bool(np.all(known == np.round(known)))  # a year, a key, a mode
     value = columns[i % 4].slider(
         feature,
         low,
         high,
         key=f"explain.whatif.{feature}",
         step=span / 200,
-        format="%.0f" if span >= 100 else "%.2f" if span >= 1 else "%.3f",
+        format="%.0f" if whole or span >= 100 else "%.2f" if span >= 1 else "%.3f",
     )
     if not np.isfinite(x[i]) or not np.isclose(value, x[i]):
         changes[feature] = value
