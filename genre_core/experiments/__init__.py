@@ -38,6 +38,7 @@ KINDS: dict[str, str] = {
     "leakage": "genre_core.experiments.leakage",
     "explain": "genre_core.experiments.explain",
     "explain-model": "genre_core.experiments.explain_model",
+    "predict": "genre_core.experiments.predict_job",
     "search": "genre_core.experiments.search",
 }
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, app_with_upload, make_tracks, poll_page
+from conftest import ROOT, app_with_upload, make_tracks, poll_page, trained_train_page, wait_job
 
 APP = str(ROOT / "dashboard" / "app.py")
 
@@ -159,6 +159,10 @@ def test_predict_music_genre_11_test_file_and_offer_the_submission(real_data_dir
     assert at.radio(key="train.predict_source").value == "test"
     at.button(key="train.predict").click().run()
     assert not at.exception and not at.error
+    job = at.session_state["train.prediction.job"]
+    assert job.kind == "predict" and job.recipe["input"] == "test"  # the worker reads it
+    wait_job(at, "train.prediction.job", timeout=300)
+    assert not at.exception and not at.error
     predictions = at.session_state["train.predictions"]
     assert len(predictions["table"]) == 7713 and predictions["file"] == "test.csv"
     submission = predictions["submission"]
@@ -166,6 +170,47 @@ def test_predict_music_genre_11_test_file_and_offer_the_submission(real_data_dir
     assert submission.shape == (7713, 11)
     labels = [b.label for b in at.get("download_button")]
     assert labels[-2:] == ["Download predictions (CSV)", "Download Kaggle submission (CSV)"]
+
+
+def test_predict_an_upload_on_a_worker_and_refuse_a_bad_file():
+    at = trained_train_page(150)
+    assert at.radio(key="train.predict_source").value == "upload"
+    raw = make_tracks(60, seed=8).drop(columns="genre").to_csv(index=False).encode()
+    at.file_uploader(key="train.predict_upload").set_value(("new.csv", raw, "text/csv"))
+    at.run()
+    at.button(key="train.predict").click().run()
+    assert not at.exception and not at.error
+    job = at.session_state["train.prediction.job"]
+    assert job.kind == "predict" and set(job.options["inputs"]) >= {"pipeline", "raw"}
+    assert at.session_state["train.predictions"] is None  # nothing predicted in the server
+    wait_job(at, "train.prediction.job")
+    assert not at.exception and not at.error
+    predictions = at.session_state["train.predictions"]
+    assert len(predictions["table"]) == 60 and predictions["file"] == "new.csv"
+    assert predictions["submission"] is None
+    assert any(c.value.startswith("60 tracks of new") for c in at.caption), at.caption
+    labels = [b.label for b in at.get("download_button")]
+    assert labels[-1] == "Download predictions (CSV)"
+    at.run()
+    assert at.session_state["train.prediction.job"] is job  # a rerun never sends it again
+    # the same model and file again: the kept table, no new job
+    at.button(key="train.predict").click().run()
+    assert at.session_state["train.prediction.job"] is job
+    assert len(at.session_state["train.predictions"]["table"]) == 60
+
+    # a file without the model's columns: the job fails with the reader's message
+    bad = make_tracks(20).drop(columns=["genre", "tempo"]).to_csv(index=False).encode()
+    at.file_uploader(key="train.predict_upload").set_value(("bad.csv", bad, "text/csv"))
+    at.run()
+    at.button(key="train.predict").click().run()
+    assert at.session_state["train.prediction.job"] is not job
+    wait_job(at, "train.prediction.job")
+    assert not at.exception
+    assert at.session_state["train.prediction.job"].status == "failed"
+    errors = [e.value for e in at.error]
+    assert any("lacks the feature column" in e and "tempo" in e for e in errors), errors
+    assert not any("Traceback" in e for e in errors)
+    assert at.session_state["train.predictions"] is None
 
 
 def test_train_on_numeric_and_title_features(tmp_path, monkeypatch):
