@@ -256,7 +256,9 @@ def train_model(
     report = task.steps(stage="fit", model=config.model, unit=unit)
     started = time.perf_counter()
     try:
-        fit_pipeline(pipeline, X[split.train], y[split.train], report)
+        groups = groups_for(table, config.split)
+        train_groups = None if groups is None else groups[split.train]
+        fit_pipeline(pipeline, X[split.train], y[split.train], report, train_groups)
     except ValueError as error:
         raise DataError(f"{config.model} could not be fitted: {error}") from None
     fit_seconds = time.perf_counter() - started
@@ -388,6 +390,14 @@ def groups_for(frame: pd.DataFrame, split: SplitSpec) -> np.ndarray | None:
     return group_codes(group_values(frame, split.group_column))
 
 
+def _groups_or_none(frame: pd.DataFrame, split: SplitSpec) -> np.ndarray | None:
+    """:func:`groups_for`, or None where the split's column is not in ``frame``."""
+    try:
+        return groups_for(frame, split)
+    except DataError:
+        return None
+
+
 def fit_all(frame: pd.DataFrame, label: str, config: TrainConfig) -> tuple[Pipeline, int, float]:
     """Fit the configured pipeline on every row of the chosen genres (for predictions).
 
@@ -397,11 +407,11 @@ def fit_all(frame: pd.DataFrame, label: str, config: TrainConfig) -> tuple[Pipel
         The fitted pipeline, the number of training rows and the fit time in seconds.
     """
     params = resolve_params(config.model, config.params)
-    _, X, y, layout = model_inputs(frame, label, config)
+    table, X, y, layout = model_inputs(frame, label, config)
     pipeline = make_model(config.model, params, config.prep, config.seed, layout=layout)
     started = time.perf_counter()
     try:
-        pipeline.fit(X, y)
+        fit_pipeline(pipeline, X, y, groups=_groups_or_none(table, config.split))
     except ValueError as error:
         raise DataError(f"{config.model} could not be fitted: {error}") from None
     return pipeline, len(y), time.perf_counter() - started

@@ -463,20 +463,27 @@ def resolve_params(
     return params
 
 
-def fit_pipeline(pipeline: Pipeline, X, y, report: FitReport | None = None) -> Pipeline:
+def fit_pipeline(
+    pipeline: Pipeline, X, y, report: FitReport | None = None, groups=None
+) -> Pipeline:
     """Fit a pipeline of :func:`make_model`, calling ``report(done, total)`` as it goes: after
     each boosting round (xgboost), after each tenth of a random forest's trees (grown with
     ``warm_start``: the same trees as one fit with the same ``random_state``); other models
-    fit in one go without reports. ``report`` may raise to end the fit."""
+    fit in one go without reports. ``report`` may raise to end the fit. ``groups`` (the
+    split's group of each row) goes to a model that ``fits_groups`` (the "best" model's inner
+    folds keep a group together)."""
     model = pipeline[-1]
+    extra = {"model__groups": groups} if groups is not None and getattr(
+        model, "fits_groups", False
+    ) else {}  # fmt: skip
     if report is None:
-        return pipeline.fit(X, y)
+        return pipeline.fit(X, y, **extra)
     if getattr(model, "reports_rounds", False):
-        return pipeline.fit(X, y, model__report=report)
+        return pipeline.fit(X, y, model__report=report, **extra)
     if isinstance(model, RandomForestClassifier) and not model.warm_start:
         grow_forest(model, pipeline[:-1].fit_transform(X, y), y, report)
         return pipeline
-    return pipeline.fit(X, y)
+    return pipeline.fit(X, y, **extra)
 
 
 def grow_forest(forest: RandomForestClassifier, X, y, report: FitReport) -> None:

@@ -126,3 +126,118 @@ def test_best_trains_from_the_command_line(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert '"model": "best"' in done.stdout
+
+
+# ---- the title neighbours' genre shares (text_neighbours) ------------------------------------
+
+
+def xor_titles(n: int = 360, seed: int = 0):
+    """Titles in four tight clusters whose genre is the XOR of two embedding signs: no linear
+    model separates them, the nearest titles do. The numeric columns say nothing."""
+    rng = np.random.default_rng(seed)
+    corner = rng.integers(0, 4, size=n)
+    signs = np.stack([np.where(corner & 1, 1.0, -1.0), np.where(corner & 2, 1.0, -1.0)], axis=1)
+    text = np.hstack([signs * 3, np.zeros((n, 6))]) + rng.normal(scale=0.3, size=(n, 8))
+    genre = np.where((corner & 1) ^ (corner >> 1), "rock", "pop")
+    return np.hstack([rng.normal(size=(n, 2)), text]), genre
+
+
+def test_title_neighbours_give_the_nearest_titles_genre_shares():
+    from genre_core.models.neighbours import TitleNeighbours
+
+    train = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    genres = np.array(["pop", "pop", "rock", "rock"])
+    classes = np.array(["jazz", "pop", "rock"])  # jazz absent from the rows: share 0
+    shares = TitleNeighbours(2, classes).fit(train, genres).transform([[2.0, 0.0], [0.0, 3.0]])
+    assert shares.shape == (2, 4)
+    assert shares[0, 1] > 0.6 and shares[1, 2] > 0.6  # the nearest two share its genre
+    assert np.allclose(shares[:, 0], 0) and np.allclose(shares[:, :3].sum(axis=1), 1)
+    assert np.allclose(shares[:, 3], 1.0)  # cosine of the nearest: same direction
+
+
+def test_neighbour_shares_are_stacked_out_of_fold():
+    """Each noise title's nearest training title is itself in-sample; out of fold it is not."""
+    X, y = noise_titles(240, copies=3)
+    model = StackedBoostClassifier(**FAST, n_numeric=2, text_neighbours=5).fit(X, y)
+    assert model.oof_proba_.shape == (240, 3 + 3 + 1)  # linear, neighbours, nearest similarity
+    shares = model.oof_proba_[:, 3:6]
+    assert (model.classes_[shares.argmax(axis=1)] == y).mean() < 0.5
+    assert model.oof_proba_[:, 6].max() < 0.99  # never a row's own copy
+    assert model.predict_proba(X[:4]).shape == (4, 3)
+
+
+def test_neighbours_read_what_the_linear_model_cannot():
+    X, y = xor_titles()
+    train, test = slice(0, 240), slice(240, None)
+    accuracy = {}
+    for k in (0, 10):
+        model = StackedBoostClassifier(**FAST, n_numeric=2, text_neighbours=k).fit(
+            X[train], y[train]
+        )
+        accuracy[k] = (model.predict(X[test]) == y[test]).mean()
+    assert accuracy[0] < 0.7 and accuracy[10] > 0.9
+    assert resolve_params("best", {})["text_neighbours"] == 0
+
+
+def test_rows_of_one_split_group_share_a_fold():
+    """An artist's songs have near-copies of one title vector (not equal rows): folds by title
+    alone let a mate give a row's genre away; with the split's groups they are held out
+    together, and the stacked probabilities are as unsure as for a new artist."""
+    from genre_core.models.best import joint_groups
+
+    rng = np.random.default_rng(1)
+    artists = np.repeat(np.arange(60), 4)
+    genre = np.array(["pop", "rock", "rap"])[artists % 3]
+    voice = rng.normal(size=(60, 100))[artists] + rng.normal(scale=0.05, size=(240, 100))
+    X = np.hstack([rng.normal(size=(240, 2)), voice])
+    model = StackedBoostClassifier(**FAST, n_numeric=2)
+    by_title = model.fit(X, genre).classes_[model.oof_proba_.argmax(axis=1)]
+    assert (by_title == genre).mean() > 0.9  # mates in other folds
+    by_artist = model.fit(X, genre, groups=artists).oof_proba_.argmax(axis=1)
+    assert (model.classes_[by_artist] == genre).mean() < 0.5
+    linked = joint_groups(np.array([0, 0, 1, 2, 3, 3]), np.array(["a", "b", "b", "c", "d", "e"]))
+    assert list(linked) == [0, 0, 0, 1, 2, 2]
+
+
+def test_a_pipeline_passes_the_groups_to_the_model():
+    """How the engine hands a grouped split's groups over: ``model__groups`` of the pipeline."""
+    rng = np.random.default_rng(2)
+    artists = np.repeat(np.arange(45), 4)
+    genre = np.array(["pop", "rock", "rap"])[artists % 3]
+    voice = rng.normal(size=(45, 50))[artists] + rng.normal(scale=0.05, size=(180, 50))
+    X = np.hstack([rng.normal(size=(180, 2)), voice])
+    pipeline = make_model("best", FAST, layout=Layout(numeric=2, text=50))
+    assert getattr(pipeline[-1], "fits_groups", False)
+    pipeline.fit(X, genre, model__groups=artists)
+    oof = pipeline[-1].oof_proba_.argmax(axis=1)
+    assert (pipeline[-1].classes_[oof] == genre).mean() < 0.5
+
+
+@pytest.mark.parametrize("grouped", [True, False])
+def test_training_hands_a_grouped_splits_groups_to_the_model(tmp_path, monkeypatch, grouped):
+    """train_model gives the "best" model the groups of its training rows under a grouped split
+    (an artist's songs then share an inner fold), and none under a stratified one."""
+    monkeypatch.setattr(embeddings, "embed_texts", fake_embeddings)
+    seen = {}
+    fit = StackedBoostClassifier.fit
+
+    def spy(self, X, y, report=None, groups=None):
+        seen["groups"] = groups
+        return fit(self, X, y, report=report, groups=groups)
+
+    monkeypatch.setattr(StackedBoostClassifier, "fit", spy)
+    source = DataSpec(str(tracks_csv(tmp_path / "tracks.csv", 150, seed=3)), text=("track_name",))
+    split = (
+        SplitSpec.of("group", "track_artist", test=0.3, seed=1)
+        if grouped
+        else SplitSpec.of(test=0.3, seed=1)
+    )
+    spec = TrainSpec(source, split, (ModelChoice("best", None, FAST),),
+                     feature_set="numeric+text", seed=1, log=False)  # fmt: skip
+    experiments.run(spec)
+    if not grouped:
+        assert seen["groups"] is None
+        return
+    groups = seen["groups"]
+    assert 50 < len(groups) < 150  # the training rows' only
+    assert len(np.unique(groups)) < len(groups)  # artists with several songs
