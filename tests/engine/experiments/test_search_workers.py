@@ -103,8 +103,10 @@ def test_two_workers_on_postgresql_share_one_study(postgres, csv):
         "--choices", "max_depth=2|3|4|5|6|8", "--choices", "min_samples_leaf=1|2",
     )  # fmt: skip
     assert spec.grid_size == 12
+    # heartbeats every 5 s (stale after 15 s): a worker starved for 3 s on a busy machine must
+    # not have its trial failed and retried here (the killed worker's test below checks that)
     workers = [
-        cli("search-worker", "--study", "two-workers", "--storage", postgres, "--heartbeat", "1")
+        cli("search-worker", "--study", "two-workers", "--storage", postgres, "--heartbeat", "5")
         for _ in range(2)
     ]
     outputs = [w.communicate(timeout=180) for w in workers]
