@@ -174,6 +174,11 @@ def rss_mb(pid: int) -> float:
     return sum(p.memory_info().rss for p in [process, *process.children(recursive=True)]) / 1e6
 
 
+def _browser(name: str) -> bool:
+    """Chromium's processes and Playwright's driver (node) that runs them."""
+    return "chrom" in name or "headless" in name or name == "node"
+
+
 def cpu_by_group(workers: set[int], server_pid: int | None) -> dict[str, float]:
     """Processor seconds used so far by the jobs (the Dask workers), the pages (the web server
     and the probe's Chromium), this process (scheduler and client), and the machine in all."""
@@ -192,7 +197,7 @@ def cpu_by_group(workers: set[int], server_pid: int | None) -> dict[str, float]:
         used = times.user + times.system
         if process.info["pid"] in workers:
             groups["jobs"] += used
-        elif process.info["pid"] in server or "chrom" in (process.info["name"] or ""):
+        elif process.info["pid"] in server or _browser(process.info["name"] or ""):
             groups["pages"] += used
         elif process.info["pid"] == os.getpid():
             groups["bench"] += used
