@@ -141,11 +141,7 @@ def _model(spec: PredictSpec, inputs: dict):
         raise RecipeError("run_id: name the stored run whose model predicts (`genre-lab runs`).")
     from genre_core.runs import history
 
-    details = history.load_run(spec.run_id)
-    pipeline = history.load_model(spec.run_id)
-    features = tuple(f.strip() for f in details.params.get("features", "").split(",") if f)
-    if not features or len(features) != getattr(pipeline, "n_features_in_", len(features)):
-        raise DataError("the stored run does not say which features its model reads.")
+    pipeline, _, features = history.load_fitted(spec.run_id)
     return pipeline, features
 
 

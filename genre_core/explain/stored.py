@@ -40,11 +40,7 @@ def stored_model(run_id: str) -> StoredModel:
     from genre_core.metrics.evaluation import HeldOut
     from genre_core.runs import history
 
-    details = history.load_run(run_id)
-    pipeline = history.load_model(run_id)
-    features = tuple(f.strip() for f in details.params.get("features", "").split(",") if f)
-    if not features or len(features) != getattr(pipeline, "n_features_in_", len(features)):
-        raise DataError("the stored run does not say which features its model reads.")
+    pipeline, details, features = history.load_fitted(run_id)
     table = details.predictions
     if table is None or not len(table):
         raise DataError("the stored run has no test predictions to find its test rows by.")

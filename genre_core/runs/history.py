@@ -436,6 +436,22 @@ def load_model(run_id: str):
     raise DataError(f"run {run_id} holds a {kind or 'unknown'} model, which cannot be reloaded.")
 
 
+def load_fitted(run_id: str) -> tuple[Any, RunDetails, tuple[str, ...]]:
+    """A stored run's model (:func:`load_model`), its details and the features it reads.
+
+    Raises
+    ------
+    DataError
+        Besides :func:`load_model`'s: when the run does not name its model's features.
+    """
+    details = load_run(run_id)
+    model = load_model(run_id)
+    features = tuple(f.strip() for f in details.params.get("features", "").split(",") if f)
+    if not features or len(features) != getattr(model, "n_features_in_", len(features)):
+        raise DataError("the stored run does not say which features its model reads.")
+    return model, details, features
+
+
 def load_skops(raw: bytes):
     """A pipeline from skops bytes, refusing types outside :data:`TRUSTED_TYPES`.
 
