@@ -9,9 +9,10 @@ Titles are encoded by OpenVINO when it is installed: the model is exported once 
 pooling and normalisation inside the graph) under ``<cache>/models/``, and OpenVINO runs it in
 bfloat16 where the CPU computes that natively, float32 elsewhere, one stream per thread. Here
 that is about 4x faster than the library's own torch float32 call (bench/bench_embeddings.py)
-with the same vectors: cosine >= 0.9999 to it, as torch's own bfloat16 path. ONNX Runtime and torch are the fallbacks, in that order;
-``$GENRE_EMBED_BACKEND`` picks one. The backend is a numerical detail of one model, like
-torch's precision, so the cache keys do not name it: a vector cached by any backend is used.
+with the same vectors: cosine >= 0.9999 to it, as torch's own bfloat16 path. ONNX Runtime and
+torch are the fallbacks, in that order; ``$GENRE_EMBED_BACKEND`` picks one. The backend is a
+numerical detail of one model, like torch's precision, so the cache keys do not name it: a
+vector cached by any backend is used.
 """
 
 from __future__ import annotations
