@@ -286,6 +286,19 @@ def live_epochs(at) -> int | None:
     return None
 
 
+RECIPE_BOXES = ("train", "nets", "bayes", "merge", "transfer", "search")
+"""The pages' keys of their Recipe boxes (``job_panel.recipe_box``)."""
+
+
+def recipe_texts(at) -> list[str]:
+    """The code blocks of the page with its Recipe box opened: the box draws its recipe only
+    once opened, as a user's click does."""
+    for key in RECIPE_BOXES:
+        at.session_state[f"{key}.recipe_open"] = True
+    at.run()
+    return [block.value for block in at.code]
+
+
 def chart_titles(at) -> list[str]:
     """The title of every plotly chart on the AppTest's page ("" for an untitled one)."""
     titles = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from conftest import app_with_upload, chart_titles, make_tracks, wait_job
+from conftest import app_with_upload, chart_titles, make_tracks, recipe_texts, wait_job
 
 QUICK = {"n_train": 200, "n_test": 90, "learning_rate": 0.05}  # an SVI fit of seconds
 
@@ -81,7 +81,7 @@ def test_the_recipe_shown_runs_unchanged_to_the_pages_accuracy():
     at = _bayes_page()
     _start(at, "logreg", n_train=150, n_test=90, steps=150, learning_rate=0.05, seed=2)
     wait_job(at, "bayes.job")
-    shown = next(c.value for c in at.code if '"kind": "bayes"' in c.value)
+    shown = next(t for t in recipe_texts(at) if '"kind": "bayes"' in t)
     recipe = experiments.load_recipe(shown)
     assert recipe.params["steps"] == 150 and recipe.seed == 2 and recipe.n_test == 90
     assert recipe == at.session_state["bayes.outcome"].recipe
@@ -94,16 +94,16 @@ def test_the_recipe_follows_the_form_and_a_grouped_split():
     from genre_core import experiments
 
     at = _bayes_page()
-    shown = [c.value for c in at.code if '"kind": "bayes"' in c.value]
+    shown = [t for t in recipe_texts(at) if '"kind": "bayes"' in t]
     # where a track id repeats, the rows come from a split grouped by it (issue 13.2)
     assert experiments.load_recipe(shown[0]).split.group_column == "track_id"
     at.selectbox(key="bayes.rows_from").set_value("").run()
-    shown = [c.value for c in at.code if '"kind": "bayes"' in c.value]
+    shown = [t for t in recipe_texts(at) if '"kind": "bayes"' in t]
     assert experiments.load_recipe(shown[0]).split is None  # the report's protocol
     at.selectbox(key="bayes.model").set_value("bnn").run()
     at.number_input(key="bayes.hidden").set_value(8)
     at.selectbox(key="bayes.rows_from").set_value("track_artist").run()
-    recipe = experiments.load_recipe(next(c.value for c in at.code if '"kind"' in c.value))
+    recipe = experiments.load_recipe(next(t for t in recipe_texts(at) if '"kind"' in t))
     assert recipe.params["model"] == "bnn" and recipe.params["hidden"] == 8
     assert recipe.split.method == "group" and recipe.split.group_column == "track_artist"
     assert recipe.data.sha256 and recipe.data.features == ("danceability", "energy", "tempo")

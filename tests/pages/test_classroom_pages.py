@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, poll_page
+from conftest import ROOT, poll_page, recipe_texts
 
 LESSON = "genre-factor"  # the smallest built-in with a hidden set (6,446 songs)
 
@@ -94,7 +94,7 @@ def test_a_train_run_is_scored_on_the_hidden_set_and_ranked(board_env):
     poll_page(at, lambda: len(at.session_state["train.runs"]) >= 1, 180, failure="no run")
     data = hidden_data()
     hidden_artists = set(data.hidden.frame["Artist_encoded"].astype(str))
-    recipe = next(c.value for c in at.code if '"kind": "train"' in c.value)
+    recipe = next(t for t in recipe_texts(at) if '"kind": "train"' in t)
     assert data.name in recipe and data.sha in recipe  # the students' rows, by hash
     # no hidden row reaches the students' file, the recipe or the page
     assert not hidden_artists & set(data.hidden.public.frame["Artist_encoded"].astype(str))

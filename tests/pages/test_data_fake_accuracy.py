@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from conftest import app_with_upload, copied_songs, poll_page
+from conftest import app_with_upload, copied_songs, poll_page, recipe_texts
 
 
 def test_the_fake_part_of_a_random_split_is_measured_and_said_in_words():
@@ -49,7 +49,7 @@ def test_one_click_drops_or_flags_a_shortcut_and_every_recipe_carries_it():
     assert at.session_state["data.fixes"] == ["flag:duration_ms", "drop:duration_ms"]
     assert not at.exception and not at.error
     at.switch_page("../pages/train.py").run()
-    recipe = load_recipe(next(c.value for c in at.code if '"kind": "train"' in c.value))
+    recipe = load_recipe(next(t for t in recipe_texts(at) if '"kind": "train"' in t))
     assert recipe.data.fixes == ("flag:duration_ms", "drop:duration_ms")
     assert "duration_ms_flag" in recipe.data.features and "duration_ms" not in recipe.data.features
     at.switch_page("../pages/data.py").run()

@@ -5,7 +5,7 @@ import time
 
 from streamlit.testing.v1 import AppTest
 
-from conftest import app_with_upload, make_tracks
+from conftest import app_with_upload, make_tracks, recipe_texts
 from dashboard.state import WORD_JOINER, plain
 
 
@@ -95,7 +95,7 @@ def test_the_recipe_shown_runs_unchanged_to_the_accuracies_shown():
     at.session_state["data.merge"] = {"edm": "rap"}  # the curve starts from the map in use
     at.selectbox(key="merge.model").set_value("knn")
     at.number_input(key="merge.seed").set_value(3).run()
-    text = next(c.value for c in at.code if '"kind": "merge-curve"' in c.value)
+    text = next(t for t in recipe_texts(at) if '"kind": "merge-curve"' in t)
     at.button(key="merge.run").click().run()
     _finish(at)
     table = next(d.value for d in at.dataframe if "macro-F1" in d.value.columns)
@@ -139,5 +139,5 @@ def experiments_recipe(at: AppTest):
     from genre_core import experiments
 
     return experiments.load_recipe(
-        next(c.value for c in at.code if '"kind": "merge-curve"' in c.value)
+        next(t for t in recipe_texts(at) if '"kind": "merge-curve"' in t)
     )

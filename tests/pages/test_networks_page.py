@@ -11,6 +11,7 @@ from conftest import (
     make_tracks,
     network_result,
     poll_page,
+    recipe_texts,
     start_network,
 )
 from dashboard import jobs
@@ -46,6 +47,7 @@ def test_training_streams_a_growing_curve_and_stop_keeps_the_best_weights():
     assert "Stopped by you after" in at.success[0].value
     metrics = {m.label: m.value for m in at.metric}
     assert float(metrics["Accuracy"].rstrip("%")) > 50
+    recipe_texts(at)  # the Recipe box opened: its download button drawn
     labels = [b.label for b in at.get("download_button")]
     assert {"Download recipe", "Download the network (.safetensors)"} <= set(labels)
     assert {"Download report (HTML)", "Download figures (PNG)"} <= set(labels)  # the run's
@@ -160,7 +162,7 @@ def test_the_recipe_on_the_page_gives_the_accuracy_the_page_shows():
     at.button(key="nets.start").click().run()
     poll_page(at, lambda: network_result(at) is not None)
     shown = {m.label: m.value for m in at.metric}["Accuracy"]
-    text = next(c.value for c in at.code if '"kind": "net"' in c.value)
+    text = next(t for t in recipe_texts(at) if '"kind": "net"' in t)
     spec = experiments.load_recipe(text)
     assert spec == at.session_state["nets.outcome"].recipe
     assert spec.split.method == "group" and spec.params["max_epochs"] == 3
@@ -178,6 +180,7 @@ def test_a_loaded_recipe_fills_the_widgets():
     at = _networks_page(120)
     params = preset_params("cas-mlp-modif") | {"max_epochs": 7, "lr_factor": 0.5}
     recipe = NetSpec(params=params, preset="cas-mlp-modif", seed=4, scaler="minmax")
+    recipe_texts(at)  # the Recipe box opened: its uploader drawn
     at.file_uploader(key="nets.recipe_upload").set_value(
         ("net.json", recipe.to_json().encode(), "application/json")
     )
@@ -196,7 +199,7 @@ def test_a_loaded_recipe_fills_the_widgets():
 def experiments_recipe(at: AppTest):
     from genre_core import experiments
 
-    return experiments.load_recipe(next(c.value for c in at.code if '"kind": "net"' in c.value))
+    return experiments.load_recipe(next(t for t in recipe_texts(at) if '"kind": "net"' in t))
 
 
 def test_a_reload_finds_the_running_job_and_another_session_does_not():

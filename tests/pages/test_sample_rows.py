@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import app_with_upload, make_tracks
+from conftest import app_with_upload, make_tracks, recipe_texts
 from genre_core import experiments
 from genre_core.experiments.merge_curve import MergeCurveSpec
 from genre_core.experiments.net import NetSpec
@@ -27,7 +27,7 @@ PAGES = {  # page: (key prefix, recipe kind, a recipe of the kind with a sample 
 
 
 def shown_recipe(at, kind: str):
-    return experiments.load_recipe(next(c.value for c in at.code if f'"kind": "{kind}"' in c.value))
+    return experiments.load_recipe(next(t for t in recipe_texts(at) if f'"kind": "{kind}"' in t))
 
 
 @pytest.mark.parametrize("page", list(PAGES))

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import app_with_upload, chart_titles, make_tracks, poll_page
+from conftest import app_with_upload, chart_titles, make_tracks, poll_page, recipe_texts
 
 
 def allow_storages(monkeypatch, folder, *urls: str) -> None:
@@ -50,7 +50,7 @@ def test_the_storage_is_chosen_among_those_the_settings_allow(tmp_path, monkeypa
     box = at.selectbox(key="search.storage")
     assert box.options == [default_storage(), "postgresql://lab:***@db.example/studies"]
     assert box.value == default_storage()
-    assert "secret" not in " ".join(c.value for c in at.code)
+    assert "secret" not in " ".join(recipe_texts(at))
     assert "30 s" in " ".join(c.value for c in at.caption)  # the heartbeat window, stated
 
 
@@ -94,7 +94,7 @@ def test_a_study_streams_its_trials_then_shows_figures_and_trains_the_best(searc
 def _shown_recipe(at):
     from genre_core import experiments
 
-    (text,) = [c.value for c in at.code if '"kind": "search"' in c.value]
+    (text,) = [t for t in recipe_texts(at) if '"kind": "search"' in t]
     return experiments.load_recipe(text)
 
 

@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, app_with_upload, make_tracks, poll_page, trained_train_page, wait_job
+from conftest import (
+    ROOT,
+    app_with_upload,
+    make_tracks,
+    poll_page,
+    recipe_texts,
+    trained_train_page,
+    wait_job,
+)
 
 APP = str(ROOT / "dashboard" / "app.py")
 
@@ -40,7 +48,7 @@ def _choose_knn(at: AppTest, n_neighbors: int = 3) -> None:
 
 def _recipe_text(at: AppTest) -> str:
     """The train recipe the page shows, as JSON text."""
-    return next(c.value for c in at.code if '"kind": "train"' in c.value)
+    return next(t for t in recipe_texts(at) if '"kind": "train"' in t)
 
 
 def _table(at: AppTest, column: str):

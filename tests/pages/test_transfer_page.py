@@ -8,7 +8,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import app_with_upload, make_tracks, poll_page
+from conftest import app_with_upload, make_tracks, poll_page, recipe_texts
 
 FOUR = ("pop", "rock", "rap", "edm")
 
@@ -166,7 +166,7 @@ def test_the_recipe_shown_runs_unchanged_to_the_accuracy_shown():
     at = _transfer_page(240)
     at.number_input(key="transfer.epochs").set_value(2)
     at.multiselect(key="transfer.compare").set_value(["freeze", "scratch"]).run()
-    text = next(c.value for c in at.code if '"kind": "transfer"' in c.value)
+    text = next(t for t in recipe_texts(at) if '"kind": "transfer"' in t)
     at.button(key="transfer.start").click().run()
     poll_page(at, lambda: at.session_state["transfer.outcome"] is not None)
     shown = list(at.table[0].value["test accuracy"])
@@ -201,6 +201,6 @@ def test_a_loaded_recipe_fills_the_form():
     assert at.number_input(key="transfer.epochs").value == 7
     assert at.multiselect(key="transfer.compare").value == ["scratch"]
     assert at.number_input(key="transfer.seed").value == 5
-    text = next(c.value for c in at.code if '"kind": "transfer"' in c.value)
+    text = next(t for t in recipe_texts(at) if '"kind": "transfer"' in t)
     shown = json.loads(text)
     assert shown["params"]["dropout"] == [0.2, 0.1] and shown["epochs"] == 7
