@@ -47,6 +47,7 @@ from genre_core.experiments.train import ModelChoice, TrainSpec  # noqa: E402
 from genre_core.models.presets import preset_params  # noqa: E402
 from genre_core.runs.budget import default_threads, thread_budget  # noqa: E402
 from genre_core.runs.engine import Engine  # noqa: E402
+from genre_core.settings import lab_settings  # noqa: E402
 
 DATA = DataSpec("spotify-30k")
 
@@ -242,6 +243,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--every", type=float, default=2.0, help="seconds between page loads")
     parser.add_argument(
+        "--nice",
+        type=int,
+        default=lab_settings()["nice"],
+        help="nice levels of the workers below the server (default: the lab's setting)",
+    )
+    parser.add_argument(
         "--no-page",
         action="store_true",
         help="no web server and no browser: the engine's own overhead only",
@@ -258,7 +265,7 @@ def main() -> None:
         print(f"  {kind:<6} median {alone[kind]:6.2f} s alone with 1 thread (a worker's budget), "
               f"{machine[kind]:6.2f} s with all {default_threads()}")  # fmt: skip
 
-    engine = Engine(workers=args.workers)
+    engine = Engine(workers=args.workers, nice=args.nice)
     server = None if args.no_page else start_server(engine.cluster.scheduler_address)
     try:
         warm = [engine.submit(xgboost_recipe(99), f"warm-up-{i}") for i in range(args.workers)]
@@ -313,9 +320,9 @@ def main() -> None:
             other = cpu["machine"] - cpu["jobs"] - cpu["pages"] - cpu["bench"]
             capacity = result["makespan"] * (os.cpu_count() or 1)
             print(f"  processor        jobs {cpu['jobs']:.0f} s, pages (server + browser) "
-                  f"{cpu['pages']:.0f} s, scheduler and client {cpu['bench']:.0f} s, other "
-                  f"processes {other:.0f} s, of {capacity:.0f} core-seconds "
-                  f"({cpu['machine'] / capacity:.0%} busy)")  # fmt: skip
+                  f"{cpu['pages']:.0f} s, scheduler and client {cpu['bench']:.0f} s, ended "
+                  f"or other processes {other:.0f} s (the probe's closed tabs), of "
+                  f"{capacity:.0f} core-s ({cpu['machine'] / capacity:.0%} busy)")  # fmt: skip
             print(f"  web server RSS   {result['server_rss_mb']:.0f} MB at most")
             print(f"  jobs lost        {len(jobs) - len(done)} (target 0)")
     finally:
