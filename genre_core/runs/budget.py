@@ -14,6 +14,9 @@ import sys
 from collections.abc import Iterator
 
 _BUDGET: list[int] = []
+_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+"""Read once by a native library when it loads: a library first loaded inside a budget (torch
+imported by a job's first network) takes its thread count from them."""
 
 
 def default_threads() -> int:
@@ -48,6 +51,8 @@ def thread_budget(n: int | None = None) -> Iterator[int]:
 
         torch = importlib.import_module("torch")
     before = torch.get_num_threads() if torch is not None else None
+    saved = {key: os.environ.get(key) for key in _ENV}
+    os.environ.update(dict.fromkeys(_ENV, str(n)))
     _BUDGET.append(n)
     try:
         with threadpool_limits(limits=n):
@@ -56,6 +61,11 @@ def thread_budget(n: int | None = None) -> Iterator[int]:
             yield n
     finally:
         _BUDGET.pop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         if torch is not None and before is not None:
             torch.set_num_threads(before)
 

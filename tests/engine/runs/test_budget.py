@@ -62,3 +62,34 @@ def test_a_job_starting_while_the_worker_still_imports_torch_waits_for_it():
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "partial"  # the race was really run
+
+
+FIRST_IMPORT = """
+import sys
+assert "torch" not in sys.modules
+from genre_core.runs.budget import thread_budget
+with thread_budget(1):
+    import torch  # first loaded inside the budget (a job's first network in a fresh process)
+    print(torch.get_num_threads())
+"""
+
+
+def test_torch_first_imported_inside_a_budget_follows_it():
+    """threadpoolctl limits the libraries loaded when the budget starts; torch imported later
+    kept its own default (the machine's cores): a plain process's first network ran on two
+    threads beside another job and took 4x as long."""
+    import os
+    import subprocess
+    import sys
+
+    import pytest
+
+    from conftest import ROOT
+
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: torch's own default is one thread already")
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_IMPORT], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "1"
