@@ -5,6 +5,8 @@ stratified split) and every second session also a small network (the "developmen
 10 epochs, batches of 256). Measured side by side in one run, on this machine:
 
 - sequential: the same jobs one after another in this process (the whole machine's threads);
+- without engine: the same jobs in ``--workers`` plain processes of one thread, taken in
+  order (what running jobs side by side costs this machine, whatever schedules them);
 - the class: the jobs submitted at once by N owners to the engine's embedded Dask cluster
   (``--workers`` processes, one thread each), while a ``streamlit run`` of the dashboard,
   attached to the same cluster, is loaded in Chromium every ``--every`` seconds.
@@ -82,6 +84,42 @@ def sequential(jobs, threads: int) -> dict[str, float]:
             experiments.run(recipe)
             seconds.setdefault(recipe.kind, []).append(time.perf_counter() - started)
     return {kind: statistics.median(values) for kind, values in seconds.items()}
+
+
+def _plain_start(ready) -> None:
+    """A plain process's set-up, as a worker's: one thread, the modules a worker imports ahead,
+    and the first read of the data (the warm-up job)."""
+    import importlib
+
+    from genre_core.runs.worker import WARM_MODULES
+
+    global _BUDGET
+    _BUDGET = thread_budget(1)
+    _BUDGET.__enter__()
+    for module in WARM_MODULES:
+        importlib.import_module(module)
+    experiments.run(xgboost_recipe(99))
+    ready.wait()  # every process set up before the first job starts
+
+
+def _plain_job(recipe) -> tuple[str, float, float]:
+    started = time.time()
+    experiments.run(recipe)
+    return recipe.kind, started, time.time()
+
+
+def plain_processes(jobs, workers: int) -> tuple[float, list[tuple[str, float]]]:
+    """The same jobs on ``workers`` plain processes of one thread, no engine, taken in order:
+    (makespan from the first job's start to the last one's end, [(kind, seconds)]). What
+    running jobs side by side costs on this machine by itself."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # torch and OpenMP do not survive a fork
+    ready = context.Barrier(workers)
+    with context.Pool(workers, initializer=_plain_start, initargs=(ready,)) as pool:
+        spans = pool.map(_plain_job, [recipe for _, recipe in jobs], chunksize=1)
+    makespan = max(end for _, _, end in spans) - min(start for _, start, _ in spans)
+    return makespan, [(kind, end - start) for kind, start, end in spans]
 
 
 def free_port() -> int:
@@ -265,6 +303,10 @@ def main() -> None:
         print(f"  {kind:<6} median {alone[kind]:6.2f} s alone with 1 thread (a worker's budget), "
               f"{machine[kind]:6.2f} s with all {default_threads()}")  # fmt: skip
 
+    plain = {}
+    for sessions in args.sessions:
+        plain[sessions] = plain_processes(class_jobs(sessions), args.workers)
+
     engine = Engine(workers=args.workers, nice=args.nice)
     server = None if args.no_page else start_server(engine.cluster.scheduler_address)
     try:
@@ -296,6 +338,11 @@ def main() -> None:
             ratio = result["makespan"] / ideal
             print(f"  makespan         {result['makespan']:7.1f} s   sequential/workers "
                   f"{ideal:6.1f} s   ratio {ratio:.2f} (target <= 1.15)")  # fmt: skip
+            span, times = plain[sessions]
+            print(f"  without engine   {span:7.1f} s on {args.workers} plain processes: ratio "
+                  f"{span / ideal:.2f}, slowest job "
+                  f"{max(t / alone[kind] for kind, t in times):.2f} x its fair share "
+                  "(the machine's own cost of jobs side by side)")  # fmt: skip
             slowest = max(done, key=lambda j: (j.finished - j.started) / alone[j.kind])
             print(f"  slowest job      {max(ratios):.2f} x its fair share, median "
                   f"{statistics.median(ratios):.2f} (target <= 1.5); the slowest: a {slowest.kind} "
