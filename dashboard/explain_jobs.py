@@ -25,6 +25,33 @@ KEEP = 32  # results kept per kind of job in a session (small: a few arrays each
 WORDS = {SHAP: "Explaining this track", IMPORTANCE: "Shuffling each feature"}
 
 
+def reopen(slot: str, stored: dict[str, str], key: str) -> None:
+    """A reload, a second tab or a shared link (a session that has sent no job of ``slot``):
+    when the URL names a job of ``slot`` on a stored run, select that run (and the job's
+    track) and follow the job instead of sending a new one. ``stored`` maps the model list's
+    names to run ids; ``key`` is the dataset's key in the page's idents."""
+    state = st.session_state
+    if state.get(f"{slot}.for") is not None or not st.query_params.get(slot):
+        return
+    job = job_panel.current(slot)  # the URL's job (found once, then kept in the session)
+    if job is None or job.kind != "explain-model":
+        return
+    recipe = job.recipe
+    name = next((n for n, run_id in stored.items() if run_id == recipe.get("run_id")), None)
+    if name is None:  # a model of a session that is gone, never stored: nothing to follow
+        return
+    if any(state.get(f"{other}.for") for other in (SHAP, IMPORTANCE)) and (
+        state.get("explain.model") != name
+    ):
+        return  # the other job reopened is about another model: the page shows that one
+    state["explain.model"] = name
+    if recipe.get("compute") == "track":
+        state["explain.track"] = int(recipe.get("position", 0))
+        state[f"{slot}.for"] = (name, key, int(recipe.get("position", 0)))
+    else:
+        state[f"{slot}.for"] = (name, key)
+
+
 def result(slot: str, ident: tuple):
     """The finished result for ``ident``, or ``None``."""
     return st.session_state.get(f"{slot}.results", {}).get(ident)

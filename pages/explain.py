@@ -70,6 +70,8 @@ if not models and not stored:
     st.stop()
 
 models |= {n: partial(load_stored, n, run_id, dataset) for n, run_id in stored.items()}
+for slot in (SHAP, IMPORTANCE):  # a reload: the jobs the URL names, followed, not sent again
+    explain_jobs.reopen(slot, stored, key)
 names = list(models)  # this session's newest first, then the history's
 if state.get("explain.model") not in names:
     state["explain.model"] = names[0]

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 
-from conftest import app_with_upload, make_tracks, poll_page, wait_job
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT, app_with_upload, make_tracks, poll_page, wait_job
 
 
 def _chart_titles(at) -> list[str]:
@@ -128,3 +131,32 @@ def test_a_bayesian_posterior_gets_its_band_in_the_what_if():
     wait_job(at, "explain.shap.job")
     assert not at.exception
     assert any(t.startswith("Why ") for t in _chart_titles(at))
+
+
+@pytest.mark.realdata
+def test_a_reload_follows_the_explain_job_the_url_names(real_data_dir):
+    """Issue 12.4 on Explain: a reloaded page (a new session with the job's id in its URL)
+    selects the stored run and the track of the running or finished job and follows it,
+    instead of sending a new one."""
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60).run()
+    at.switch_page("../pages/train.py").run()
+    at.multiselect(key="train.models").set_value(["logreg"]).run()
+    at.button(key="train.start").click().run()
+    poll_page(at, lambda: len(at.session_state["train.runs"]) >= 1, 180, failure="no model")
+    at.switch_page("../pages/explain.py").run()
+    track = 3  # the fourth test track (the page picks the first)
+    at.selectbox(key="explain.track").set_value(track).run()
+    job = at.session_state["explain.shap.job"]
+    assert job.recipe["run_id"] and job.recipe["position"] == track
+
+    reloaded = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
+    reloaded.query_params["explain.shap"] = job.id
+    reloaded.run()
+    reloaded.switch_page("../pages/explain.py").run()
+    assert not reloaded.exception
+    assert reloaded.session_state["explain.model"].startswith("stored · ")
+    assert reloaded.session_state["explain.track"] == track
+    assert reloaded.session_state["explain.shap.job"].job is job.job  # followed, not sent again
+    wait_job(reloaded, "explain.shap.job")
+    assert any(t.startswith("Why ") for t in _chart_titles(reloaded))
+    assert reloaded.session_state["explain.shap.job"].job is job.job
