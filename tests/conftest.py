@@ -95,6 +95,22 @@ def tracks_csv(path: Path, n: int = 120, **kwargs) -> Path:
     return path
 
 
+def spec_and_run(capsys, folder: Path, *spec_args: str) -> tuple[dict, dict]:
+    """``genre-lab spec SPEC_ARGS``, its recipe written to a file in ``folder`` and run by
+    ``genre-lab run FILE --json``, in this process: (the recipe, the run's printed summary)."""
+    from genre_core.cli import main
+
+    code = main(["spec", *spec_args])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    path = folder / "recipe.json"
+    path.write_text(out)
+    code = main(["run", str(path), "--json", "--no-log", "--quiet"])
+    printed, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out), json.loads(printed)
+
+
 def run_cli(*args: str, env=None) -> subprocess.CompletedProcess:
     """`python -m genre_core ARGS` from the checkout, its output captured as text."""
     return subprocess.run(

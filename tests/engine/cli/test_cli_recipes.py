@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import make_tracks
+from conftest import make_tracks, spec_and_run
 from genre_core.cli import main
 
 DATA = ["--label", "genre", "--features", "danceability,energy,tempo"]
@@ -51,14 +51,8 @@ def spec(kind, csv_path, capsys, *extra) -> dict:
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_every_kind_has_a_recipe_the_cli_runs(kind, csv_path, capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("GENRE_CACHE_DIR", str(tmp_path / "cache"))  # a study store of its own
-    recipe = spec(kind, csv_path, capsys)
+    recipe, summary = spec_and_run(capsys, tmp_path, kind, "--data", csv_path, *DATA, *KINDS[kind])
     assert recipe["kind"] == kind and recipe["data"]["source"] == csv_path
-    path = tmp_path / "recipe.json"
-    path.write_text(json.dumps(recipe))
-    code = main(["run", str(path), "--json", "--no-log", "--quiet"])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    summary = json.loads(out)
     assert summary["kind"] == kind
     if kind == "bayes-tables":
         assert summary["table"] == "curve" and summary["rows"], summary

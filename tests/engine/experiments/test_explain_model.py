@@ -5,14 +5,11 @@ recipe alone (its rows found in the recipe's table), also through the CLI."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
-from conftest import make_tracks
+from conftest import make_tracks, spec_and_run
 from genre_core import experiments
-from genre_core.cli import main
 from genre_core.data.preprocess import feature_matrix
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
@@ -99,15 +96,10 @@ def test_the_cli_explains_a_stored_run_by_its_id(csv_path, store, tmp_path, caps
     trained = experiments.run(TrainSpec(data, SplitSpec.of(test=0.3), (ModelChoice("rf"),)))
     (run_id,) = trained.run_ids
     options = ["--features", ",".join(FEATURES), "--run-id", run_id, "--position", "1"]
-    code = main(["spec", "explain-model", "--data", csv_path, "--label", "genre", *options])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    recipe = json.loads(out)
+    recipe, printed = spec_and_run(
+        capsys, tmp_path, "explain-model", "--data", csv_path, "--label", "genre", *options
+    )
     assert recipe["kind"] == "explain-model" and recipe["run_id"] == run_id
-    path = tmp_path / "recipe.json"
-    path.write_text(out)
-    assert main(["run", str(path), "--json", "--no-log", "--quiet"]) == 0
-    printed = json.loads(capsys.readouterr().out)
     assert printed["shap"]["explainer"] == "tree" and printed["track"]["position"] == 1
     assert {v["feature"] for v in printed["shap"]["values"]} == set(FEATURES)
 

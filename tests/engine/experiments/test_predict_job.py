@@ -6,14 +6,11 @@ and on a LocalCluster worker."""
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
 
-from conftest import make_tracks
+from conftest import make_tracks, spec_and_run
 from genre_core import experiments
-from genre_core.cli import main
 from genre_core.data.registry import DATASETS
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
@@ -94,15 +91,10 @@ def test_a_stored_run_predicts_a_csv_path_from_the_cli(tmp_path, store, capsys):
     new = tmp_path / "new.csv"
     new.write_bytes(unlabelled(25))
     options = ["--features", ",".join(FEATURES), "--run-id", run_id, "--input", str(new)]
-    code = main(["spec", "predict", "--data", str(path), "--label", "genre", *options])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    recipe = json.loads(out)
+    recipe, printed = spec_and_run(
+        capsys, tmp_path, "predict", "--data", str(path), "--label", "genre", *options
+    )
     assert recipe["kind"] == "predict" and recipe["run_id"] == run_id
-    file = tmp_path / "recipe.json"
-    file.write_text(out)
-    assert main(["run", str(file), "--json", "--no-log", "--quiet"]) == 0
-    printed = json.loads(capsys.readouterr().out)
     assert printed["file"] == "new.csv" and printed["rows"] == 25 and printed["run_id"] == run_id
 
     with pytest.raises(RecipeError, match="input: .*gone.csv is not a file"):
