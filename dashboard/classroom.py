@@ -194,6 +194,7 @@ def open_pages(data: LessonData | None) -> tuple[str, ...] | None:
 LOCK_TITLES = {
     "data.source": None,  # said by "Data" below
     "train.artist": "Artist as a feature",
+    "train.artist_profile": "Artist's profile",
     "train.feature_set": "Feature set",
     "train.features": "Features",
     "train.imputer": "Imputer",

@@ -40,8 +40,7 @@ def session_models(dataset, key: str) -> tuple[dict[str, Loader], int]:
         usable = (
             run["pipeline"] is not None
             and run["data"] == key
-            and result.config.feature_set == "numeric"
-            and not result.config.artist
+            and result.config.numeric_only
             and result.held_out is not None
         )
         if usable:

@@ -53,6 +53,7 @@ DEFAULTS = {
     "train.split": "stratified",
     "train.feature_set": "numeric",
     "train.artist": False,
+    "train.artist_profile": False,
     "train.test_size": 0.3,
     "train.validation": 0.0,
     "train.imputer": "median",

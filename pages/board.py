@@ -45,7 +45,7 @@ def eligible(run: dict) -> str | None:
         return "its fitted model is no longer kept (train it again)"
     if data.sha not in str(run.get("data")):
         return "it was trained on other data than this lesson's"
-    if result.config.feature_set != "numeric" or result.config.artist:
+    if not result.config.numeric_only:
         return "the board scores models of numeric features"
     if result.config.model not in lesson.models:
         return f"{result.config.model} is not open in this lesson"

@@ -13,7 +13,7 @@ from dashboard.predictions import predict_panel
 from dashboard.report_view import report_buttons
 from dashboard.results import evaluation_view, leaderboard_view
 from dashboard.state import base_dataset, plain, require_dataset, show_error
-from genre_core.data.features import ARTIST_WARNING
+from genre_core.data.features import ARTIST_WARNING, PROFILE_WARNING
 from genre_core.errors import DataError
 from genre_core.experiments.grid import BASELINE_GRIDS, GridSpec, parse_grid
 from genre_core.experiments.train import OPTIONS, ModelChoice, TrainSpec
@@ -43,7 +43,15 @@ def load_recipe(spec: TrainSpec) -> None:
     """Put a loaded recipe's settings into the widgets (the data stays the Data page's)."""
     state["train.features"] = [f for f in spec.data.features if f in dataset.numeric_columns]
     state["train.genres"] = [g for g in spec.data.genres if g in genres_all]
-    for name in ("feature_set", "artist", "imputer", "scaler", "cv_folds", "seed"):
+    for name in (
+        "feature_set",
+        "artist",
+        "artist_profile",
+        "imputer",
+        "scaler",
+        "cv_folds",
+        "seed",
+    ):
         state[f"train.{name}"] = getattr(spec, name)
     state["train.sample"] = spec.data.sample or 0
     forms.put_split("train", spec.split, group_options)
@@ -86,6 +94,14 @@ use_artist = right.checkbox(
     disabled=roles.artist_column is None or is_locked("train.artist"),
     help="One-hot artist, rare artists pooled.",
 )
+use_profile = right.checkbox(
+    "Add the artist's profile",
+    key="train.artist_profile",
+    disabled=roles.artist_column is None or is_locked("train.artist_profile"),
+    help="Each numeric feature's mean over the artist's songs, and how many there are: the "
+    "average sound of the artist. It reads no genre; under a split grouped by artist a test "
+    "artist's profile comes from its test songs alone.",
+)
 sample = forms.sample_input("train", corner)
 a, b, c, d = st.columns(4)
 forms.split_form(
@@ -113,6 +129,8 @@ grouped_by_artist = (
 )
 if use_artist and not grouped_by_artist:
     st.warning(ARTIST_WARNING, icon=":material/warning:")
+if use_profile and not grouped_by_artist:
+    st.warning(PROFILE_WARNING, icon=":material/warning:")
 
 st.subheader("Models")
 chosen = st.multiselect(
@@ -168,6 +186,7 @@ def build_spec() -> TrainSpec:
         tuple(model_choice(m) for m in chosen),
         feature_set=feature_set,
         artist=bool(use_artist),
+        artist_profile=bool(use_profile),
         imputer=state["train.imputer"],
         scaler=state["train.scaler"],
         cv_folds=int(cv_folds),

@@ -101,6 +101,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="use the artist as a feature (honest only with --split group:artist)",
     )
+    parser.add_argument(
+        "--artist-profile",
+        action="store_true",
+        help="add the artist's profile, each numeric feature's mean over the artist's songs "
+        "and their count (honest only with --split group:artist)",
+    )
     parser.add_argument("--genres", help="comma-separated genres to keep (default: all)")
     parser.add_argument("--imputer", default="median", help=f"one of {', '.join(IMPUTERS)}")
     parser.add_argument("--scaler", default="standard", help=f"one of {', '.join(SCALERS)}")
@@ -145,6 +151,7 @@ def train_spec(args: argparse.Namespace, dataset: Dataset, split: SplitSpec) -> 
         (ModelChoice(args.model, args.preset, params),),
         feature_set=feature_set,
         artist=bool(args.artist),
+        artist_profile=bool(args.artist_profile),
         imputer=args.imputer,
         scaler=args.scaler,
         seed=args.seed,
@@ -204,8 +211,11 @@ def run_predict(args: argparse.Namespace) -> int:
     """Fit on every labelled row, predict the unlabeled file, write the CSV, print a summary."""
     dataset = _load(args)
     spec = train_spec(args, dataset, SplitSpec())
-    if spec.feature_set != "numeric" or spec.artist:
-        raise DataError("predict uses numeric features only; drop --artist and --features text.")
+    if spec.feature_set != "numeric" or spec.artist or spec.artist_profile:
+        raise DataError(
+            "predict uses numeric features only; drop --artist, --artist-profile and "
+            "--features text."
+        )
     if args.input:
         path = Path(args.input)
         if not path.is_file():

@@ -1,9 +1,10 @@
 """Feature sets: numeric audio features, title embeddings, or both; the artist optionally.
 
-A model's input is one float matrix whose columns are, in order, the numeric features, the
-384 embedding dimensions of the titles, and an integer code of the artist. :class:`Layout`
-says which columns are which, and :func:`layout_preprocessor` prepares each block its own way
-inside the model's pipeline (fitted on training rows only, like every other step).
+A model's input is one float matrix whose columns are, in order, the numeric features (and,
+optionally, the artist's profile: see :func:`artist_profile`), the 384 embedding dimensions of
+the titles, and an integer code of the artist. :class:`Layout` says which columns are which,
+and :func:`layout_preprocessor` prepares each block its own way inside the model's pipeline
+(fitted on training rows only, like every other step).
 """
 
 from __future__ import annotations
@@ -26,6 +27,38 @@ ARTIST_WARNING = (
     "The artist is a strong shortcut: the same artist's songs share a genre. Only a split "
     "grouped by artist (no artist on both sides) tests whether a model with it generalises."
 )
+PROFILE_WARNING = (
+    "The artist's profile (the average sound of the artist's songs) identifies an artist whose "
+    "songs are on both sides of the split, as well as the artist's name would: only a split "
+    "grouped by artist tests whether a model with it generalises."
+)
+
+
+def artist_profile(frame: pd.DataFrame, numeric: Sequence[str], artist: str) -> np.ndarray:
+    """Each row's artist profile: the mean of every numeric feature over the artist's songs in
+    ``frame``, then how many songs that is (a row without an artist is its own artist).
+
+    It reads no genre, only the features of the rows given, so under a split grouped by artist
+    a test artist's profile comes from its test songs alone, as it would for a new artist's
+    songs handed to the model together; under any other split an artist's profile is the same
+    on both sides, and tells the model the artist (:data:`PROFILE_WARNING`).
+    """
+    if artist not in frame.columns:
+        raise DataError(f"artist column '{artist}' not found.")
+    values = pd.DataFrame(feature_matrix(frame, numeric), index=frame.index)
+    names = frame[artist].astype("string")
+    keys = pd.Series(pd.factorize(names)[0], index=frame.index)  # missing: -1
+    alone = keys < 0
+    keys[alone] = -1 - np.arange(int(alone.sum()))  # each its own artist
+    grouped = values.groupby(keys)
+    means = grouped.transform("mean").to_numpy(dtype=float)
+    songs = grouped[0].transform("size").to_numpy(dtype=float)
+    return np.hstack([means, songs.reshape(-1, 1)])
+
+
+def profile_names(numeric: Sequence[str]) -> tuple[str, ...]:
+    """The names of :func:`artist_profile`'s columns."""
+    return (*(f"artist mean {name}" for name in numeric), "artist songs")
 
 
 @dataclass(frozen=True)
@@ -71,14 +104,23 @@ def build_matrix(
     numeric: Sequence[str] = (),
     text: Sequence[str] = (),
     artist: str | None = None,
+    profile: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[np.ndarray, Layout]:
-    """The input matrix of ``frame`` for a feature set, and its layout."""
+    """The input matrix of ``frame`` for a feature set, and its layout; with ``profile`` (an
+    artist column) the numeric block also holds each row's :func:`artist_profile`."""
     check_feature_set(feature_set, numeric, text)
+    if profile and "numeric" not in feature_set:
+        raise DataError(
+            "the artist's profile averages the numeric features: use the numeric or "
+            "numeric+text feature set with it."
+        )
     blocks, layout = [], Layout()
     if "numeric" in feature_set:
         blocks.append(feature_matrix(frame, numeric))
-        layout = Layout(numeric=len(numeric))
+        if profile:
+            blocks.append(artist_profile(frame, numeric, profile))
+        layout = Layout(numeric=sum(block.shape[1] for block in blocks))
     if "text" in feature_set:
         from genre_core.data.embeddings import embed_texts, title_texts
 

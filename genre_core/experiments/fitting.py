@@ -61,6 +61,12 @@ class TrainConfig:
     text: tuple[str, ...] = ()  # the title columns embedded for the text feature sets
     artist: str | None = None  # an artist column to use as a feature (test it grouped by artist)
     rows: int | None = None  # the rows of a sample of the table (None: the whole table)
+    profile: str | None = None  # an artist column: add each row's artist profile (the same)
+
+    @property
+    def numeric_only(self) -> bool:
+        """Whether the model reads the numeric features alone (one column per feature)."""
+        return self.feature_set == "numeric" and not self.artist and not self.profile
 
 
 @dataclass(frozen=True)
@@ -194,8 +200,8 @@ def model_inputs(
     """Like :func:`training_table`, for the config's feature set: the numeric features, the
     title embeddings (computed once, then read from the shared cache; ``embed`` events with
     the seconds elapsed and left, the task's cancel flag checked after each batch) and the
-    artist."""
-    if config.feature_set == "numeric" and not config.artist:
+    artist and the artist's profile."""
+    if config.numeric_only:
         table, X, y = training_table(frame, label, config.features, config.genres)
         return table, X, y, Layout(numeric=X.shape[1])
     check_feature_set(config.feature_set, config.features, config.text)
@@ -209,6 +215,7 @@ def model_inputs(
         numeric=config.features,
         text=config.text,
         artist=config.artist,
+        profile=config.profile,
         progress=task.steps(stage="embed", model=config.model),
     )
     return table, X, y, layout

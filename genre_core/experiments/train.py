@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from genre_core.data.dataset import Dataset
-from genre_core.data.features import ARTIST_WARNING, FEATURE_SETS, check_feature_set
+from genre_core.data.features import (
+    ARTIST_WARNING,
+    FEATURE_SETS,
+    PROFILE_WARNING,
+    check_feature_set,
+)
 from genre_core.data.preprocess import IMPUTERS, SCALERS, PrepConfig
 from genre_core.data.splits import SplitSpec
 from genre_core.errors import DataError
@@ -62,6 +67,13 @@ OPTIONS = ParamSet(
             help="numeric features, title embeddings (text), or both",
         ),
         Param("artist", "bool", False, help="use the artist as a feature"),
+        Param(
+            "artist_profile",
+            "bool",
+            False,
+            help="add the artist's profile: each numeric feature's mean over the artist's "
+            "songs, and their count",
+        ),
         Param(
             "imputer", "choice", "median", choices=IMPUTERS, help="how missing values are filled"
         ),
@@ -180,6 +192,10 @@ class TrainSpec(Recipe):
         "numeric", "text" (title embeddings) or "numeric+text".
     artist
         Use the artist column as a feature (honest only with a split grouped by artist).
+    artist_profile
+        Add each song's artist profile, the mean of every numeric feature over the artist's
+        songs in the table and their count (:func:`~genre_core.data.features.artist_profile`;
+        no genre is read; honest only with a split grouped by artist).
     imputer, scaler
         The preparation of the numeric features.
     cv_folds
@@ -198,6 +214,7 @@ class TrainSpec(Recipe):
     models: tuple[ModelChoice, ...] = (ModelChoice("logreg"),)
     feature_set: str = "numeric"
     artist: bool = False
+    artist_profile: bool = False
     imputer: str = "median"
     scaler: str = "standard"
     cv_folds: int = 0
@@ -213,16 +230,21 @@ class TrainSpec(Recipe):
             raise RecipeError("models: choose at least one model.")
         for i, choice in enumerate(self.models):
             check_model_choice(choice.name, choice.preset, choice.params, f"models[{i}].", "name")
-        for name in ("artist", "log"):
+        for name in ("artist", "artist_profile", "log"):
             if not isinstance(getattr(self, name), bool):
                 raise RecipeError(f"{name}: expected true or false, not {getattr(self, name)!r}.")
         self.check_options(("feature_set", "imputer", "scaler", "cv_folds"))
         if self.cv_folds == 1:
             raise RecipeError("cv_folds: cross-validation needs at least 2 folds (0: none).")
-        if self.cv_folds and (self.feature_set != "numeric" or self.artist):
+        if self.cv_folds and (self.feature_set != "numeric" or self.artist or self.artist_profile):
             raise RecipeError(
                 "cv_folds: cross-validation uses numeric features only; set it to 0 (none) "
-                "or use the numeric feature set without the artist."
+                "or use the numeric feature set without the artist or its profile."
+            )
+        if self.artist_profile and "numeric" not in self.feature_set:
+            raise RecipeError(
+                "artist_profile: the profile averages the numeric features; use the numeric "
+                "or numeric+text feature set with it."
             )
         self.data.check_genres()
 
@@ -261,11 +283,11 @@ class TrainSpec(Recipe):
     def configs(self, dataset: Dataset) -> list[TrainConfig]:
         """One :class:`TrainConfig` per model, on ``dataset`` (its roles already applied)."""
         roles = dataset.roles
-        artist = None
-        if self.artist:
-            artist = roles.artist_column
-            if artist is None:
-                raise RecipeError(f"artist: {dataset.name} has no artist column to use.")
+        for name in ("artist", "artist_profile"):
+            if getattr(self, name) and roles.artist_column is None:
+                raise RecipeError(f"{name}: {dataset.name} has no artist column to use.")
+        artist = roles.artist_column if self.artist else None
+        profile = roles.artist_column if self.artist_profile else None
         features = tuple(roles.features) if "numeric" in self.feature_set else ()
         rows = self.sampled_rows(dataset)
         return [
@@ -281,6 +303,7 @@ class TrainSpec(Recipe):
                 text=tuple(roles.text),
                 artist=artist,
                 rows=rows,
+                profile=profile,
             )
             for choice in self.models
         ]
@@ -343,6 +366,8 @@ def run(
     warnings = spec.sample_warnings(table)
     if configs[0].artist and split.group_column != configs[0].artist:
         warnings.append(ARTIST_WARNING)
+    if configs[0].profile and split.group_column != configs[0].profile:
+        warnings.append(PROFILE_WARNING)
     errors: list[DataError] = []
     names = track_columns(table.roles.text, table.roles.artist_column)
     for index, config in enumerate(configs):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from genre_core.data.features import ARTIST_WARNING
+from genre_core.data.features import ARTIST_WARNING, PROFILE_WARNING
 from genre_core.errors import DataError
 from genre_core.metrics import compare
 from genre_core.metrics.evaluation import per_genre_table
@@ -303,13 +303,15 @@ def data_note(details: RunDetails, audits: dict | None = None) -> DataNote:
 
 
 def _shortcuts(details: RunDetails, grouped: bool, column, found) -> list[str]:
-    """What lets a model score well here without generalising: the artist as a feature
-    without a split grouped by artist, and songs repeated across a random split."""
+    """What lets a model score well here without generalising: the artist (or its profile)
+    as a feature without a split grouped by artist, and songs repeated across a random split."""
     recipe = details.recipe or {}
-    artist = recipe.get("artist") or str(details.params.get("artist", "")).lower() == "true"
+    by_artist = grouped and column and "artist" in str(column).lower()
     out = []
-    if artist and not (grouped and column and "artist" in str(column).lower()):
-        out.append(ARTIST_WARNING)
+    for name, warning in (("artist", ARTIST_WARNING), ("artist_profile", PROFILE_WARNING)):
+        used = recipe.get(name) or str(details.params.get(name, "")).lower() == "true"
+        if used and not by_artist:
+            out.append(warning)
     if found is not None and found.duplicate_ids and not grouped:
         share = found.expected_leaked_test_rows / max(found.rows * found.test_fraction, 1)
         out.append(

@@ -234,6 +234,18 @@ def test_train_on_numeric_and_title_features(tmp_path, monkeypatch):
     assert (tmp_path / "embeddings" / "all-MiniLM-L6-v2.npz").is_file()
 
 
+def test_the_artists_profile_is_a_choice_warned_off_a_split_not_by_artist():
+    at = _train_page()
+    at.checkbox(key="train.artist_profile").check().run()
+    assert any("The artist's profile" in w.value for w in at.warning)
+    assert '"artist_profile": true' in _recipe_text(at)
+    at.radio(key="train.split").set_value("group").run()
+    at.selectbox(key="train.group_column").set_value("track_artist").run()
+    assert not any("The artist's profile" in w.value for w in at.warning)
+    run = _first_run(at)
+    assert run["result"].config.profile == "track_artist"
+
+
 def test_the_recipe_shown_runs_to_the_accuracy_the_page_shows():
     from genre_core import experiments
 

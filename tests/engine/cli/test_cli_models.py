@@ -158,3 +158,18 @@ def test_predict_music_genre_11_in_the_kaggle_format(real_data_dir, tmp_path):
     theirs = pd.read_csv(real_data_dir / "music-genre-11" / "submission.csv", nrows=2)
     assert list(ours.columns) == list(theirs.columns) and len(ours) == 7713
     assert ours.sum(axis=1).round(6).eq(1).all()
+
+
+def test_train_adds_the_artist_profile_and_predict_refuses_it(csv_path, tmp_path):
+    options = ("--data", str(csv_path), "--model", "logreg", "--artist-profile", "--no-log")
+    grouped = run_cli("train", *options, "--split", "group:artist")
+    assert grouped.returncode == 0, grouped.stderr
+    assert json.loads(grouped.stdout)["accuracy"] > 0.5
+    assert "profile" not in grouped.stderr  # grouped by the artist: honest, no warning
+    shared = run_cli("train", *options, "--split", "random")
+    assert shared.returncode == 0 and "The artist's profile" in shared.stderr
+    done = run_cli(
+        "predict", "--data", str(csv_path), "--model", "logreg", "--artist-profile",
+        "--out", str(tmp_path / "p.csv"),
+    )  # fmt: skip
+    assert done.returncode == 2 and "drop --artist, --artist-profile" in done.stderr
