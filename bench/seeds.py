@@ -337,6 +337,7 @@ def protocols() -> list[Protocol]:
             ),  # fmt: skip
             {"report's split": 0.51},
             "music-genre-11",
+            "Artist Name",
         ),
         Protocol(
             "spotify-youtube, The Genre Factor's 6 genres, 70/30, + track titles",
@@ -357,6 +358,7 @@ def protocols() -> list[Protocol]:
             ),  # fmt: skip
             {"report's split": 0.72, "grouped twin": 0.66},
             "spotify-youtube",
+            "Artist_encoded",
         ),
         Protocol(
             "spotify-30k (6 genres), the first row with track, album and artist names",

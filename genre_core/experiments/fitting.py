@@ -155,6 +155,7 @@ class TrainResult:
             "n_test": self.n_test,
             "fit_seconds": round(self.fit_seconds, 3),
             "params": self.params,
+            **({"artist_profile": self.config.profile} if self.config.profile else {}),
         }
 
 

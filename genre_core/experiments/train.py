@@ -195,7 +195,8 @@ class TrainSpec(Recipe):
     artist_profile
         Add each song's artist profile, the mean of every numeric feature over the artist's
         songs in the table and their count (:func:`~genre_core.data.features.artist_profile`;
-        no genre is read; honest only with a split grouped by artist).
+        no genre is read; honest only with a split grouped by artist). The "best" model reads
+        it under a split grouped by the artist column whether or not this is set.
     imputer, scaler
         The preparation of the numeric features.
     cv_folds
@@ -288,6 +289,11 @@ class TrainSpec(Recipe):
                 raise RecipeError(f"{name}: {dataset.name} has no artist column to use.")
         artist = roles.artist_column if self.artist else None
         profile = roles.artist_column if self.artist_profile else None
+        by_artist = self.split.method == "group" and self.split.group_column == roles.artist_column
+        if by_artist and roles.artist_column and "numeric" in self.feature_set:
+            best = roles.artist_column  # "best" reads the profile wherever it is honest
+        else:
+            best = profile
         features = tuple(roles.features) if "numeric" in self.feature_set else ()
         rows = self.sampled_rows(dataset)
         return [
@@ -303,7 +309,7 @@ class TrainSpec(Recipe):
                 text=tuple(roles.text),
                 artist=artist,
                 rows=rows,
-                profile=profile,
+                profile=best if choice.name == "best" else profile,
             )
             for choice in self.models
         ]
@@ -404,6 +410,7 @@ def run(
                 **evaluation_summary(r.result.evaluation),
                 "params": r.result.params,
                 "fit_seconds": round(r.result.fit_seconds, 3),
+                **({"artist_profile": r.result.config.profile} if r.result.config.profile else {}),
                 "cv": r.cv,
                 "run_id": r.run_id,
             }

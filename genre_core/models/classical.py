@@ -408,7 +408,8 @@ MODELS: dict[str, ModelSpec] = {
                 "XGBoost on the numeric features (add release_year where there is one) and on "
                 "the genre probabilities a logistic regression gives each title, out of fold. "
                 "Choose the numeric+text features for the titles; the artist only with a split "
-                "grouped by artist."
+                "grouped by artist. Under a split grouped by artist it also reads the artist's "
+                "profile (the average sound of the artist's songs), honest there."
             ),
             numeric_width="n_numeric",
         ),

@@ -115,3 +115,21 @@ def test_the_recipe_checks_the_profile_and_warns_off_an_artist_split(tmp_path):
         spec.with_changes(cv_folds=3).check()
     with pytest.raises(RecipeError, match="artist_profile: expected true or false"):
         spec.with_changes(artist_profile="yes").check()
+
+
+def test_best_reads_the_profile_where_the_split_is_grouped_by_artist(tmp_path):
+    from conftest import tracks_csv
+    from genre_core import experiments
+    from genre_core.experiments.recipe import DataSpec
+    from genre_core.experiments.train import ModelChoice, TrainSpec
+
+    data = DataSpec(str(tracks_csv(tmp_path / "tracks.csv", 150, seed=2)))
+    models = (ModelChoice("best", None, {"n_estimators": 20}), ModelChoice("logreg"))
+    by_artist = SplitSpec.of("group", "artist", test=0.3, seed=0)
+    outcome = experiments.run(TrainSpec(data, by_artist, models, log=False))
+    best, logreg = (r.result.config.profile for r in outcome.result.runs)
+    assert (best, logreg) == ("track_artist", None)  # logreg only when asked
+    assert outcome.summary["runs"][0]["artist_profile"] == "track_artist"
+    assert outcome.result.runs[0].result.pipeline.n_features_in_ == 2 * 3 + 1  # 3 + 3 + songs
+    by_track = TrainSpec(data, SplitSpec.of("group", "track", test=0.3, seed=0), models, log=False)
+    assert all(r.result.config.profile is None for r in experiments.run(by_track).result.runs)
