@@ -308,8 +308,13 @@ def _shortcuts(details: RunDetails, grouped: bool, column, found) -> list[str]:
     recipe = details.recipe or {}
     by_artist = grouped and column and "artist" in str(column).lower()
     out = []
-    for name, warning in (("artist", ARTIST_WARNING), ("artist_profile", PROFILE_WARNING)):
-        used = recipe.get(name) or str(details.params.get(name, "")).lower() == "true"
+    for name, param, warning in (
+        ("artist", "artist", ARTIST_WARNING),
+        ("artist_profile", "profile", PROFILE_WARNING),
+    ):
+        # the recipe's switch, or the column the run's model read (stored without a recipe)
+        stored = str(details.params.get(param) or "").lower()
+        used = recipe.get(name) or stored not in ("", "none", "false")
         if used and not by_artist:
             out.append(warning)
     if found is not None and found.duplicate_ids and not grouped:
