@@ -197,6 +197,7 @@ def _train_recipes(details: RunDetails, data) -> list:
         models=(ModelChoice(model, None, model_params(spec, own)),),
         feature_set=feature_set,
         artist=_given(params.get("artist")),
+        artist_profile=_given(params.get("profile")),
         imputer=params.get("prep.imputer", "median"),
         scaler=params.get("prep.scaler", "standard"),
         seed=int(params.get("seed", 0)),

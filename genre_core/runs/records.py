@@ -154,7 +154,8 @@ def run_facets(
     params: Mapping[str, Any], recipe: Mapping[str, Any] | None = None, dataset: str | None = None
 ) -> dict[str, str]:
     """What tells one run from another besides its model: ``split`` (:func:`split_label`),
-    ``features`` (the feature set, ``+ artist`` when the artist is a feature) and ``data``
+    ``features`` (the feature set, ``+ artist`` when the artist is a feature, ``+ artist
+    profile`` when its model read the artist's profile) and ``data``
     (the dataset, the genres kept when not all, the rows of a sample), each
     :data:`NO_VALUE` when the run did not store it.
 
@@ -177,6 +178,8 @@ def run_facets(
     features = str(features) if _given(features) else NO_VALUE
     if features != NO_VALUE and _given(params.get("artist", recipe.get("artist"))):
         features += " + artist"
+    if features != NO_VALUE and _given(params.get("profile", recipe.get("artist_profile"))):
+        features += " + artist profile"
     genres = _items(params.get("genres") or data.get("genres"))
     rows = params.get("rows") if _given(params.get("rows")) else data.get("sample")
     parts = [dataset or (Path(str(data["source"])).name if data.get("source") else "")]

@@ -135,3 +135,26 @@ def test_best_reads_the_profile_where_the_split_is_grouped_by_artist(tmp_path):
     assert outcome.result.runs[0].result.pipeline.n_features_in_ == 2 * 3 + 1  # 3 + 3 + songs
     by_track = TrainSpec(data, SplitSpec.of("group", "track", test=0.3, seed=0), models, log=False)
     assert all(r.result.config.profile is None for r in experiments.run(by_track).result.runs)
+
+
+def test_a_stored_profile_run_names_the_profile_in_its_features_and_recipe(tmp_path, store):
+    from conftest import tracks_csv
+    from genre_core import experiments
+    from genre_core.experiments.recipe import DataSpec
+    from genre_core.experiments.train import ModelChoice, TrainSpec
+    from genre_core.runs import history
+    from genre_core.runs.records import run_facets
+
+    data = DataSpec(str(tracks_csv(tmp_path / "tracks.csv", 150, seed=2)))
+    by_artist = SplitSpec.of("group", "artist", test=0.3, seed=0)
+    spec = TrainSpec(data, by_artist, (ModelChoice("logreg"),), artist_profile=True)
+    (run_id,) = experiments.run(spec).run_ids
+    (plain_id,) = experiments.run(spec.with_changes(artist_profile=False)).run_ids
+    stored = history.list_runs().set_index("run_id")["features"]
+    assert stored[run_id] == "numeric + artist profile" and stored[plain_id] == "numeric"
+    details = history.load_run(run_id)
+    assert run_facets(details.params)["features"] == "numeric + artist profile"  # no recipe
+    from genre_core.runs.bundle import _train_recipes
+
+    (rebuilt, *_) = _train_recipes(details, data)  # the recipe from the params alone
+    assert rebuilt.artist_profile and rebuilt.split.group_column == "track_artist"
