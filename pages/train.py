@@ -364,7 +364,15 @@ leaderboard_view("train", [r["entry"] for r in runs], same_test)
 
 # ---- predictions ------------------------------------------------------------------------------
 st.subheader("Predict unlabeled tracks")
-fitted = {r["name"]: (r["pipeline"], r["result"].features) for r in runs if r["pipeline"]}
+fitted = {
+    r["name"]: (r["pipeline"], r["result"].features)
+    for r in runs
+    if r["pipeline"] and r["result"].config.numeric_only  # a file gives numeric columns only
+}
 predict_panel(
-    "train", dataset, fitted, f"The {MAX_FITTED} most recent models are kept for predictions."
+    "train",
+    dataset,
+    fitted,
+    f"The {MAX_FITTED} most recent models are kept for predictions; models of the numeric "
+    "features alone (no titles, artist or artist's profile) can predict a file.",
 )

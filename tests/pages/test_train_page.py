@@ -244,6 +244,8 @@ def test_the_artists_profile_is_a_choice_warned_off_a_split_not_by_artist():
     assert not any("The artist's profile" in w.value for w in at.warning)
     run = _first_run(at)
     assert run["result"].config.profile == "track_artist"
+    assert at.selectbox(key="train.predict_run").options == []  # a file has no profile
+    assert at.button(key="train.predict").disabled
 
 
 def test_the_recipe_shown_runs_to_the_accuracy_the_page_shows():
