@@ -100,7 +100,9 @@ use_profile = right.checkbox(
     disabled=roles.artist_column is None or is_locked("train.artist_profile"),
     help="Each numeric feature's mean over the artist's songs, and how many there are: the "
     "average sound of the artist. It reads no genre; under a split grouped by artist a test "
-    "artist's profile comes from its test songs alone.",
+    "artist's profile comes from its test songs alone. It helps where an artist's songs are "
+    'judged together; one song of a new artist alone fares worse with it. "Best" reads it '
+    "under a split grouped by artist anyway.",
 )
 sample = forms.sample_input("train", corner)
 a, b, c, d = st.columns(4)
