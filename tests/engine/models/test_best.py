@@ -115,7 +115,8 @@ def test_a_recipe_with_model_best_runs_end_to_end(tmp_path, monkeypatch, feature
     run = experiments.run(again).summary["runs"][0]
     assert run["model"] == "best" and run["accuracy"] > 0.6
     fitted = experiments.run(spec).result.runs[0].result.pipeline[-1]
-    assert fitted.n_numeric == 3
+    # the 3 numeric features and, under a split grouped by artist, their artist's profile
+    assert fitted.n_numeric == 3 + 3 + 1
     assert (fitted.text_model_ is None) == (feature_set == "numeric")
 
 
