@@ -56,11 +56,6 @@ def artist_profile(frame: pd.DataFrame, numeric: Sequence[str], artist: str) -> 
     return np.hstack([means, songs.reshape(-1, 1)])
 
 
-def profile_names(numeric: Sequence[str]) -> tuple[str, ...]:
-    """The names of :func:`artist_profile`'s columns."""
-    return (*(f"artist mean {name}" for name in numeric), "artist songs")
-
-
 @dataclass(frozen=True)
 class Layout:
     """Which columns of the input matrix hold what."""

@@ -61,7 +61,7 @@ class TrainConfig:
     text: tuple[str, ...] = ()  # the title columns embedded for the text feature sets
     artist: str | None = None  # an artist column to use as a feature (test it grouped by artist)
     rows: int | None = None  # the rows of a sample of the table (None: the whole table)
-    profile: str | None = None  # an artist column: add each row's artist profile (the same)
+    profile: str | None = None  # an artist column: add each row's artist profile to the numeric
 
     @property
     def numeric_only(self) -> bool:

@@ -290,10 +290,8 @@ class TrainSpec(Recipe):
         artist = roles.artist_column if self.artist else None
         profile = roles.artist_column if self.artist_profile else None
         by_artist = self.split.method == "group" and self.split.group_column == roles.artist_column
-        if by_artist and roles.artist_column and "numeric" in self.feature_set:
-            best = roles.artist_column  # "best" reads the profile wherever it is honest
-        else:
-            best = profile
+        honest = by_artist and roles.artist_column and "numeric" in self.feature_set
+        best_profile = roles.artist_column if honest else profile  # "best" reads it if honest
         features = tuple(roles.features) if "numeric" in self.feature_set else ()
         rows = self.sampled_rows(dataset)
         return [
@@ -309,7 +307,7 @@ class TrainSpec(Recipe):
                 text=tuple(roles.text),
                 artist=artist,
                 rows=rows,
-                profile=best if choice.name == "best" else profile,
+                profile=best_profile if choice.name == "best" else profile,
             )
             for choice in self.models
         ]
