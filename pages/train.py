@@ -244,7 +244,7 @@ if outcome is not None and state.get("train.stored") is not outcome:
     batch = outcome.result
     for run in batch.runs:
         result, name = run.result, f"#{len(runs) + 1} {run_title(run.result)}"
-        features, split = result.config.feature_set, split_label(batch.split)
+        features, split = result.config.inputs, split_label(batch.split)
         entry = Entry(name, batch.dataset, split, result.evaluation, result.fit_seconds)
         runs.append(
             {

@@ -68,6 +68,14 @@ class TrainConfig:
         """Whether the model reads the numeric features alone (one column per feature)."""
         return self.feature_set == "numeric" and not self.artist and not self.profile
 
+    @property
+    def inputs(self) -> str:
+        """What the model read, as a leaderboard's "features" says it: the feature set, then
+        ``+ artist`` and ``+ artist profile`` (as :func:`~genre_core.runs.records.run_facets`
+        says it of a stored run)."""
+        extra = (" + artist" if self.artist else "") + (" + artist profile" if self.profile else "")
+        return self.feature_set + extra
+
 
 @dataclass(frozen=True)
 class TrainResult:

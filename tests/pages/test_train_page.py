@@ -244,6 +244,7 @@ def test_the_artists_profile_is_a_choice_warned_off_a_split_not_by_artist():
     assert not any("The artist's profile" in w.value for w in at.warning)
     run = _first_run(at)
     assert run["result"].config.profile == "track_artist"
+    assert run["entry"].features == "numeric + artist profile"  # the leaderboard's column
     assert at.selectbox(key="train.predict_run").options == []  # a file has no profile
     assert at.button(key="train.predict").disabled
 
