@@ -98,11 +98,10 @@ class TrainResult:
 
     @property
     def title(self) -> str:
-        """The model and what differs from its defaults, the artist's profile when the model
-        read it, and the rows of a sample, e.g. ``"knn (n_neighbors=3)"``,
-        ``"xgboost · 2,000 rows"``, ``"best · artist profile"``."""
-        profile = " · artist profile" if self.config.profile else ""
-        return model_title(self.config.model, self.params) + profile + rows_title(self.config.rows)
+        """The model and what differs from its defaults, and the rows of a sample, e.g.
+        ``"knn (n_neighbors=3)"``, ``"xgboost · 2,000 rows"`` (what it read is in
+        :attr:`TrainConfig.inputs`)."""
+        return model_title(self.config.model, self.params) + rows_title(self.config.rows)
 
     def record(self) -> Record:
         """What the run history stores of this run: the flattened configuration, the metrics

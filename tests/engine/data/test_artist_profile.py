@@ -124,8 +124,10 @@ def test_best_reads_the_profile_where_the_split_is_grouped_by_artist(tmp_path):
     best, logreg = (r.result.config.profile for r in outcome.result.runs)
     assert (best, logreg) == ("track_artist", None)  # logreg only when asked
     assert outcome.summary["runs"][0]["artist_profile"] == "track_artist"
-    assert outcome.summary["runs"][0]["title"].endswith(" · artist profile")
-    assert outcome.summary["runs"][1]["title"] == "logreg"
+    assert [r.result.config.inputs for r in outcome.result.runs] == [
+        "numeric + artist profile",
+        "numeric",
+    ]
     assert outcome.result.runs[0].result.pipeline.n_features_in_ == 2 * 3 + 1  # 3 + 3 + songs
     by_track = TrainSpec(data, SplitSpec.of("group", "track", test=0.3, seed=0), models, log=False)
     assert all(r.result.config.profile is None for r in experiments.run(by_track).result.runs)
