@@ -99,6 +99,8 @@ _YOUTUBE_AUDIO = (
     "Tempo",
     "Duration_ms",
 )
+# The Genre Factor's codes of the album's type, the video's licence and whether it is official
+_YOUTUBE_CODES = ("Album_type_encoded", "Licensed_encoded", "official_video_encoded")
 
 MUSIC11_CLASSES = {
     0: "Acoustic/Folk",
@@ -197,12 +199,15 @@ DATASETS: dict[str, DatasetSpec] = {
                 size=1_777_424,
             ),
             label="Genre",
-            features=(*_YOUTUBE_AUDIO, "Views", "Likes", "Comments", "Stream"),
+            # the report's table less its artist code (the codes: see caveats)
+            features=(*_YOUTUBE_AUDIO, "Views", "Likes", "Comments", "Stream", *_YOUTUBE_CODES),
             id_column=None,  # its first column is the row number, not a track id
             artist_column="Artist_encoded",
             source="Kaggle 'Spotify and Youtube' with Wikidata genres, from TheGenreFactor.",
             caveats=(
                 "Genres were looked up on Wikidata per artist and album, then consolidated.",
+                "Album_type_encoded: 0 album, 1 compilation, 2 single. Licensed_encoded and "
+                "official_video_encoded: 0 no, 1 yes, 2 no YouTube video.",
                 "One class is literally named 'bullshit' (649 rows): a junk class to drop.",
                 "The six-genre table of 'The Genre Factor' keeps hip hop, rock, pop, "
                 "electronic, metal and classic (6,446 rows).",

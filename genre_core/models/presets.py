@@ -417,7 +417,8 @@ BEST_TUNED: dict[str, TunedPreset] = {
         ),
         date="2026-12-02",
         data="spotify-youtube, The Genre Factor's 6 genres; the 4,512 training rows of the "
-        "random 70/30 split (seed 42); its 15 features",
+        "random 70/30 split (seed 42); its 15 features then (the three codes of the album's "
+        "type, licence and official video were added on 2026-12-03, not retuned)",
         protocol="12 trials (8 complete, 4 pruned) of n_estimators 100-600, max_depth 2-8, "
         "learning_rate 0.02-0.15 (log), subsample 0.6-1, colsample_bytree 0.5-1, "
         "min_child_weight 1-20 (log); 3 folds grouped by Artist_encoded",

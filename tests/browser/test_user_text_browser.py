@@ -75,6 +75,6 @@ def test_switching_dataset_shows_its_roles_and_apply_keeps_every_row(page: Page,
     wait_drawn(page)
     expect(_metric(page, "Rows")).to_contain_text("13,260")
     expect(_metric(page, "Genres")).to_contain_text("27")
-    expect(_metric(page, "Numeric features")).to_contain_text("15")
+    expect(_metric(page, "Numeric features")).to_contain_text("18")
     assert page.get_by_test_id("stException").count() == 0
     screenshot(page, "data-switched-spotify-youtube")

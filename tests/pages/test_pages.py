@@ -127,12 +127,12 @@ def test_switching_dataset_shows_its_own_roles_and_genres(real_data_dir):
 
     at.selectbox(key="data.choice").set_value("spotify-youtube").run()
     assert _role_widgets(at) == _roles_of("spotify-youtube")
-    assert len(_role_widgets(at)["features"]) == 15
+    assert len(_role_widgets(at)["features"]) == 18
     _apply_roles(at)  # without touching anything
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Rows"] == "13,260" and metrics["Genres"] == "27"
-    assert metrics["Numeric features"] == "15"
+    assert metrics["Numeric features"] == "18"
 
 
 def test_a_second_upload_shows_its_own_roles_and_genres():

@@ -58,6 +58,11 @@ def test_genre_factor_table(real_data_dir):
         dataset.frame, "Genre", ["hip hop", "rock", "pop", "electronic", "metal", "classic"]
     )
     assert len(six) == 6_446
+    # the report's columns less its artist code, which would tell the model the artist
+    features = dataset.roles.features
+    assert len(features) == 18 and "Artist_encoded" not in features
+    codes = six[["Album_type_encoded", "Licensed_encoded", "official_video_encoded"]]
+    assert codes.notna().all().all() and set(codes.stack()) <= {0, 1, 2}
 
 
 def test_raw_youtube_genres(real_data_dir):
