@@ -35,6 +35,15 @@ SHARED_ENV = (  # what an embedded cluster's jobs take from the server that subm
     "GENRE_DATA_DIR", "GENRE_CACHE_DIR", "GENRE_RUNS_DIR", "MLFLOW_TRACKING_URI",
     "GENRE_EMBED_FP32", "GENRE_DEVICE",
 )  # fmt: skip
+
+
+def shared_env() -> dict[str, str | None]:
+    """This process's :data:`SHARED_ENV`, ``None`` for what it leaves unset: a job unsets it
+    too, whatever its worker was started with (the workers of an embedded cluster outlive
+    changes to the server's environment, as between tests)."""
+    return {key: os.environ.get(key) for key in SHARED_ENV}
+
+
 FAILED_WORKER = (
     "the worker process running this job died (it was killed, ran out of memory, or a native "
     "library crashed); the job was not retried, and the worker has been restarted."
@@ -224,7 +233,7 @@ class Engine:
         if self.cluster is None:  # workers elsewhere may lack the user's file
             upload = _upload_of(job.recipe)
         else:  # workers on this machine use this server's folders and run store
-            env = {key: os.environ[key] for key in SHARED_ENV if key in os.environ}
+            env = shared_env()
         job.attempts += 1
         self._futures[job.id] = self.client.submit(
             run_job,

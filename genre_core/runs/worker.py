@@ -129,18 +129,23 @@ def run_job(
 
 
 @contextlib.contextmanager
-def _environment(values: dict[str, str]):
-    """Set environment variables for one job (a worker runs one job at a time)."""
+def _environment(values: dict[str, str | None]):
+    """Set environment variables for one job (a worker runs one job at a time); ``None``
+    unsets one."""
     saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
+    _set(values)
     try:
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        _set(saved)
+
+
+def _set(values: dict[str, str | None]) -> None:
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 WARM_MODULES = (  # what most jobs import: loaded once per worker, while it is idle

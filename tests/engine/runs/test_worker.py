@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from genre_core.runs.worker import _Sender
+import os
+
+from genre_core.runs.engine import SHARED_ENV, shared_env
+from genre_core.runs.worker import _environment, _Sender
 
 
 class RecordingQueue:
@@ -45,3 +48,20 @@ def test_a_held_counter_is_sent_before_the_next_stage() -> None:
         ("fit", 2),
         ("evaluate", None),
     ]
+
+
+def test_a_job_takes_the_servers_folders_and_unsets_what_the_server_left_unset(monkeypatch):
+    # a worker started while the server had a cache folder set, by a test say
+    monkeypatch.setenv("GENRE_CACHE_DIR", "/tmp/left-over")
+    monkeypatch.setenv("GENRE_RUNS_DIR", "/tmp/old-runs")
+    worker_env = dict(os.environ)
+    monkeypatch.delenv("GENRE_CACHE_DIR")
+    monkeypatch.setenv("GENRE_RUNS_DIR", "/tmp/runs")
+    env = shared_env()  # what the server sends with each job
+    assert set(env) == set(SHARED_ENV) and env["GENRE_CACHE_DIR"] is None
+    monkeypatch.setattr(os, "environ", worker_env)
+    with _environment(env):
+        assert "GENRE_CACHE_DIR" not in os.environ
+        assert os.environ["GENRE_RUNS_DIR"] == "/tmp/runs"
+    assert os.environ["GENRE_CACHE_DIR"] == "/tmp/left-over"  # the worker's own, back
+    assert os.environ["GENRE_RUNS_DIR"] == "/tmp/old-runs"
