@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 _BUDGET: list[int] = []
 _ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -61,13 +61,18 @@ def thread_budget(n: int | None = None) -> Iterator[int]:
             yield n
     finally:
         _BUDGET.pop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        set_env(saved)
         if torch is not None and before is not None:
             torch.set_num_threads(before)
+
+
+def set_env(values: Mapping[str, str | None]) -> None:
+    """Set environment variables; ``None`` unsets one (to restore what was saved)."""
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def torch_device(force_cpu: bool | None = None) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from genre_core.errors import DataError
+from genre_core.runs.budget import set_env
 
 EVENTS = "genre-lab-events-{}"  # one Dask Queue per engine: its watcher drains it in one call
 STOP = "genre-lab-stop-{}"
@@ -133,19 +134,11 @@ def _environment(values: dict[str, str | None]):
     """Set environment variables for one job (a worker runs one job at a time); ``None``
     unsets one."""
     saved = {key: os.environ.get(key) for key in values}
-    _set(values)
+    set_env(values)
     try:
         yield
     finally:
-        _set(saved)
-
-
-def _set(values: dict[str, str | None]) -> None:
-    for key, value in values.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+        set_env(saved)
 
 
 WARM_MODULES = (  # what most jobs import: loaded once per worker, while it is idle
